@@ -1,0 +1,1 @@
+"""Exam templates as data (manifests, starters, question texts). No code lives here."""

@@ -1,0 +1,1 @@
+"""tfexam's service: sessions, watching, grading and pages. Never imports TensorFlow here."""

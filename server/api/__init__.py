@@ -1,0 +1,1 @@
+"""HTTP: the REST API, server-sent events and the pages. Reads the store, never TensorFlow."""

@@ -1,0 +1,40 @@
+"""Every error the learner can cause becomes a 4xx with one sentence, never a traceback or 500."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from server.sessions.intake import NothingToSubmit
+from server.sessions.service import SessionError
+
+
+def _validation_sentence(error: RequestValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
+        if item.get("type") == "json_invalid":
+            return ("The request body is not valid JSON; send an object such as "
+                    '{"exam": "smoke", "workspace": "/path/to/folder"}.')
+        if item.get("type") == "missing":
+            problems.append(f"'{where}' is required")
+        elif item.get("type") == "extra_forbidden":
+            problems.append(f"'{where}' is not a known field")
+        else:
+            problems.append(f"'{where}': {item.get('msg', 'invalid')}")
+    return "The request is not valid: " + "; ".join(problems) + "."
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(SessionError)
+    async def _session_error(_: Request, error: SessionError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=error.status)
+
+    @app.exception_handler(NothingToSubmit)
+    async def _nothing(_: Request, error: NothingToSubmit) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_sentence(error)}, status_code=422)

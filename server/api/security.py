@@ -1,0 +1,45 @@
+"""A local web service done right (Jupyter server's lessons): answer only to names of this
+machine (DNS rebinding), refuse cross-origin writes, and take a token when one is configured."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]", "testserver"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _hostname(value: str) -> str:
+    if value.startswith("["):
+        return value.split("]")[0] + "]"
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class LocalOnly(BaseHTTPMiddleware):
+    def __init__(self, app, allowed_hosts: set[str], token: str | None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(app)
+        self.allowed = LOCAL_NAMES | allowed_hosts
+        self.token = token
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        host = _hostname(request.headers.get("host", ""))
+        if host not in self.allowed:
+            return JSONResponse({"detail": f"Host {host!r} is not this machine's; open the "
+                                 "exam at http://127.0.0.1 instead."}, status_code=403)
+        if request.method not in SAFE_METHODS:
+            origin = request.headers.get("origin")
+            if origin and _hostname(urlsplit(origin).netloc) not in self.allowed:
+                return JSONResponse({"detail": "Cross-origin requests may not change an exam."},
+                                    status_code=403)
+        if self.token and request.url.path.startswith("/api/"):
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if given != self.token and request.query_params.get("token") != self.token:
+                return JSONResponse({"detail": "This service needs its token: pass "
+                                     "'Authorization: Bearer <token>' (TFEXAM_TOKEN)."},
+                                    status_code=401)
+        return await call_next(request)

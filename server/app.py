@@ -1,0 +1,46 @@
+"""The FastAPI application: routes, error handling, local-only guard and the services' lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from server.api import errors
+from server.api.routes import router
+from server.api.security import LocalOnly
+from server.clock import Clock
+from server.config import Settings
+from server.services import Services
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    services = Services(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        services.start()
+        try:
+            yield
+        finally:
+            services.stop()
+
+    app = FastAPI(
+        title="tfexam",
+        summary="A local mock of the TensorFlow Developer Certificate exam",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    allowed = {settings.host, *settings.extra_hosts}
+    app.add_middleware(LocalOnly, allowed_hosts=allowed, token=settings.token)
+    errors.install(app)
+    app.include_router(router(services))
+    try:
+        from server.pages.routes import pages_router
+    except ImportError:  # the pages arrive with the browser issue
+        pass
+    else:
+        app.include_router(pages_router(services))
+    return app

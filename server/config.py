@@ -1,0 +1,68 @@
+"""Settings of one running service, read once from the environment and the command line.
+
+Everything the service writes lives under `home`, so one folder is the whole state of a learner's
+exams (back it up, delete it, or mount it as a Docker volume).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+REPO_EXAMS = Path(__file__).resolve().parent.parent / "exams"
+
+
+def _float_env(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    host: str = "127.0.0.1"
+    port: int = 8765
+    exams_dir: Path = REPO_EXAMS
+    datasets_mirror: Path | None = None
+    keras_home: Path | None = None
+    settle_seconds: float = 1.0
+    job_time_limit: float = 180.0
+    job_memory_limit_mb: float = 6144.0
+    sweep_interval: float = 0.2
+    start_worker: bool = True
+    token: str | None = None
+    extra_hosts: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def database(self) -> Path:
+        return self.home / "tfexam.sqlite3"
+
+    @property
+    def sessions_dir(self) -> Path:
+        return self.home / "sessions"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        home = os.environ.get("TFEXAM_HOME") or platformdirs.user_data_dir("tfexam")
+        mirror = os.environ.get("TFEXAM_DATASETS")
+        keras_home = os.environ.get("KERAS_HOME")
+        values: dict[str, object] = {
+            "home": Path(home).expanduser(),
+            "exams_dir": Path(os.environ.get("TFEXAM_EXAMS") or REPO_EXAMS),
+            "datasets_mirror": Path(mirror).expanduser() if mirror else None,
+            "keras_home": Path(keras_home).expanduser() if keras_home else None,
+            "settle_seconds": _float_env("TFEXAM_SETTLE_SECONDS", 1.0),
+            "job_time_limit": _float_env("TFEXAM_JOB_TIMEOUT", 180.0),
+            "job_memory_limit_mb": _float_env("TFEXAM_JOB_MEMORY_MB", 6144.0),
+            "token": os.environ.get("TFEXAM_TOKEN") or None,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values["home"] = Path(values["home"]).expanduser().resolve()  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,116 @@
+"""Evaluate a loaded model on held-out data, one function per task, returning the metric value
+and the diagnostics the report draws (confusion matrix, forecast against actual)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from server.grading.worker.loading import LoadedModel
+
+MAX_SERIES_POINTS = 600
+
+
+@dataclass
+class Evaluation:
+    metric: str
+    value: float
+    extra: dict[str, float] = field(default_factory=dict)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+
+
+class EvaluationError(Exception):
+    """The model ran but its predictions cannot be scored (NaN, wrong size)."""
+
+
+def _fit_input(x: np.ndarray, model: LoadedModel) -> np.ndarray:
+    """Feed the shape the model declared when it differs only by open dimensions."""
+    if model.input_shape is not None and None not in model.input_shape[1:]:
+        return x.reshape((len(x), *model.input_shape[1:]))
+    return x
+
+
+def _predict(model: LoadedModel, x: np.ndarray) -> np.ndarray:
+    predictions = np.asarray(model.predict(_fit_input(x, model)), dtype="float64")
+    if not np.all(np.isfinite(predictions)):
+        raise EvaluationError(
+            "The model predicts NaN or infinite values on the held-out data: check the data "
+            "scaling and the learning rate (the loss probably diverged), retrain and submit again."
+        )
+    return predictions
+
+
+def regression(model: LoadedModel, data: dict[str, np.ndarray], metric: str) -> Evaluation:
+    x, y = data["x"], data["y"].astype("float64")
+    predicted = _predict(model, x).reshape(y.shape)
+    errors = predicted - y
+    mse, mae = float(np.mean(errors**2)), float(np.mean(np.abs(errors)))
+    value = {"mse": mse, "mae": mae}[metric]
+    rows = [
+        {"x": float(np.ravel(xi)[0]), "expected": float(np.ravel(yi)[0]),
+         "predicted": float(np.ravel(pi)[0])}
+        for xi, yi, pi in list(zip(x, y, predicted, strict=True))[:20]
+    ]
+    return Evaluation(metric, value, {"mse": mse, "mae": mae}, {"kind": "regression",
+                                                                "points": rows})
+
+
+def classification(model: LoadedModel, data: dict[str, np.ndarray], metric: str) -> Evaluation:
+    x, y = data["x"], data["y"].astype("int64")
+    probabilities = _predict(model, x)
+    flat = probabilities.reshape(len(x), -1)
+    if flat.shape[1] == 1:
+        predicted = (flat[:, 0] > 0.5).astype("int64")
+        classes = 2
+    else:
+        predicted = flat.argmax(axis=1)
+        classes = flat.shape[1]
+    names = [str(n) for n in data["class_names"]] if "class_names" in data else [
+        str(i) for i in range(classes)]
+    classes = max(classes, len(names))
+    matrix = np.zeros((classes, classes), dtype="int64")
+    np.add.at(matrix, (y, predicted), 1)
+    accuracy = float(np.mean(predicted == y))
+    recall = [float(matrix[i, i] / matrix[i].sum()) if matrix[i].sum() else None
+              for i in range(classes)]
+    return Evaluation(
+        metric,
+        accuracy,
+        {"accuracy": accuracy},
+        {"kind": "classification", "class_names": names, "confusion_matrix": matrix.tolist(),
+         "recall": recall, "examples": int(len(y))},
+    )
+
+
+def series(model: LoadedModel, data: dict[str, np.ndarray], metric: str) -> Evaluation:
+    """The exam's way: forecast every window that ends before a validation step and compare
+    each forecast with the value that followed (MAE on the normalised series)."""
+    values = data["series"].astype("float32")
+    split_time, window = int(data["split_time"]), int(data["window"])
+    starts = np.arange(split_time - window, len(values) - window)
+    windows = np.stack([values[s:s + window] for s in starts])[..., np.newaxis]
+    forecast = _predict(model, windows).reshape(len(starts), -1)[:, -1]
+    actual = values[split_time:].astype("float64")
+    if len(forecast) != len(actual):
+        raise EvaluationError(
+            f"The model gave {len(forecast)} forecasts for {len(actual)} validation steps."
+        )
+    mae = float(np.mean(np.abs(forecast - actual)))
+    mse = float(np.mean((forecast - actual) ** 2))
+    step = max(1, len(actual) // MAX_SERIES_POINTS)
+    diagnostics = {
+        "kind": "series",
+        "split_time": split_time,
+        "window": window,
+        "time": list(range(split_time, len(values), step)),
+        "actual": actual[::step].round(5).tolist(),
+        "forecast": forecast[::step].round(5).tolist(),
+    }
+    return Evaluation(metric, {"mae": mae, "mse": mse}[metric], {"mae": mae, "mse": mse},
+                      diagnostics)
+
+
+TASKS = {"regression": regression, "classification": classification, "series": series}

@@ -1,0 +1,76 @@
+"""Build the report of a session: verdict, total against the pass mark, and per question the
+counted model, its metric against the bands, its history, its data and what to study next."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.clock import iso
+from server.grading.scoring import band_thresholds, describe_bands
+from server.sessions.status import question_views, session_status
+from server.store import Store
+from server.store.records import SessionRecord
+
+
+def build_report(store: Store, session: SessionRecord, now: float) -> dict[str, Any]:
+    status = session_status(store, session, now)
+    results = store.results(session.id)
+    questions = []
+    for view in question_views(store, session):
+        variant = view.record.variant
+        counted = view.counted
+        payload = view.counted_result.payload if view.counted_result else None
+        history = [
+            {"submission": s.id, "saved_at": iso(s.saved_at), "trigger": s.trigger,
+             "score": results[s.id].score if s.id in results else None,
+             "status": results[s.id].status if s.id in results else s.state,
+             "counted_in_time": s.saved_at <= session.cutoff}
+            for s in view.submissions if s.state != "superseded"
+        ]
+        score = view.score or 0
+        questions.append({
+            "id": view.record.question_id,
+            "title": view.record.title,
+            "variant": {"id": variant["id"], "title": variant["title"]},
+            "weight": view.record.weight,
+            "score": score,
+            "status": payload["status"] if payload else "none",
+            "messages": payload["messages"] if payload else [
+                "No model was submitted for this question, so it scores 0."],
+            "metric": variant["metric"],
+            "value": payload.get("value") if payload else None,
+            "bands": describe_bands(variant["metric"], variant["scoring"]),
+            "band_thresholds": band_thresholds(variant["scoring"]),
+            "higher_is_better": variant["scoring"].get("higher_is_better", True)
+            and variant["scoring"].get("kind") != "exam_mae_formula",
+            "model": None if counted is None else {
+                "file": counted.source_path.rsplit("/", 1)[-1],
+                "format": counted.format,
+                "sha256": counted.sha256,
+                "size_bytes": counted.size_bytes,
+                "saved_at": iso(counted.saved_at),
+                "keras": payload.get("keras") if payload else None,
+                "summary": payload.get("model") if payload else None,
+            },
+            "submissions": len(history),
+            "history": history,
+            "diagnostics": payload.get("diagnostics") if payload else {},
+            "data": view.record.data,
+            "skills": variant.get("skills", []),
+            "study": variant.get("study", []) if score < 5 else [],
+        })
+    return {
+        "session": session.id,
+        "exam": {"id": session.exam_id, "title": session.exam_title},
+        "state": session.state,
+        "started_at": status["started_at"],
+        "deadline": status["deadline"],
+        "submitted_at": status["submitted_at"],
+        "submit_reason": session.submit_reason,
+        "seed": session.seed,
+        "total": status["total"],
+        "pass_mark": status["pass_mark"],
+        "passed": status["passed"],
+        "grading_pending": status["grading_pending"],
+        "questions": questions,
+    }

@@ -1,0 +1,1 @@
+"""The exam lifecycle: create -> running -> submitted. The clock lives here."""

@@ -1,0 +1,180 @@
+"""Create and finish sessions.
+
+Finishing is idempotent and can be called by the learner, the sweeper and start-up recovery at
+once: the store's conditional update decides who wins, and the loser does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+from pathlib import Path
+from typing import Protocol
+
+from server.clock import Clock
+from server.config import Settings
+from server.manifest import Exam, list_exams
+from server.store import Store
+from server.store.records import QuestionRecord, SessionRecord
+from server.workspace.draw import NoVariantAvailable, draw_and_prepare
+from server.workspace.materialise import WorkspaceNotEmpty, claim_project_dir, write_project
+
+log = logging.getLogger(__name__)
+
+MAX_PRACTICE_MINUTES = 24 * 60
+
+
+class SessionError(Exception):
+    """A request the learner can correct; `status` is the HTTP status it maps to."""
+
+    status = 400
+
+
+class UnknownExam(SessionError):
+    status = 404
+
+
+class UnknownSession(SessionError):
+    status = 404
+
+
+class BadWorkspace(SessionError):
+    status = 409
+
+
+class DataUnavailable(SessionError):
+    status = 503
+
+
+class SessionHooks(Protocol):
+    def session_started(self, session: SessionRecord) -> None: ...
+
+    def session_submitted(self, session: SessionRecord) -> None: ...
+
+
+class SessionService:
+    def __init__(self, settings: Settings, store: Store, clock: Clock) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.hooks: list[SessionHooks] = []
+
+    # exams ------------------------------------------------------------------------------------
+    def exams(self) -> dict[str, Exam]:
+        return list_exams(self.settings.exams_dir)
+
+    def exam(self, exam_id: str) -> Exam:
+        exam = self.exams().get(exam_id)
+        if exam is None:
+            known = ", ".join(sorted(self.exams())) or "none"
+            raise UnknownExam(f"There is no exam called {exam_id!r}; the exams are: {known}.")
+        return exam
+
+    # lifecycle --------------------------------------------------------------------------------
+    def create(self, exam_id: str, workspace: str, minutes: float | None = None) -> SessionRecord:
+        exam = self.exam(exam_id)
+        if minutes is not None and not (0 < minutes <= MAX_PRACTICE_MINUTES):
+            raise SessionError(
+                f"minutes must be more than 0 and at most {MAX_PRACTICE_MINUTES}; got {minutes}."
+            )
+        if not workspace or not workspace.strip():
+            raise BadWorkspace("Give the folder where the project should be created.")
+        project_dir = Path(workspace).expanduser().resolve()
+        try:
+            claim_project_dir(project_dir)
+        except WorkspaceNotEmpty as why:
+            raise BadWorkspace(str(why)) from why
+        except OSError as why:
+            raise BadWorkspace(f"The folder {project_dir} cannot be created: {why}.") from why
+
+        session_id = secrets.token_hex(6)
+        seed = secrets.randbelow(2**31)
+        session_home = self.settings.sessions_dir / session_id
+        try:
+            drawn = draw_and_prepare(
+                exam,
+                project_dir,
+                session_home / "heldout",
+                seed,
+                self.settings.cache_dir,
+                self.settings.datasets_mirror,
+                self.settings.keras_home,
+            )
+        except NoVariantAvailable as why:
+            shutil.rmtree(project_dir, ignore_errors=True)
+            shutil.rmtree(session_home, ignore_errors=True)
+            raise DataUnavailable(str(why)) from why
+
+        now = self.clock.now()
+        duration = minutes if minutes is not None else exam.duration_minutes
+        session = SessionRecord(
+            id=session_id,
+            exam_id=exam.id,
+            exam_title=exam.title,
+            project_dir=str(project_dir),
+            started_at=now,
+            deadline=now + duration * 60.0,
+            state="running",
+            submitted_at=None,
+            submit_reason=None,
+            seed=seed,
+            pass_mark=exam.pass_mark,
+            duration_minutes=duration,
+        )
+        questions = [
+            QuestionRecord(
+                session_id=session_id,
+                question_id=d.question.id,
+                position=i,
+                title=d.question.title,
+                weight=d.question.weight,
+                model_file=d.question.model_file,
+                variant=d.variant.model_dump(),
+                data=d.provenance.to_dict(),
+                heldout_path=str(d.heldout_path),
+                waiting_since=None,
+            )
+            for i, d in enumerate(drawn)
+        ]
+        write_project(
+            self.settings.exams_dir / exam.id,
+            exam,
+            project_dir,
+            drawn,
+            session.__dict__,
+            f"http://{self.settings.host}:{self.settings.port}",
+        )
+        self.store.create_session(session, questions, now)
+        for hook in self.hooks:
+            hook.session_started(session)
+        return session
+
+    def get(self, session_id: str) -> SessionRecord:
+        session = self.store.session(session_id)
+        if session is None:
+            raise UnknownSession(f"There is no session {session_id!r}.")
+        return session
+
+    def finish(self, session_id: str, reason: str = "learner") -> SessionRecord:
+        """Submit the session; a second call, or one after the deadline sweep, changes nothing."""
+        session = self.get(session_id)
+        if session.state == "running":
+            now = self.clock.now()
+            if reason == "deadline":
+                # Stamped at the deadline, even when swept at start-up long after.
+                now = min(now, session.deadline)
+            if self.store.mark_submitted(session_id, reason, now):
+                session = self.get(session_id)
+                log.info("session %s submitted (%s)", session_id, reason)
+                for hook in self.hooks:
+                    hook.session_submitted(session)
+        return self.get(session_id)
+
+    def sweep(self) -> list[str]:
+        """Submit every running session whose deadline has passed; returns their ids."""
+        swept = []
+        for session in self.store.expired_sessions(self.clock.now()):
+            self.finish(session.id, reason="deadline")
+            swept.append(session.id)
+        return swept

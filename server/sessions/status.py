@@ -1,0 +1,133 @@
+"""What a session looks like right now: per question state and score, the weighted total, pass.
+
+One function builds it for the API, the CLI, the pages and the report, so they never disagree.
+The counted model of a question is its latest submission saved before the cutoff, as in the real
+exam, where the last "Submit and Test" of a category counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from server.clock import iso
+from server.store import Store
+from server.store.records import QuestionRecord, ResultRecord, SessionRecord, SubmissionRecord
+
+WAITING_MESSAGE = "A model file is being saved; it is graded once the file is complete."
+QUEUED_MESSAGE = "Queued for grading."
+GRADING_MESSAGE = "Grading…"
+NONE_MESSAGE = "No model saved yet: this question scores 0 until you save one."
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    record: QuestionRecord
+    state: str
+    score: int | None
+    message: str
+    counted: SubmissionRecord | None
+    counted_result: ResultRecord | None
+    latest: SubmissionRecord | None
+    submissions: list[SubmissionRecord]
+    pending_in_time: bool
+
+
+def _question_view(
+    session: SessionRecord,
+    question: QuestionRecord,
+    submissions: list[SubmissionRecord],
+    results: dict[int, ResultRecord],
+) -> QuestionView:
+    live = [s for s in submissions if s.state != "superseded"]
+    latest = live[-1] if live else None
+    in_time = [s for s in live if s.saved_at <= session.cutoff]
+    finished = [s for s in in_time if s.id in results]
+    counted = finished[-1] if finished else None
+    pending_in_time = any(s.state in ("queued", "grading") for s in in_time)
+    if session.state == "running":
+        counted = next((s for s in reversed(live) if s.id in results), None)
+
+    counted_result = results.get(counted.id) if counted else None
+    score = counted_result.score if counted_result else None
+    if latest is None:
+        state, message = ("waiting", WAITING_MESSAGE) if question.waiting_since else (
+            "none", NONE_MESSAGE)
+    elif question.waiting_since and session.state == "running":
+        state, message = "waiting", WAITING_MESSAGE
+    elif latest.state == "queued":
+        state, message = "waiting", QUEUED_MESSAGE
+    elif latest.state == "grading":
+        state, message = "grading", GRADING_MESSAGE
+    else:
+        latest_result = results.get(latest.id)
+        state = "graded" if latest.state == "graded" else "error"
+        message = (latest_result.payload.get("messages") or [""])[0] if latest_result else ""
+    return QuestionView(
+        question, state, score, message, counted, counted_result, latest, submissions,
+        pending_in_time,
+    )
+
+
+def question_views(store: Store, session: SessionRecord) -> list[QuestionView]:
+    results = store.results(session.id)
+    subs = store.submissions(session.id)
+    return [
+        _question_view(
+            session, q, [s for s in subs if s.question_id == q.question_id], results
+        )
+        for q in store.questions(session.id)
+    ]
+
+
+def weighted_total(views: list[QuestionView]) -> float:
+    """Percent of the weighted maximum: each question's score/5 times its share of the weight."""
+    weight = sum(v.record.weight for v in views)
+    points = sum(v.record.weight * (v.score or 0) for v in views)
+    return round(100.0 * points / (5.0 * weight), 2) if weight else 0.0
+
+
+def session_status(store: Store, session: SessionRecord, now: float) -> dict[str, Any]:
+    views = question_views(store, session)
+    total = weighted_total(views)
+    grading_pending = any(v.pending_in_time for v in views)
+    passed: bool | None = None
+    if session.state == "submitted" and not grading_pending:
+        passed = total >= 100.0 * session.pass_mark - 1e-9
+    remaining = max(0.0, session.deadline - now) if session.state == "running" else 0.0
+    return {
+        "session": session.id,
+        "exam": session.exam_id,
+        "exam_title": session.exam_title,
+        "state": session.state,
+        "started_at": iso(session.started_at),
+        "deadline": iso(session.deadline),
+        "submitted_at": iso(session.submitted_at),
+        "submit_reason": session.submit_reason,
+        "server_time": iso(now),
+        "remaining_seconds": round(remaining, 3),
+        "project_dir": session.project_dir,
+        "questions": [
+            {
+                "id": v.record.question_id,
+                "title": v.record.title,
+                "variant": v.record.variant["title"],
+                "weight": v.record.weight,
+                "state": v.state,
+                "score": v.score,
+                "message": v.message,
+                "submissions": len([s for s in v.submissions if s.state != "superseded"]),
+                "data": {
+                    "title": v.record.data.get("title"),
+                    "source": v.record.data.get("source"),
+                    "complete": v.record.data.get("complete"),
+                    "note": v.record.data.get("note"),
+                },
+            }
+            for v in views
+        ],
+        "total": total,
+        "pass_mark": round(100.0 * session.pass_mark, 2),
+        "grading_pending": grading_pending,
+        "passed": passed,
+    }

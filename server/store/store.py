@@ -1,0 +1,257 @@
+"""Every read and write the service makes, named by what it means for an exam.
+
+Writes that must be seen together (a state change and its event) happen in one transaction: the
+store is the record, and an event exists only for what is already stored.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+from server.store.database import Database
+from server.store.records import (
+    EventRecord,
+    QuestionRecord,
+    ResultRecord,
+    SessionRecord,
+    SubmissionRecord,
+)
+
+PENDING_STATES = ("queued", "grading")
+
+
+def _event(conn: sqlite3.Connection, session_id: str, kind: str, payload: dict, now: float) -> int:
+    cursor = conn.execute(
+        "INSERT INTO events (session_id, kind, payload_json, created_at) VALUES (?, ?, ?, ?)",
+        (session_id, kind, json.dumps(payload), now),
+    )
+    return int(cursor.lastrowid)
+
+
+class Store:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # sessions ---------------------------------------------------------------------------------
+    def create_session(
+        self, session: SessionRecord, questions: Iterable[QuestionRecord], now: float
+    ) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO sessions VALUES (:id, :exam_id, :exam_title, :project_dir, :started_at,"
+                " :deadline, :state, :submitted_at, :submit_reason, :seed, :pass_mark,"
+                " :duration_minutes)",
+                session.__dict__,
+            )
+            for q in questions:
+                conn.execute(
+                    "INSERT INTO session_questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        q.session_id, q.question_id, q.position, q.title, q.weight, q.model_file,
+                        json.dumps(q.variant), json.dumps(q.data), q.heldout_path, q.waiting_since,
+                    ),
+                )
+            _event(conn, session.id, "session.started", {"deadline": session.deadline}, now)
+
+    def session(self, session_id: str) -> SessionRecord | None:
+        row = self.db.query_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
+        return SessionRecord.from_row(row) if row else None
+
+    def sessions(self, state: str | None = None) -> list[SessionRecord]:
+        if state:
+            rows = self.db.query(
+                "SELECT * FROM sessions WHERE state = ? ORDER BY started_at DESC", (state,)
+            )
+        else:
+            rows = self.db.query("SELECT * FROM sessions ORDER BY started_at DESC")
+        return [SessionRecord.from_row(r) for r in rows]
+
+    def expired_sessions(self, now: float) -> list[SessionRecord]:
+        rows = self.db.query(
+            "SELECT * FROM sessions WHERE state = 'running' AND deadline <= ? ORDER BY deadline",
+            (now,),
+        )
+        return [SessionRecord.from_row(r) for r in rows]
+
+    def mark_submitted(self, session_id: str, reason: str, now: float) -> bool:
+        """True only for the call that moved the session; finishing twice is harmless."""
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE sessions SET state = 'submitted', submitted_at = ?, submit_reason = ?"
+                " WHERE id = ? AND state = 'running'",
+                (now, reason, session_id),
+            )
+            if cursor.rowcount != 1:
+                return False
+            _event(conn, session_id, "session.submitted", {"reason": reason}, now)
+            return True
+
+    # questions --------------------------------------------------------------------------------
+    def questions(self, session_id: str) -> list[QuestionRecord]:
+        rows = self.db.query(
+            "SELECT * FROM session_questions WHERE session_id = ? ORDER BY position", (session_id,)
+        )
+        return [QuestionRecord.from_row(r) for r in rows]
+
+    def question(self, session_id: str, question_id: str) -> QuestionRecord | None:
+        row = self.db.query_one(
+            "SELECT * FROM session_questions WHERE session_id = ? AND question_id = ?",
+            (session_id, question_id),
+        )
+        return QuestionRecord.from_row(row) if row else None
+
+    def set_waiting(self, session_id: str, question_id: str, since: float | None) -> None:
+        """A file is being written (since) or no longer is (None); only a change is announced."""
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE session_questions SET waiting_since = ? WHERE session_id = ?"
+                " AND question_id = ? AND (waiting_since IS NULL) != (? IS NULL)",
+                (since, session_id, question_id, since),
+            )
+            if cursor.rowcount and since is not None:
+                _event(conn, session_id, "question.waiting", {"question": question_id}, since)
+
+    # submissions and the grading queue ----------------------------------------------------------
+    def add_submission(self, sub: SubmissionRecord, now: float) -> SubmissionRecord:
+        """Queue a new model file; an older one of the same question still waiting is replaced."""
+        with self.db.transaction() as conn:
+            superseded = conn.execute(
+                "UPDATE submissions SET state = 'superseded' WHERE session_id = ?"
+                " AND question_id = ? AND state = 'queued'",
+                (sub.session_id, sub.question_id),
+            ).rowcount
+            values = dict(sub.__dict__)
+            values.pop("id")
+            cursor = conn.execute(
+                "INSERT INTO submissions (session_id, question_id, source_path, snapshot_path,"
+                " sha256, format, size_bytes, saved_at, detected_at, trigger, state, attempts,"
+                " grading_started_at) VALUES (:session_id, :question_id, :source_path,"
+                " :snapshot_path, :sha256, :format, :size_bytes, :saved_at, :detected_at,"
+                " :trigger, :state, :attempts, :grading_started_at)",
+                values,
+            )
+            new_id = int(cursor.lastrowid)
+            conn.execute(
+                "UPDATE session_questions SET waiting_since = NULL WHERE session_id = ?"
+                " AND question_id = ?",
+                (sub.session_id, sub.question_id),
+            )
+            _event(
+                conn, sub.session_id, "submission.queued",
+                {"question": sub.question_id, "submission": new_id, "superseded": superseded},
+                now,
+            )
+        return self.submission(new_id)  # type: ignore[return-value]
+
+    def submission(self, submission_id: int) -> SubmissionRecord | None:
+        row = self.db.query_one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+        return SubmissionRecord.from_row(row) if row else None
+
+    def submissions(self, session_id: str, question_id: str | None = None) -> list[SubmissionRecord]:
+        sql = "SELECT * FROM submissions WHERE session_id = ?"
+        params: tuple[Any, ...] = (session_id,)
+        if question_id:
+            sql += " AND question_id = ?"
+            params += (question_id,)
+        return [SubmissionRecord.from_row(r) for r in self.db.query(sql + " ORDER BY id", params)]
+
+    def latest_submission_with_hash(
+        self, session_id: str, question_id: str, sha256: str
+    ) -> SubmissionRecord | None:
+        row = self.db.query_one(
+            "SELECT * FROM submissions WHERE session_id = ? AND question_id = ? AND sha256 = ?"
+            " AND state != 'superseded' ORDER BY id DESC LIMIT 1",
+            (session_id, question_id, sha256),
+        )
+        return SubmissionRecord.from_row(row) if row else None
+
+    def latest_submission(self, session_id: str, question_id: str) -> SubmissionRecord | None:
+        row = self.db.query_one(
+            "SELECT * FROM submissions WHERE session_id = ? AND question_id = ?"
+            " AND state != 'superseded' ORDER BY id DESC LIMIT 1",
+            (session_id, question_id),
+        )
+        return SubmissionRecord.from_row(row) if row else None
+
+    def claim_next_job(self, now: float) -> SubmissionRecord | None:
+        """Oldest queued submission becomes 'grading' atomically: no job is handed out twice."""
+        with self.db.transaction() as conn:
+            row = conn.execute(
+                "SELECT * FROM submissions WHERE state = 'queued' ORDER BY id LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                "UPDATE submissions SET state = 'grading', attempts = attempts + 1,"
+                " grading_started_at = ? WHERE id = ?",
+                (now, row["id"]),
+            )
+            _event(
+                conn, row["session_id"], "submission.grading",
+                {"question": row["question_id"], "submission": row["id"]}, now,
+            )
+        return self.submission(row["id"])
+
+    def requeue_interrupted(self) -> list[int]:
+        """Jobs that were grading when the service died are graded again (grading_needed)."""
+        with self.db.transaction() as conn:
+            ids = [r[0] for r in conn.execute("SELECT id FROM submissions WHERE state = 'grading'")]
+            conn.execute("UPDATE submissions SET state = 'queued' WHERE state = 'grading'")
+        return ids
+
+    def queue_length(self) -> int:
+        row = self.db.query_one("SELECT COUNT(*) FROM submissions WHERE state = 'queued'")
+        return int(row[0]) if row else 0
+
+    def pending_count(self, session_id: str) -> int:
+        row = self.db.query_one(
+            "SELECT COUNT(*) FROM submissions WHERE session_id = ? AND state IN (?, ?)",
+            (session_id, *PENDING_STATES),
+        )
+        return int(row[0]) if row else 0
+
+    # results ----------------------------------------------------------------------------------
+    def save_result(
+        self, submission_id: int, status: str, score: int, payload: dict[str, Any], now: float
+    ) -> None:
+        """Result and its announcement in one transaction: stored first, then announced."""
+        sub = self.submission(submission_id)
+        if sub is None:
+            raise KeyError(submission_id)
+        state = "graded" if status == "graded" else "error"
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (submission_id, sub.session_id, sub.question_id, status, score,
+                 json.dumps(payload), now),
+            )
+            conn.execute("UPDATE submissions SET state = ? WHERE id = ?", (state, submission_id))
+            _event(
+                conn, sub.session_id, "result",
+                {"question": sub.question_id, "submission": submission_id, "score": score,
+                 "status": status, "message": (payload.get("messages") or [""])[0]},
+                now,
+            )
+
+    def result(self, submission_id: int) -> ResultRecord | None:
+        row = self.db.query_one("SELECT * FROM results WHERE submission_id = ?", (submission_id,))
+        return ResultRecord.from_row(row) if row else None
+
+    def results(self, session_id: str) -> dict[int, ResultRecord]:
+        rows = self.db.query("SELECT * FROM results WHERE session_id = ?", (session_id,))
+        return {r["submission_id"]: ResultRecord.from_row(r) for r in rows}
+
+    # events -----------------------------------------------------------------------------------
+    def add_event(self, session_id: str, kind: str, payload: dict[str, Any], now: float) -> int:
+        with self.db.transaction() as conn:
+            return _event(conn, session_id, kind, payload, now)
+
+    def events_after(self, session_id: str, after_id: int, limit: int = 200) -> list[EventRecord]:
+        rows = self.db.query(
+            "SELECT * FROM events WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (session_id, after_id, limit),
+        )
+        return [EventRecord.from_row(r) for r in rows]

@@ -1,0 +1,1 @@
+"""Turn file-system events into "a complete new model file for question Q"."""

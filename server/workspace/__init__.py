@@ -1,0 +1,1 @@
+"""Materialise a learner's project folder from an exam template."""

@@ -1,0 +1,67 @@
+"""Create the learner's project folder: a folder per question, the learner's README, IDE files,
+and `.tfexam/session.json` so that any tool opened inside the folder can find its session.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from server.clock import iso
+from server.manifest import Exam
+from server.workspace.draw import Drawn
+from server.workspace.ide import write_ide_files
+from server.workspace.readme import learner_readme
+
+
+class WorkspaceNotEmpty(Exception):
+    """The learner's work is never overwritten."""
+
+
+def claim_project_dir(project_dir: Path) -> None:
+    if project_dir.exists():
+        if not project_dir.is_dir():
+            raise WorkspaceNotEmpty(f"{project_dir} is a file; choose a new or empty folder.")
+        if any(project_dir.iterdir()):
+            raise WorkspaceNotEmpty(
+                f"The folder {project_dir} is not empty; choose a new or empty folder so that "
+                "nothing in it is overwritten."
+            )
+    project_dir.mkdir(parents=True, exist_ok=True)
+
+
+def write_project(
+    exam_dir: Path,
+    exam: Exam,
+    project_dir: Path,
+    drawn: list[Drawn],
+    session: dict[str, object],
+    server_url: str,
+) -> None:
+    for item in drawn:
+        folder = project_dir / item.question.id
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(exam_dir / item.variant.starter, folder / "starter.py")
+        shutil.copyfile(exam_dir / item.variant.question, folder / "question.md")
+        for helper in item.variant.params.get("helper_files", []):  # type: ignore[union-attr]
+            shutil.copyfile(exam_dir / str(helper), folder / Path(str(helper)).name)
+    (project_dir / "README.md").write_text(
+        learner_readme(exam, drawn, session), encoding="utf-8"
+    )
+    meta = project_dir / ".tfexam"
+    meta.mkdir(exist_ok=True)
+    (meta / "session.json").write_text(
+        json.dumps(
+            {
+                "session": session["id"],
+                "exam": exam.id,
+                "server": server_url,
+                "deadline": iso(float(session["deadline"])),  # type: ignore[arg-type]
+                "questions": {d.question.id: d.question.model_file for d in drawn},
+            },
+            indent=2,
+        ),
+        encoding="utf-8",
+    )
+    write_ide_files(project_dir)
