@@ -29,6 +29,7 @@ class Settings:
     datasets_mirror: Path | None = None
     keras_home: Path | None = None
     settle_seconds: float = 1.0
+    give_up_seconds: float = 10.0
     job_time_limit: float = 180.0
     job_memory_limit_mb: float = 6144.0
     sweep_interval: float = 0.2
@@ -59,6 +60,7 @@ class Settings:
             "datasets_mirror": Path(mirror).expanduser() if mirror else None,
             "keras_home": Path(keras_home).expanduser() if keras_home else None,
             "settle_seconds": _float_env("TFEXAM_SETTLE_SECONDS", 1.0),
+            "give_up_seconds": _float_env("TFEXAM_GIVE_UP_SECONDS", 10.0),
             "job_time_limit": _float_env("TFEXAM_JOB_TIMEOUT", 180.0),
             "job_memory_limit_mb": _float_env("TFEXAM_JOB_MEMORY_MB", 6144.0),
             "token": os.environ.get("TFEXAM_TOKEN") or None,

@@ -8,6 +8,7 @@ files saved while it was down are picked up before the watcher takes over.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,9 @@ class Services:
         self.sessions = SessionService(settings, self.store, self.clock)
         self.grading = GradingSupervisor(settings, self.store, self.clock)
         self.intake = Intake(settings, self.store, self.clock, self.grading.notify)
-        self.watcher = ModelWatcher(settings.settle_seconds, self._waiting, self._complete)
+        self.watcher = ModelWatcher(
+            settings.settle_seconds, self._waiting, self._complete, settings.give_up_seconds
+        )
         self.sweeper = DeadlineSweeper(self.sessions, settings.sweep_interval)
         self.sessions.hooks.append(self)
 
@@ -84,4 +87,6 @@ class Services:
             "home": str(self.settings.home),
             "worker": self.grading.health(),
             "watching": self.watcher.watching(),
+            # The API process must stay free of TensorFlow: only the worker imports it.
+            "api_imports_tensorflow": any(m in sys.modules for m in ("tensorflow", "keras")),
         }

@@ -11,6 +11,32 @@ from server.sessions.status import question_views, session_status
 from server.store import Store
 from server.store.records import SessionRecord
 
+STATUS_ADVICE = {
+    "none": "Save a model for this question (or press Submit and Test): a question never "
+            "submitted scores 0, whatever the others score.",
+    "contract_error": "Match the exact input and output shapes and the final activation the "
+                      "starter shows; print model.summary() before saving.",
+    "refused": "Replace Lambda layers and custom objects with built-in Keras layers: the grader "
+               "will not run code it cannot trust.",
+    "load_error": "Save with model.save(\"mymodel.h5\") from the starter's __main__ block and "
+                  "check that the file opens with keras.models.load_model.",
+    "evaluation_error": "Check the data scaling and the learning rate: the model's predictions "
+                        "could not be scored (NaN or the wrong size).",
+    "timeout": "Build a model of a size that fits the problem: grading ran out of time.",
+    "memory": "Build a smaller model: grading ran out of memory.",
+}
+
+
+def study_next(variant: dict[str, Any], score: int, status: str) -> list[str]:
+    """What to study for every question under 5: the variant's own advice, led by what the
+    failure itself says to fix, so a learner with an error is not told to "train longer"."""
+    if score >= 5:
+        return []
+    advice = list(variant.get("study", []))
+    if status in STATUS_ADVICE:
+        advice.insert(0, STATUS_ADVICE[status])
+    return advice
+
 
 def build_report(store: Store, session: SessionRecord, now: float) -> dict[str, Any]:
     status = session_status(store, session, now)
@@ -57,7 +83,7 @@ def build_report(store: Store, session: SessionRecord, now: float) -> dict[str, 
             "diagnostics": payload.get("diagnostics") if payload else {},
             "data": view.record.data,
             "skills": variant.get("skills", []),
-            "study": variant.get("study", []) if score < 5 else [],
+            "study": study_next(variant, score, payload["status"] if payload else "none"),
         })
     return {
         "session": session.id,

@@ -8,6 +8,7 @@ result instead of waiting forever.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -58,7 +59,7 @@ class ModelWatcher:
     def __init__(self, settle_seconds: float, on_waiting: OnWaiting, on_complete: OnComplete,
                  give_up_seconds: float | None = None) -> None:
         self.settle_seconds = settle_seconds
-        self.give_up_seconds = give_up_seconds or max(10.0, 5 * settle_seconds)
+        self.give_up_seconds = max(give_up_seconds or 10.0, 2 * settle_seconds)
         self.on_waiting = on_waiting
         self.on_complete = on_complete
         self._observer = Observer()
@@ -91,10 +92,8 @@ class ModelWatcher:
             for key in [k for k in self._pending if k[0] == session_id]:
                 del self._pending[key]
         if watched:
-            try:
+            with contextlib.suppress(KeyError, ValueError):
                 self._observer.unschedule(watched.handle)
-            except (KeyError, ValueError):
-                pass
 
     def watching(self) -> list[str]:
         with self._lock:
@@ -149,9 +148,9 @@ class ModelWatcher:
         quiet = now - pending.stable_since
         if quiet < self.settle_seconds:
             return
-        if model_files.is_complete(pending.model) or quiet >= self.give_up_seconds:
-            if self._drop(key, pending):
-                self.on_complete(key[0], key[1], pending.model)
+        ready = model_files.is_complete(pending.model) or quiet >= self.give_up_seconds
+        if ready and self._drop(key, pending):
+            self.on_complete(key[0], key[1], pending.model)
 
     def _drop(self, key: tuple[str, str], pending: _Pending) -> bool:
         with self._lock:

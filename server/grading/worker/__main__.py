@@ -30,6 +30,9 @@ def main() -> None:
     reply = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if hasattr(os, "nice"):
+        # The API must stay responsive while TensorFlow loads and models are graded.
+        os.nice(10)
     _network_off()
     from server.grading import protocol
 

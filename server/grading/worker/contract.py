@@ -42,10 +42,9 @@ def check(
             f"{shape_text(want_out)}. Keep the final layer as the starter shows "
             f"(a Dense layer with {units} unit{'s' if units != 1 else ''})."
         )
-    if final_activation and model.final_activation is not None:
-        if model.final_activation != final_activation:
-            problems.append(
-                f"The final layer's activation is {model.final_activation!r}; this question needs "
-                f"{final_activation!r}. Keep the final layer as the starter shows."
-            )
+    if final_activation and model.final_activation not in (None, final_activation):
+        problems.append(
+            f"The final layer's activation is {model.final_activation!r}; this question needs "
+            f"{final_activation!r}. Keep the final layer as the starter shows."
+        )
     return problems

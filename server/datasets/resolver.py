@@ -1,0 +1,139 @@
+"""Find a catalogued file: the mirror, the system, the download cache, then the official URL.
+
+The order puts what needs no network first, so an offline machine with a mirror or a Debian
+package never waits on the web. Whatever is used is reported (`Resolved.source`), so a session's
+provenance can say where its data came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from server.datasets.base import DatasetUnavailable, PrepareContext
+from server.datasets.catalogue import CatalogueEntry
+
+OFFLINE_ENV = "TFEXAM_OFFLINE"
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Resolved:
+    paths: dict[str, Path]
+    source: str  # mirror | system | cache | download
+    location: str
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def offline() -> bool:
+    """Tests and air-gapped machines set TFEXAM_OFFLINE=1 so nothing ever reaches for the web."""
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def download_dir(entry: CatalogueEntry, cache_dir: Path) -> Path:
+    return cache_dir / "datasets" / entry.folder
+
+
+def _all_in(folder: Path, entry: CatalogueEntry) -> dict[str, Path] | None:
+    paths = {f.name: folder / f.name for f in entry.files}
+    return paths if all(p.is_file() for p in paths.values()) else None
+
+
+def _candidates(entry: CatalogueEntry, ctx: PrepareContext) -> list[tuple[str, Path]]:
+    found: list[tuple[str, Path]] = []
+    if ctx.mirror is not None:
+        found.append(("mirror", Path(ctx.mirror) / entry.folder))
+    found.extend(("system", Path(d)) for d in entry.system_dirs)
+    found.append(("cache", download_dir(entry, ctx.cache_dir)))
+    return found
+
+
+class _Progress:
+    """A one-line progress bar on stderr: a large download must not look like a hang."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, blocks: int, block_size: int, total: int) -> None:
+        done = blocks * block_size
+        if total > 0:
+            share = min(1.0, done / total)
+            bar = "#" * int(share * 30)
+            sys.stderr.write(f"\r{self.name}: [{bar:<30}] {share:4.0%} of {total / 1e6:.1f} MB")
+        else:
+            sys.stderr.write(f"\r{self.name}: {done / 1e6:.1f} MB")
+        sys.stderr.flush()
+
+
+def _download(entry: CatalogueEntry, cache_dir: Path) -> dict[str, Path]:
+    target = download_dir(entry, cache_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    for data_file in entry.files:
+        final = target / data_file.name
+        if final.is_file():
+            paths[data_file.name] = final
+            continue
+        partial = target / (data_file.name + ".partial")
+        try:
+            urllib.request.urlretrieve(data_file.url, partial, _Progress(data_file.name))
+            sys.stderr.write("\n")
+        except (OSError, ValueError) as error:
+            partial.unlink(missing_ok=True)
+            raise DatasetUnavailable(
+                f"{entry.title} is not on this machine and could not be downloaded from "
+                f"{data_file.url} ({error}); put the files in a mirror folder "
+                f"(TFEXAM_DATASETS=<folder>/{entry.folder}/) to use it offline."
+            ) from error
+        if data_file.sha256 and sha256_of(partial) != data_file.sha256:
+            partial.unlink(missing_ok=True)
+            raise DatasetUnavailable(
+                f"The download of {data_file.url} does not have the expected sha256 "
+                f"{data_file.sha256[:12]}…; it was discarded. Try again later or use a mirror."
+            )
+        partial.replace(final)
+        paths[data_file.name] = final
+    return paths
+
+
+def resolve(entry: CatalogueEntry, ctx: PrepareContext) -> Resolved:
+    """The first place that holds every file of the entry, downloading only as the last resort."""
+    for source, folder in _candidates(entry, ctx):
+        paths = _all_in(folder, entry)
+        if paths is not None:
+            return Resolved(paths, source, str(folder))
+    if offline():
+        places = ", ".join(str(folder) for _, folder in _candidates(entry, ctx))
+        raise DatasetUnavailable(
+            f"{entry.title} is not on this machine (looked in {places}) and downloads are off "
+            f"({OFFLINE_ENV} is set)."
+        )
+    paths = _download(entry, ctx.cache_dir)
+    return Resolved(paths, "download", str(download_dir(entry, ctx.cache_dir)))
+
+
+def completeness(entry: CatalogueEntry, name: str, path: Path, rows: int | None) -> tuple[bool, str]:
+    """Whether a resolved file is the whole official file: by checksum if known, else by rows.
+
+    The mirror's sarcasm and BBC copies are partial; a session built on them must say so.
+    """
+    data_file = entry.file(name)
+    if data_file.sha256:
+        if sha256_of(path) == data_file.sha256:
+            return True, ""
+        return False, f"{name} differs from the official file (sha256 mismatch)."
+    if data_file.rows is not None and rows is not None and rows < data_file.rows:
+        return False, (f"{name} holds {rows:,} of the official file's {data_file.rows:,} records: "
+                       "a partial copy, so scores are not comparable with the real exam's.")
+    return True, ""

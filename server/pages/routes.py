@@ -1,0 +1,131 @@
+"""The browser's pages: home, exam, report and history, rendered on the server.
+
+The pages read the same status and report dicts as the JSON API (one source, so the page and the
+CLI never disagree) and change nothing themselves: every action is a fetch to the REST API, so
+the API's one-sentence errors reach the learner unchanged.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from server.pages.render import render_page
+from server.report import plots
+from server.report.build import build_report
+from server.report.html import render_report
+from server.services import Services
+from server.sessions.status import session_status
+
+STATIC = Path(__file__).resolve().parent / "static"
+STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml",
+                ".ico": "image/x-icon"}
+TOKEN_COOKIE = "tfexam_token"
+REPORT_REFRESH_SECONDS = 3
+
+
+def _suggested_folder(exam_id: str) -> str:
+    """A new folder per attempt: a session refuses a folder that already holds files."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    return str(Path.home() / "tfexam-projects" / f"{exam_id}-{stamp}")
+
+
+def pages_router(services: Services) -> APIRouter:
+    pages = APIRouter(include_in_schema=False)
+    token = services.settings.token
+
+    def authorised(request: Request) -> bool:
+        """With a token configured, a page is shown only to whoever has it (query or cookie);
+        the page then hands it to its own script for the API calls."""
+        if not token:
+            return True
+        given = request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE) or ""
+        return hmac.compare_digest(given.encode(), token.encode())
+
+    def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+        if not authorised(request):
+            return HTMLResponse(render_page("problem.html", title="Token needed", token=None,
+                                            message="This service needs its token: open the "
+                                            "address that `tfexam serve` printed, ending in "
+                                            "?token=…"), status_code=401)
+        response = HTMLResponse(render_page(template, token=token, **context),
+                                status_code=status_code)
+        if token and request.query_params.get("token"):
+            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+        return response
+
+    def not_found(request: Request, session_id: str) -> Response:
+        return page(request, "problem.html", status_code=404, title="No such session",
+                    message=f"There is no session {session_id!r}. The home page lists them all.")
+
+    def statuses() -> list[dict[str, Any]]:
+        now = services.clock.now()
+        return [session_status(services.store, s, now) for s in services.store.sessions()]
+
+    @pages.get("/", response_class=HTMLResponse)
+    def home(request: Request) -> Response:
+        exams = list(services.sessions.exams().values())
+        return page(request, "home.html", title="tfexam", exams=exams,
+                    folders={e.id: _suggested_folder(e.id) for e in exams},
+                    sessions=statuses())
+
+    @pages.get("/history", response_class=HTMLResponse)
+    def history(request: Request) -> Response:
+        attempts = statuses()
+        return page(request, "history.html", title="History", sessions=attempts,
+                    trend=plots.trend(attempts))
+
+    @pages.get("/sessions/{session_id}", response_class=HTMLResponse)
+    def exam(request: Request, session_id: str) -> Response:
+        session = services.store.session(session_id)
+        if session is None:
+            return not_found(request, session_id)
+        if session.state == "submitted" and authorised(request):
+            return RedirectResponse(f"/sessions/{session_id}/report", status_code=303)
+        status = session_status(services.store, session, services.clock.now())
+        return page(request, "exam.html", title=f"{session.exam_title}: exam", status=status,
+                    duration_seconds=session.duration_minutes * 60.0)
+
+    @pages.get("/sessions/{session_id}/report", response_class=HTMLResponse)
+    def report_page(request: Request, session_id: str) -> Response:
+        session = services.store.session(session_id)
+        if session is None:
+            return not_found(request, session_id)
+        if not authorised(request):
+            return page(request, "problem.html")
+        report = build_report(services.store, session, services.clock.now())
+        refresh = REPORT_REFRESH_SECONDS if report["grading_pending"] else None
+        return HTMLResponse(render_report(report, site=True, refresh_seconds=refresh,
+                                          token=token))
+
+    @pages.get("/sessions/{session_id}/report.html")
+    def report_file(request: Request, session_id: str, download: bool = False) -> Response:
+        """The standalone document: what "Download" saves and what a PDF is printed from."""
+        session = services.store.session(session_id)
+        if session is None:
+            return not_found(request, session_id)
+        if not authorised(request):
+            return page(request, "problem.html")
+        report = build_report(services.store, session, services.clock.now())
+        headers = {}
+        if download:
+            name = f"tfexam-report-{session.exam_id}-{session.id}.html"
+            headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return HTMLResponse(render_report(report), headers=headers)
+
+    @pages.get("/static/{name}")
+    def static(name: str) -> Response:
+        """A plain route, not a mount: an APIRouter cannot mount, and a flat folder of a few
+        files needs no more than a name check."""
+        path = (STATIC / name).resolve()
+        if path.parent != STATIC or not path.is_file() or path.suffix not in STATIC_TYPES:
+            return Response("Not found", status_code=404, media_type="text/plain")
+        return FileResponse(path, media_type=STATIC_TYPES[path.suffix],
+                            headers={"Cache-Control": "no-cache"})
+
+    return pages

@@ -1,0 +1,191 @@
+/* The exam page: a countdown on the server's clock, question cards redrawn from the status that
+   every server-sent event carries, Submit and Test, and Finish behind a confirmation dialog. */
+"use strict";
+
+(function () {
+  const api = window.tfexam;
+  let status = JSON.parse(document.getElementById("initial-status").textContent);
+  const sessionId = status.session;
+  const reportUrl = "/sessions/" + encodeURIComponent(sessionId) + "/report";
+  const duration = Number(document.querySelector(".timer").dataset.duration) || 0;
+  const STATE_TEXT = { waiting: "Waiting", grading: "Grading", graded: "Graded", error: "Error",
+                       none: "No model yet" };
+  const WARNINGS = [
+    { seconds: 5 * 60, text: "5 minutes left: the exam is submitted automatically at the deadline." },
+    { seconds: 30 * 60, text: "30 minutes left: check that every question has a saved model." },
+  ];
+  let leaving = false;
+
+  /* The clock: the server's time at the moment a status arrived, carried forward with the
+     browser's monotonic timer. The browser's wall clock may be wrong; it is never used. */
+  let serverAtSync = Date.parse(status.server_time);
+  let perfAtSync = performance.now();
+
+  function serverNow() {
+    return serverAtSync + (performance.now() - perfAtSync);
+  }
+
+  function remainingSeconds() {
+    if (status.state !== "running") return 0;
+    return Math.max(0, (Date.parse(status.deadline) - serverNow()) / 1000);
+  }
+
+  function clockText(seconds) {
+    const whole = Math.max(0, Math.floor(seconds));
+    const h = Math.floor(whole / 3600);
+    const m = Math.floor((whole % 3600) / 60);
+    const s = whole % 60;
+    return h + ":" + String(m).padStart(2, "0") + ":" + String(s).padStart(2, "0");
+  }
+
+  function toReport() {
+    if (leaving) return;
+    leaving = true;
+    window.location.assign(reportUrl);
+  }
+
+  const countdown = document.getElementById("countdown");
+  const warning = document.getElementById("time-warning");
+  let lastTick = "";
+
+  function tick() {
+    const left = remainingSeconds();
+    const text = clockText(left);
+    if (text !== lastTick) {
+      countdown.textContent = text;
+      lastTick = text;
+    }
+    countdown.classList.toggle("low", left <= 5 * 60);
+    // A warning is due once its threshold is crossed, for exams longer than the threshold.
+    const due = WARNINGS.find(function (w) { return duration > w.seconds && left <= w.seconds; });
+    const wanted = left <= 0 ? "Time is up: the exam is being submitted." : (due ? due.text : "");
+    if (warning.textContent !== wanted) {
+      warning.textContent = wanted;
+      warning.hidden = wanted === "";
+    }
+    if (left <= 0 && status.state === "running") refresh();
+  }
+
+  function setText(node, text) {
+    if (node && node.textContent !== text) node.textContent = text;
+  }
+
+  function draw(next) {
+    status = next;
+    serverAtSync = Date.parse(next.server_time);
+    perfAtSync = performance.now();
+    setText(document.getElementById("total"), next.total.toFixed(2) + " %");
+    next.questions.forEach(function (q) {
+      const card = document.querySelector('.card[data-question="' + q.id + '"]');
+      if (!card) return;
+      card.dataset.state = q.state;
+      const score = card.querySelector('[data-field="score"]');
+      setText(score, q.score === null ? "—" : q.score + "/5");
+      score.setAttribute("aria-label", q.score === null ? "Score none yet" : "Score " + q.score + " out of 5");
+      setText(card.querySelector('[data-field="state"]'), STATE_TEXT[q.state] || q.state);
+      setText(card.querySelector('[data-field="message"]'), q.message || "");
+      setText(card.querySelector('[data-field="submissions"]'), String(q.submissions));
+    });
+    if (next.state === "submitted") toReport();
+    tick();
+  }
+
+  let refreshing = false;
+  async function refresh() {
+    if (refreshing) return;
+    refreshing = true;
+    const answer = await api.call("GET", "/api/sessions/" + encodeURIComponent(sessionId));
+    refreshing = false;
+    if (answer.ok) draw(answer.data);
+  }
+
+  /* Live updates: every event carries the whole fresh status, so any event means "redraw". */
+  const live = document.getElementById("live");
+  const KINDS = ["session.started", "session.submitted", "submission.queued", "submission.grading",
+                 "result", "question.waiting", "message"];
+  function listen() {
+    const source = new EventSource(api.url("/api/sessions/" + encodeURIComponent(sessionId) + "/events"));
+    function onEvent(event) {
+      let data;
+      try { data = JSON.parse(event.data); } catch (error) { return; }
+      if (data.status) draw(data.status);
+      if (data.kind === "session.submitted") toReport();
+    }
+    KINDS.forEach(function (kind) { source.addEventListener(kind, onEvent); });
+    source.addEventListener("open", function () { setText(live, "live updates on"); });
+    source.addEventListener("error", function () { setText(live, "reconnecting…"); });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
+  /* Submit and Test: the API's sentence ("There is no model in …") goes on the card. */
+  document.querySelectorAll('[data-action="submit"]').forEach(function (button) {
+    button.addEventListener("click", async function () {
+      const card = button.closest(".card");
+      const error = card.querySelector('[data-field="error"]');
+      error.textContent = "";
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+      const answer = await api.call("POST", "/api/sessions/" + encodeURIComponent(sessionId) +
+        "/questions/" + encodeURIComponent(card.dataset.question) + "/submit");
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+      if (!answer.ok) {
+        error.textContent = answer.data.detail;
+        return;
+      }
+      refresh();
+    });
+  });
+
+  /* Finish: a modal dialog; focus stays inside it, Esc closes it, focus returns to the opener. */
+  const dialog = document.getElementById("finish-dialog");
+  const opener = document.getElementById("finish-open");
+  const confirmButton = document.getElementById("finish-confirm");
+  const dialogError = document.getElementById("finish-error");
+
+  opener.addEventListener("click", function () {
+    const missing = status.questions.filter(function (q) { return q.score === null; })
+      .map(function (q) { return q.id; });
+    document.getElementById("finish-unsubmitted").textContent = missing.length
+      ? "Not graded yet: " + missing.join(", ") + " (a question with no graded model scores 0)."
+      : "";
+    dialogError.textContent = "";
+    dialog.showModal();
+    document.getElementById("finish-cancel").focus();
+  });
+  document.getElementById("finish-cancel").addEventListener("click", function () { dialog.close(); });
+  dialog.addEventListener("close", function () { if (!leaving) opener.focus(); });
+  dialog.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") return;
+    const focusable = Array.from(dialog.querySelectorAll("button:not([disabled]), a[href]"));
+    if (!focusable.length) return;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+  confirmButton.addEventListener("click", async function () {
+    confirmButton.disabled = true;
+    const answer = await api.call("POST", "/api/sessions/" + encodeURIComponent(sessionId) + "/finish");
+    confirmButton.disabled = false;
+    if (answer.ok) {
+      toReport();
+      return;
+    }
+    dialogError.textContent = answer.data.detail;
+  });
+
+  if (status.state === "submitted") {
+    toReport();
+    return;
+  }
+  tick();
+  window.setInterval(tick, 250);
+  window.setInterval(refresh, 15000);  // a safety net under the event stream; also re-syncs the clock
+  listen();
+})();

@@ -1,0 +1,41 @@
+"""Test-wide settings: data mirror, a private Keras home, quiet TensorFlow."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support.live_server import ROOT, LiveServer
+
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+if not os.environ.get("TFEXAM_DATASETS") and SHARED_DATASETS.is_dir():
+    os.environ["TFEXAM_DATASETS"] = str(SHARED_DATASETS)
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+
+
+@pytest.fixture(scope="session")
+def keras_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Keras home of the test run's own, so tests never touch the developer's ~/.keras."""
+    home = tmp_path_factory.mktemp("keras-home")
+    os.environ["KERAS_HOME"] = str(home)
+    return home
+
+
+@pytest.fixture
+def server(tmp_path: Path, keras_home: Path):
+    """A real service on a free loopback port with a home of its own; stopped after the test."""
+    live = LiveServer(tmp_path / "home").start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory: pytest.TempPathFactory, keras_home: Path):
+    """One warm service for a module of tests that only add sessions (saves the worker start)."""
+    live = LiveServer(tmp_path_factory.mktemp("shared-home")).start(wait_worker=True,
+                                                                    timeout=180)
+    yield live
+    live.stop()

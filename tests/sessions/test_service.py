@@ -1,0 +1,84 @@
+"""The lifecycle in-process with a ManualClock: time is moved, never slept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from server.clock import ManualClock
+from server.config import Settings
+from server.services import Services
+from server.sessions.service import BadWorkspace, UnknownExam
+from server.sessions.status import session_status
+from server.store.records import SubmissionRecord
+
+
+@pytest.fixture
+def services(tmp_path: Path):
+    clock = ManualClock()
+    built = Services(Settings.from_env(home=tmp_path / "home", start_worker=False), clock)
+    yield built
+    built.db.close()
+
+
+def test_start_creates_the_project_folder(services: Services, tmp_path: Path) -> None:
+    session = services.sessions.create("smoke", str(tmp_path / "ws"), minutes=0.1)
+    project = Path(session.project_dir)
+    assert (project / "Q1" / "starter.py").is_file()
+    assert (project / "Q2" / "question.md").is_file()
+    assert (project / "Q2" / "data" / "train.csv").is_file()
+    assert "Q1" in (project / "README.md").read_text()
+    marker = json.loads((project / ".tfexam" / "session.json").read_text())
+    assert marker["session"] == session.id
+    assert session.deadline - session.started_at == pytest.approx(6.0)
+    heldout = services.settings.sessions_dir / session.id / "heldout"
+    assert (heldout / "Q2.npz").is_file()
+    assert not list(project.rglob("*.npz")), "held-out data must stay out of the project"
+
+
+def test_refusals_are_sentences(services: Services, tmp_path: Path) -> None:
+    with pytest.raises(UnknownExam, match="no exam called 'nope'"):
+        services.sessions.create("nope", str(tmp_path / "ws"))
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    with pytest.raises(BadWorkspace, match="not empty"):
+        services.sessions.create("smoke", str(busy))
+    assert (busy / "notes.txt").read_text() == "mine"
+
+
+def test_sweep_submits_at_the_deadline(services: Services, tmp_path: Path) -> None:
+    clock: ManualClock = services.clock  # type: ignore[assignment]
+    session = services.sessions.create("smoke", str(tmp_path / "ws"), minutes=1)
+    clock.advance(59.9)
+    assert services.sessions.sweep() == []
+    clock.advance(5.0)
+    assert services.sessions.sweep() == [session.id]
+    swept = services.sessions.get(session.id)
+    assert swept.state == "submitted" and swept.submit_reason == "deadline"
+    assert swept.submitted_at == swept.deadline  # stamped at the deadline, not at the sweep
+    assert services.sessions.sweep() == []
+
+
+def test_only_models_saved_before_the_cutoff_count(services: Services, tmp_path: Path) -> None:
+    clock: ManualClock = services.clock  # type: ignore[assignment]
+    session = services.sessions.create("smoke", str(tmp_path / "ws"), minutes=10)
+    store = services.store
+
+    def graded(saved_at: float, score: int) -> None:
+        sub = store.add_submission(SubmissionRecord(
+            0, session.id, "Q2", "p", "s", f"sha{saved_at}", "h5", 1, saved_at, saved_at, "save",
+            "queued", 0, None), now=clock.now())
+        store.save_result(sub.id, "graded", score, {"messages": [f"Score {score}/5"]}, clock.now())
+
+    graded(session.started_at + 60, 3)
+    graded(session.deadline + 5, 5)  # saved after the deadline (while the service was down)
+    clock.advance(700)
+    services.sessions.finish(session.id, reason="deadline")
+    status = session_status(store, services.sessions.get(session.id), clock.now())
+    q2 = next(q for q in status["questions"] if q["id"] == "Q2")
+    assert q2["score"] == 3
+    assert status["total"] == pytest.approx(100 * (2 * 3) / (5 * 3), abs=0.01)
+    assert status["passed"] is False

@@ -1,0 +1,116 @@
+"""A real tfexam service: `python -m server serve` on a free loopback port, with its own home.
+
+Tests talk to it over HTTP exactly as the browser and the CLI do, and may kill it with SIGKILL to
+prove that nothing is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(self, home: Path, env: dict[str, str] | None = None, port: int | None = None):
+        self.home = home
+        self.port = port or free_port()
+        self.env = {**os.environ, "TFEXAM_SETTLE_SECONDS": "0.5", **(env or {})}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = home / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, wait_worker: bool = False, timeout: float = 30.0) -> LiveServer:
+        self.home.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--port", str(self.port), "--home",
+             str(self.home), "--no-browser", "--log-level", "warning"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                health = httpx.get(f"{self.url}/api/health", timeout=1.0).json()
+                if not wait_worker or health["worker"]["state"] == "ready":
+                    return self
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+            time.sleep(0.1)
+        raise TimeoutError(f"server not ready in {timeout}s: {self.log_path.read_text()[-3000:]}")
+
+    def wait_worker(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.get("/api/health")["worker"]["state"] == "ready":
+                return
+            time.sleep(0.2)
+        raise TimeoutError("grading worker not ready")
+
+    def kill9(self) -> None:
+        """SIGKILL the whole process group (the service and its grading worker)."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    # HTTP helpers ------------------------------------------------------------------------------
+    def get(self, path: str, **params: Any) -> Any:
+        response = httpx.get(self.url + path, params=params or None, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, path: str, json: Any = None) -> httpx.Response:
+        return httpx.post(self.url + path, json=json, timeout=30)
+
+    def start_session(self, workspace: Path, exam: str = "smoke", minutes: float | None = None
+                      ) -> dict[str, Any]:
+        body: dict[str, Any] = {"exam": exam, "workspace": str(workspace)}
+        if minutes is not None:
+            body["minutes"] = minutes
+        response = self.post("/api/sessions", body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def wait_for(self, session: str, predicate, timeout: float = 60.0, poll: float = 0.1
+                 ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        status: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            status = self.get(f"/api/sessions/{session}")
+            if predicate(status):
+                return status
+            time.sleep(poll)
+        raise TimeoutError(f"condition not met in {timeout}s; last status: {status}")
+
+    def question(self, status: dict[str, Any], question_id: str) -> dict[str, Any]:
+        return next(q for q in status["questions"] if q["id"] == question_id)

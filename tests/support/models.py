@@ -1,0 +1,99 @@
+"""Real Keras models for the smoke exam's questions, trained or not, saved in any format.
+
+Imported only by tests (the service never imports TensorFlow in its API process).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def line_model(trained: bool = True):
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)])
+    if trained:
+        model.layers[0].set_weights([np.array([[2.0]]), np.array([-1.0])])
+    return model
+
+
+def blobs_model(units: int = 3, activation: str = "softmax", input_dim: int = 2):
+    import keras
+
+    return keras.Sequential([
+        keras.Input(shape=(input_dim,)),
+        keras.layers.Dense(16, activation="relu"),
+        keras.layers.Dense(units, activation=activation),
+    ])
+
+
+def save(model, path: Path) -> Path:
+    """Save as the file name says: .h5, .keras, or a SavedModel folder (no suffix)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix in (".h5", ".keras"):
+        tmp = path.with_name(path.stem + ".tmp" + path.suffix)
+        model.save(tmp)
+        tmp.replace(path)  # appear whole, as an IDE's save of a finished file does
+    else:
+        model.export(str(path))
+    return path
+
+
+def lambda_model():
+    import keras
+
+    return keras.Sequential([
+        keras.Input(shape=(2,)),
+        keras.layers.Lambda(lambda x: x * 2.0),
+        keras.layers.Dense(3, activation="softmax"),
+    ])
+
+
+def custom_layer_model():
+    import keras
+
+    class Doubling(keras.layers.Layer):
+        def call(self, inputs):
+            return inputs * 2.0
+
+    return keras.Sequential([keras.Input(shape=(2,)), Doubling(),
+                             keras.layers.Dense(3, activation="softmax")])
+
+
+def slow_model(steps: int = 60000):
+    """Cheap to save, slow to predict: an LSTM over a very long repeated sequence."""
+    import keras
+
+    return keras.Sequential([
+        keras.Input(shape=(2,)), keras.layers.RepeatVector(steps), keras.layers.LSTM(8),
+        keras.layers.Dense(3, activation="softmax"),
+    ])
+
+
+def memory_hog_model():
+    """A few MB on disk, gigabytes of activations at predict time."""
+    import keras
+
+    return keras.Sequential([
+        keras.Input(shape=(2,)), keras.layers.Dense(4096), keras.layers.RepeatVector(700),
+        keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(3, activation="softmax"),
+    ])
+
+
+def keras2_lstm_h5(path: Path) -> Path:
+    """An .h5 saved by tf_keras (Keras 2): its LSTM config has `time_major`, which Keras 3 refuses."""
+    import tf_keras
+
+    model = tf_keras.Sequential([
+        tf_keras.layers.Reshape((2, 1), input_shape=(2,)),
+        tf_keras.layers.LSTM(4),
+        tf_keras.layers.Dense(3, activation="softmax"),
+    ])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.save(path)
+    return path

@@ -1,0 +1,82 @@
+"""Real file-system events through watchdog: a save is handed on once, complete, and only then."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from server.watch.model_files import ModelFile
+from server.watch.watcher import ModelWatcher
+from tests.support import models
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.waiting: list[tuple[str, str, bool]] = []
+        self.complete: list[tuple[str, str, ModelFile, int]] = []
+        self.event = threading.Event()
+
+    def on_waiting(self, session: str, question: str, since: float | None) -> None:
+        self.waiting.append((session, question, since is not None))
+
+    def on_complete(self, session: str, question: str, model: ModelFile) -> None:
+        self.complete.append((session, question, model, model.path.stat().st_size))
+        self.event.set()
+
+
+def _watcher(tmp_path: Path, recorder: Recorder) -> tuple[ModelWatcher, Path]:
+    project = tmp_path / "project"
+    (project / "Q1").mkdir(parents=True)
+    watcher = ModelWatcher(0.4, recorder.on_waiting, recorder.on_complete, give_up_seconds=2.0)
+    watcher.watch("s1", project, {"Q1": "mymodel.h5"})
+    watcher.start()
+    return watcher, project
+
+
+def test_a_chunked_write_is_handed_on_once_complete(tmp_path: Path) -> None:
+    recorder = Recorder()
+    watcher, project = _watcher(tmp_path, recorder)
+    try:
+        data = models.save(models.blobs_model(), tmp_path / "good.h5").read_bytes()
+        with open(project / "Q1" / "mymodel.h5", "wb") as handle:
+            for i in range(8):
+                handle.write(data[i * len(data) // 8:(i + 1) * len(data) // 8])
+                handle.flush()
+                time.sleep(0.15)
+        assert recorder.event.wait(10)
+        time.sleep(1.0)
+        assert len(recorder.complete) == 1
+        session, question, model, size = recorder.complete[0]
+        assert (session, question, model.format, size) == ("s1", "Q1", "h5", len(data))
+        assert recorder.waiting[0] == ("s1", "Q1", True)
+    finally:
+        watcher.stop()
+
+
+def test_other_files_are_ignored_and_broken_ones_handed_on_after_giving_up(tmp_path: Path):
+    recorder = Recorder()
+    watcher, project = _watcher(tmp_path, recorder)
+    try:
+        (project / "Q1" / "notes.txt").write_text("not a model")
+        (project / "README.md").write_text("x")
+        time.sleep(1.0)
+        assert recorder.complete == [] and recorder.waiting == []
+        started = time.monotonic()
+        (project / "Q1" / "mymodel.h5").write_text("garbage")
+        assert recorder.event.wait(10)
+        assert time.monotonic() - started >= 2.0  # waited for a chance to become complete
+    finally:
+        watcher.stop()
+
+
+def test_unwatched_sessions_are_silent(tmp_path: Path) -> None:
+    recorder = Recorder()
+    watcher, project = _watcher(tmp_path, recorder)
+    try:
+        watcher.unwatch("s1")
+        models.save(models.line_model(), project / "Q1" / "mymodel.h5")
+        time.sleep(1.5)
+        assert recorder.complete == []
+    finally:
+        watcher.stop()
