@@ -46,12 +46,12 @@ def _rgb(hue: float, saturation: float, value: float) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
-def _background(rng: np.random.Generator, size: int, hue: float) -> np.ndarray:
+def _background(rng: np.random.Generator, size: int, hue: float, brightness: float) -> np.ndarray:
     """A gradient between two related colours plus low-frequency blotches: no flat colour to
     subtract, so the shape cannot be found by a single threshold."""
-    first = np.array(_rgb(hue, rng.uniform(0.2, 0.7), rng.uniform(0.35, 0.9)), dtype="float32")
+    first = np.array(_rgb(hue, rng.uniform(0.2, 0.7), brightness), dtype="float32")
     second = np.array(_rgb(hue + rng.uniform(-0.12, 0.12), rng.uniform(0.2, 0.7),
-                           rng.uniform(0.35, 0.9)), dtype="float32")
+                           np.clip(brightness + rng.uniform(-0.15, 0.15), 0, 1)), dtype="float32")
     theta = rng.uniform(0, 2 * math.pi)
     grid = np.linspace(-1, 1, size, dtype="float32")
     ramp = (np.cos(theta) * grid[None, :] + np.sin(theta) * grid[:, None] + 1.4) / 2.8
@@ -59,16 +59,21 @@ def _background(rng: np.random.Generator, size: int, hue: float) -> np.ndarray:
     coarse = rng.normal(0, 1, size=(6, 6, 3)).astype("float32")
     blotches = np.asarray(Image.fromarray(((coarse * 40) + 128).clip(0, 255).astype("uint8"))
                           .resize((size, size), Image.BICUBIC), dtype="float32") - 128
-    return image + blotches * rng.uniform(0.2, 0.6)
+    return image + blotches * rng.uniform(0.15, 0.4)
 
 
 def render(rng: np.random.Generator, shape: str, size: int) -> Image.Image:
     hue = rng.uniform(0, 1)
-    canvas = _background(rng, size, hue)
-    radius = rng.uniform(0.2, 0.34) * size
+    # Light shapes on dark grounds or dark on light, in any colours: the shape always stands out,
+    # but neither its colour nor its brightness tells the class.
+    light_shape = rng.random() < 0.5
+    ground, ink = (rng.uniform(0.15, 0.45), rng.uniform(0.8, 1.0)) if light_shape else (
+        rng.uniform(0.65, 0.95), rng.uniform(0.1, 0.35))
+    canvas = _background(rng, size, hue, ground)
+    radius = rng.uniform(0.2, 0.36) * size
     margin = radius * 1.05
     cx, cy = rng.uniform(margin, size - margin, size=2)
-    colour = _rgb(hue + rng.uniform(0.3, 0.7), rng.uniform(0.5, 1.0), rng.uniform(0.3, 1.0))
+    colour = _rgb(hue + rng.uniform(0.3, 0.7), rng.uniform(0.4, 1.0), ink)
     mask = Image.new("L", (size, size), 0)
     draw = ImageDraw.Draw(mask)
     outline = _polygon(shape if shape != "ring" else "circle", cx, cy, radius, rng.uniform(0, 2 * math.pi))

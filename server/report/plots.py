@@ -209,7 +209,7 @@ def trend(attempts: list[dict[str, Any]]) -> str | None:
         marks.add(run_mark(runs))
     for mark in sorted(m for m in marks if m is not None):
         ax.axhline(mark, color=RED, linestyle="--", linewidth=1)
-        ax.text(0.5, mark + 1.5, f"pass mark {mark:g} %", color=RED, fontsize=8)
+        ax.text(0.55, mark + 1.5, f"pass mark {mark:g} %", color=RED, fontsize=8)
     longest = max(len(r) for r in exams.values())
     ax.set_xlim(0.5, longest + 0.5)
     ax.set_xticks(range(1, longest + 1))

@@ -1,8 +1,10 @@
 """One watchdog observer for every running session's project folder.
 
 Events only say "something changed here"; a settle loop then waits until the model's size and
-modification time have not changed for `settle_seconds` and its format opens. A file that stays
-unopenable long after it stopped changing is handed on anyway, so a broken file gets a clear
+modification time have not changed for `settle_seconds` and its format opens. When the writer has
+closed the file (inotify's close-after-write) and its format opens, a short quiet check replaces the
+settle time: that is what keeps save-to-score latency near the grading work itself. A file that
+stays unopenable long after it stopped changing is handed on anyway, so a broken file gets a clear
 result instead of waiting forever.
 """
 
@@ -41,6 +43,10 @@ class _Pending:
     model: ModelFile
     fingerprint: tuple[int, float, int]
     stable_since: float
+    closed: bool = False
+
+
+CLOSED_QUIET_SECONDS = 0.05
 
 
 class _Handler(FileSystemEventHandler):
@@ -50,9 +56,10 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        closed = event.event_type == "closed" or event.event_type == "moved"
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if raw:
-                self.watcher.touched(Path(str(raw)))
+                self.watcher.touched(Path(str(raw)), closed=closed and not event.is_directory)
 
 
 class ModelWatcher:
@@ -99,7 +106,7 @@ class ModelWatcher:
         with self._lock:
             return list(self._sessions)
 
-    def touched(self, path: Path) -> None:
+    def touched(self, path: Path, closed: bool = False) -> None:
         with self._lock:
             for session_id, watched in self._sessions.items():
                 try:
@@ -114,11 +121,12 @@ class ModelWatcher:
                 if model is None:
                     return
                 key = (session_id, question_id)
-                if key not in self._pending or self._pending[key].model != model:
-                    self._pending[key] = _Pending(model, (-1, 0.0, 0), time.monotonic())
-                    first = True
-                else:
-                    first = False
+                pending = self._pending.get(key)
+                first = pending is None or pending.model != model
+                if first:
+                    pending = self._pending[key] = _Pending(model, (-1, 0.0, 0), time.monotonic())
+                # A close marks the end of a write only for a single-file model.
+                pending.closed = closed and model.format != "savedmodel"  # type: ignore[union-attr]
                 break
             else:
                 return
@@ -126,7 +134,7 @@ class ModelWatcher:
             self.on_waiting(session_id, question_id, time.time())
 
     def _settle_loop(self) -> None:
-        while not self._stop.wait(min(0.1, self.settle_seconds / 4)):
+        while not self._stop.wait(min(0.05, self.settle_seconds / 4)):
             with self._lock:
                 items = list(self._pending.items())
             for key, pending in items:
@@ -146,6 +154,10 @@ class ModelWatcher:
             self.on_waiting(key[0], key[1], None)
             return
         quiet = now - pending.stable_since
+        if pending.closed and quiet >= CLOSED_QUIET_SECONDS and model_files.is_complete(pending.model):
+            if self._drop(key, pending):
+                self.on_complete(key[0], key[1], pending.model)
+            return
         if quiet < self.settle_seconds:
             return
         ready = model_files.is_complete(pending.model) or quiet >= self.give_up_seconds

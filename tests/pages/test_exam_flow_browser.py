@@ -57,6 +57,10 @@ def test_exam_from_the_home_page_to_the_report(shared_server: LiveServer, page, 
     expect(q2.locator('[data-field="score"]')).to_have_text(re.compile(r"^[0-5]/5$"))
     expect(q2.locator('[data-field="error"]')).to_have_text("")
     shot(page, "exam")
+    spinner_shown = q1.evaluate("""card => { card.dataset.state = "grading";
+        return getComputedStyle(card.querySelector(".spinner")).display; }""")
+    assert spinner_shown == "inline-block"
+    q1.evaluate("card => { card.dataset.state = 'graded'; }")
 
     # Finish behind a real dialog, then the report.
     page.get_by_role("button", name="Finish exam").click()
@@ -72,6 +76,10 @@ def test_exam_from_the_home_page_to_the_report(shared_server: LiveServer, page, 
     expect(page.get_by_test_id("model-Q1")).to_contain_text("mymodel.h5")
     shot(page, "report", full_page=True)
     shot(page, "report-top")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("link", name="Download as one HTML file")).to_be_hidden()
+    shot(page, "report-print", full_page=True)
+    page.emulate_media(media="screen")
 
     # The download is one file that references nothing outside itself.
     with page.expect_download() as download:

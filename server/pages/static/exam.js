@@ -91,9 +91,12 @@
   }
 
   let refreshing = false;
+  let lastRefresh = 0;
   async function refresh() {
-    if (refreshing) return;
+    // At most once a second: at the deadline, tick() asks on every beat until the sweep lands.
+    if (refreshing || performance.now() - lastRefresh < 1000) return;
     refreshing = true;
+    lastRefresh = performance.now();
     const answer = await api.call("GET", "/api/sessions/" + encodeURIComponent(sessionId));
     refreshing = false;
     if (answer.ok) draw(answer.data);

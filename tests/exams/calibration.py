@@ -1,0 +1,146 @@
+"""Shared machinery of the calibration tests: prepare a variant's data as a session would, run a
+script (a reference solution or the starter itself) in the materialised question folder, and grade
+the saved model with the real grading code.
+
+Each reference is trained once per test run (`Trainer` memoises), because training is the slow part.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from server.datasets.base import PrepareContext, Provenance
+from server.datasets.registry import preparer
+from server.manifest import MODEL_FILE_FORMATS, Exam, Question, Variant, load_exam
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMS = ROOT / "exams"
+REFERENCE = Path(__file__).resolve().parent / "reference"
+TRAIN_LIMIT_SECONDS = 600
+
+
+def exam(exam_id: str) -> Exam:
+    return load_exam(EXAMS / exam_id)
+
+
+def find(exam_id: str, variant_id: str) -> tuple[Question, Variant]:
+    for question in exam(exam_id).questions:
+        for variant in question.variants:
+            if variant.id == variant_id:
+                return question, variant
+    raise KeyError(variant_id)
+
+
+@dataclass
+class Prepared:
+    question: Question
+    variant: Variant
+    folder: Path
+    heldout: Path
+    provenance: Provenance
+
+
+@dataclass
+class Trained:
+    model: Path
+    seconds: float
+    output: str
+
+
+@dataclass
+class Trainer:
+    """One scratch home per test run: prepared folders, a shared data cache, a Keras home."""
+
+    root: Path
+    keras_home: Path
+    prepared: dict[tuple[str, str], Prepared] = field(default_factory=dict)
+    trained: dict[tuple[str, str, str], Trained] = field(default_factory=dict)
+
+    def prepare(self, exam_id: str, variant_id: str, seed: int = 1) -> Prepared:
+        key = (exam_id, variant_id)
+        if key not in self.prepared:
+            question, variant = find(exam_id, variant_id)
+            folder = self.root / exam_id / variant_id / question.id
+            mirror = os.environ.get("TFEXAM_DATASETS")
+            ctx = PrepareContext(
+                question_dir=folder,
+                heldout_path=self.root / exam_id / variant_id / "heldout" / f"{question.id}.npz",
+                params=dict(variant.params), seed=seed, cache_dir=self.root / "cache",
+                mirror=Path(mirror) if mirror else None, keras_home=self.keras_home,
+            )
+            prepare = preparer(variant.data)
+            assert prepare is not None, variant.data
+            provenance = prepare(ctx)
+            shutil.copyfile(EXAMS / exam_id / variant.starter, folder / "starter.py")
+            self.prepared[key] = Prepared(question, variant, folder, ctx.heldout_path, provenance)
+        return self.prepared[key]
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "KERAS_HOME": str(self.keras_home), "TF_CPP_MIN_LOG_LEVEL": "2",
+                "CUDA_VISIBLE_DEVICES": "-1", "PYTHONHASHSEED": "0"}
+
+    def run(self, exam_id: str, variant_id: str, script: Path, label: str) -> Trained:
+        """Run `script` as `python <name>.py` in the question folder, as a learner would."""
+        key = (exam_id, variant_id, label)
+        if key not in self.trained:
+            prepared = self.prepare(exam_id, variant_id)
+            target = prepared.folder / f"{label}.py"
+            if script.resolve() != target.resolve():
+                shutil.copyfile(script, target)
+            model = prepared.folder / prepared.question.model_file
+            model.unlink(missing_ok=True)
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, target.name], cwd=prepared.folder, env=self.env(),
+                                  capture_output=True, text=True, timeout=TRAIN_LIMIT_SECONDS + 120)
+            seconds = time.perf_counter() - started
+            assert done.returncode == 0, f"{label} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            assert model.is_file(), f"{label} saved no {model.name}"
+            kept = model.with_name(f"{label}-{model.name}")
+            model.replace(kept)
+            self.trained[key] = Trained(kept, seconds, done.stdout[-2000:])
+            record(f"{exam_id}/{variant_id}/{label}", seconds=round(seconds, 1))
+        return self.trained[key]
+
+
+def job(variant: Variant, model: Path, heldout: Path) -> dict[str, Any]:
+    """The same fields as `server.grading.protocol.job_message` builds from the store."""
+    data = variant.model_dump()
+    return {
+        "id": 1,
+        "model_path": str(model),
+        "format": MODEL_FILE_FORMATS[model.suffix],
+        "task": data["task"],
+        "input_shape": data["input_shape"],
+        "output_shape": data["output_shape"],
+        "final_activation": data.get("final_activation"),
+        "metric": data["metric"],
+        "scoring": data["scoring"],
+        "params": data.get("params", {}),
+        "heldout_path": str(heldout),
+    }
+
+
+def grade(variant: Variant, model: Path, heldout: Path) -> dict[str, Any]:
+    from server.grading.worker.grade import grade as real_grade
+
+    outcome = real_grade(job(variant, model, heldout))
+    return outcome
+
+
+MEASUREMENTS = Path(os.environ.get("TFEXAM_CALIBRATION_LOG", ROOT / ".pytest_cache" / "calibration.jsonl"))
+
+
+def record(what: str, **figures: Any) -> None:
+    """Measured figures (training seconds, scores) go to a log, so they can be reported."""
+    MEASUREMENTS.parent.mkdir(parents=True, exist_ok=True)
+    with open(MEASUREMENTS, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"what": what, **figures}) + "\n")
+    print(what, figures)

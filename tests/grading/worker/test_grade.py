@@ -1,0 +1,77 @@
+"""The worker's pipeline on real models and held-out data made at test time: the Result carries
+the metric, the score by the question's bands, and the report's diagnostics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from server.datasets.base import write_heldout
+from server.grading.worker.grade import grade
+from tests.support import models
+
+pytestmark = pytest.mark.slow
+
+
+def _job(path: Path, heldout: Path, **overrides) -> dict:
+    job = {"id": 1, "model_path": str(path), "format": path.suffix.lstrip(".") or "savedmodel",
+           "task": "classification", "input_shape": [2], "output_shape": [3],
+           "final_activation": "softmax", "metric": "accuracy",
+           "scoring": {"kind": "bands", "higher_is_better": True,
+                       "thresholds": [0.2, 0.4, 0.6, 0.8, 0.95]},
+           "params": {}, "heldout_path": str(heldout)}
+    job.update(overrides)
+    return job
+
+
+def test_series_forecast_is_scored_with_the_exam_formula(tmp_path: Path) -> None:
+    import keras
+
+    t = np.arange(400, dtype="float32")
+    series = (0.5 + 0.4 * np.sin(t / 10)).astype("float32")
+    write_heldout(tmp_path / "s.npz", series=series, split_time=np.asarray(300),
+                  window=np.asarray(30))
+    persistence = keras.Sequential([keras.Input((30, 1)), keras.layers.Cropping1D((29, 0)),
+                                    keras.layers.Flatten(), keras.layers.Dense(1)])
+    persistence.layers[-1].set_weights([np.array([[1.0]]), np.array([0.0])])  # tomorrow = today
+    path = models.save(persistence, tmp_path / "mymodel.h5")
+    outcome = grade(_job(path, tmp_path / "s.npz", task="series", input_shape=[30, 1],
+                         output_shape=[1], final_activation=None, metric="mae",
+                         scoring={"kind": "exam_mae_formula"}))
+    assert outcome["status"] == "graded", outcome
+    naive_mae = float(np.mean(np.abs(series[300:] - series[299:-1])))
+    assert outcome["value"] == pytest.approx(naive_mae, rel=1e-4)
+    assert outcome["score"] == 5
+    diagnostics = outcome["diagnostics"]
+    assert diagnostics["kind"] == "series" and len(diagnostics["actual"]) == 100
+    assert diagnostics["forecast"][:3] == pytest.approx(series[299:302].round(5), abs=1e-4)
+
+
+def test_classification_gives_a_confusion_matrix(tmp_path: Path) -> None:
+    x = np.asarray([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]] * 10, dtype="float32")
+    y = np.asarray([0, 1, 2] * 10)
+    write_heldout(tmp_path / "c.npz", x=x, y=y, class_names=np.asarray(["a", "b", "c"]))
+    model = models.blobs_model()
+    path = models.save(model, tmp_path / "mymodel.keras")
+    outcome = grade(_job(path, tmp_path / "c.npz"))
+    assert outcome["status"] == "graded"
+    matrix = np.asarray(outcome["diagnostics"]["confusion_matrix"])
+    assert matrix.shape == (3, 3) and matrix.sum() == 30
+    assert outcome["value"] == pytest.approx(np.trace(matrix) / 30)
+    assert outcome["keras"].startswith("Keras 3")
+    assert outcome["model"]["input_shape"] == "(None, 2)"
+
+
+def test_nan_predictions_score_zero_with_a_reason(tmp_path: Path) -> None:
+    write_heldout(tmp_path / "r.npz", x=np.ones((4, 1), "float32"), y=np.ones((4, 1), "float32"))
+    model = models.line_model()
+    model.layers[0].set_weights([np.array([[np.nan]]), np.array([0.0])])
+    path = models.save(model, tmp_path / "mymodel.h5")
+    outcome = grade(_job(path, tmp_path / "r.npz", task="regression", input_shape=[1],
+                         output_shape=[1], final_activation=None, metric="mse",
+                         scoring={"kind": "bands", "higher_is_better": False,
+                                  "thresholds": [10, 1, 0.1, 0.01, 0.001]}))
+    assert outcome["status"] == "evaluation_error" and outcome["score"] == 0
+    assert "NaN" in outcome["messages"][0]
