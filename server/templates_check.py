@@ -73,8 +73,10 @@ def _data_line(exam: Exam, settings: Settings) -> list[str]:
                     lines.append(label + f"not available here: {why}")
                     continue
                 completeness = "complete" if provenance.complete else "PARTIAL"
-                lines.append(label + f"ok ({provenance.source}, {completeness}) "
-                             f"{provenance.location}")
+                line = label + f"ok ({provenance.source}, {completeness}) {provenance.location}"
+                if provenance.source == "standin" or not provenance.complete:
+                    line += f"\n    note: {provenance.note.splitlines()[0][:300]}"
+                lines.append(line)
     return lines
 
 

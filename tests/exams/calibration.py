@@ -79,6 +79,7 @@ class Trainer:
             prepare = preparer(variant.data)
             assert prepare is not None, variant.data
             provenance = prepare(ctx)
+            folder.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(EXAMS / exam_id / variant.starter, folder / "starter.py")
             self.prepared[key] = Prepared(question, variant, folder, ctx.heldout_path, provenance)
         return self.prepared[key]

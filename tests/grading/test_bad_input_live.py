@@ -144,17 +144,18 @@ def test_twenty_saves_in_five_seconds_grade_the_last(shared_server: LiveServer, 
         model.layers[0].set_weights([np.array([[2.0]]), np.array([bias])])
         versions.append(models.save(model, tmp_path / f"v{i}.h5"))
     start = time.monotonic()
+    queue_lengths = []
     for version in versions:
         shutil.copyfile(version, project / "Q1" / "next.h5")
         (project / "Q1" / "next.h5").replace(project / "Q1" / "mymodel.h5")
-        time.sleep(0.2)
+        queue_lengths.append(shared_server.get("/api/health")["worker"]["queued"])
+        time.sleep(0.1)
     assert time.monotonic() - start < 5.0
-    q1 = _settled(shared_server, session, "Q1", 1)
     time.sleep(2.0)
     status = shared_server.get(f"/api/sessions/{session}")
     q1 = shared_server.question(status, "Q1")
-    assert q1["state"] == "graded" and q1["score"] == 5, q1
-    assert q1["submissions"] <= 3, q1  # the queue stayed short
+    assert q1["state"] == "graded" and q1["score"] == 5, q1  # the last save is what counts
+    assert max(queue_lengths) <= 1, queue_lengths  # a newer save replaces one still waiting
     assert shared_server.get("/api/health")["worker"]["queued"] == 0
 
 

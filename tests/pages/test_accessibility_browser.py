@@ -66,12 +66,27 @@ def test_every_control_is_named_and_one_flow_works_from_the_keyboard(
     page.goto(shared_server.url + "/")
     assert unnamed_controls(page) == []
 
-    # Logical order: skip link, navigation, the exam, the folder, the length, Start.
+    # Logical order: skip link, navigation, the exam (one stop for the group), the folder, the
+    # length, Start.
     order = tab_to(page, "start-button")
     assert order[0] == "Skip to the content"
-    assert order.index("exam-smoke") < order.index("workspace") < order.index("minutes")
-    assert order[-2:] == ["minutes", "start-button"]
+    radios = [name for name in order if name.startswith("exam-")]
+    assert len(radios) == 1, order
+    assert order[-4:] == [radios[0], "workspace", "minutes", "start-button"]
     assert focus_is_visible(page)
+
+    # Choose the smoke exam with the arrow keys, as in any radio group.
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    for _ in range(10):
+        if focused(page) == "exam-smoke":
+            break
+        page.keyboard.press("ArrowDown")
+    assert focused(page) == "exam-smoke" and page.is_checked("#exam-smoke")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
 
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")

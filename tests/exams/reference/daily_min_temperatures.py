@@ -1,3 +1,4 @@
+# ruff: noqa: E501, F841
 # REFERENCE SOLUTION (tests only; never copied to a learner's folder)
 # ======================================================================================
 # There are 5 questions in this exam with increasing difficulty from 1-5.

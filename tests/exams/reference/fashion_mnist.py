@@ -1,3 +1,4 @@
+# ruff: noqa: E501, F841
 # REFERENCE SOLUTION (tests only; never copied to a learner's folder)
 # ======================================================================================
 # There are 5 questions in this exam with increasing difficulty from 1-5.
@@ -38,7 +39,7 @@ def solution_model():
         tf.keras.layers.Dense(10, activation="softmax"),
     ])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(training_images, training_labels, epochs=8, batch_size=64,
+    model.fit(training_images, training_labels, epochs=10, batch_size=64,
               validation_data=(test_images, test_labels), verbose=2)
     return model
 

@@ -1,0 +1,90 @@
+"""Calibration, proved: each variant that can be drawn offline has a reference solution (under
+tests/exams/reference/, never in a learner's folder) that scores 5/5 and trains in at most ten
+minutes on this machine, while an untrained model of the right shape scores at most 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.exams.calibration import REFERENCE, TRAIN_LIMIT_SECONDS, Trainer, find, grade, record
+from tests.exams.conftest import need_mirror
+
+# (exam, variant, needs the mirror)
+OFFLINE_VARIANTS = [
+    ("tf-developer", "line_2x_minus_1", False),
+    ("tf-developer", "line_4x_minus_3", False),
+    ("tf-developer", "fashion_mnist", False),
+    ("tf-developer", "horses_or_humans", False),
+    ("tf-developer", "rock_paper_scissors", False),
+    ("tf-developer", "sarcasm", True),
+    ("tf-developer", "bbc_news", True),
+    ("tf-developer", "sunspots", True),
+    ("tf-developer", "daily_min_temperatures", True),
+]
+
+
+def untrained_model(variant, path: Path) -> Path:
+    """The laziest model that keeps the contract: Flatten into the final layer, never trained."""
+    import keras
+
+    layers = [keras.Input(shape=tuple(variant.input_shape)), keras.layers.Flatten()]
+    layers.append(keras.layers.Dense(variant.output_shape[-1], activation=variant.final_activation))
+    model = keras.Sequential(layers)
+    model.save(path)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("exam_id", "variant_id", "mirror"), OFFLINE_VARIANTS,
+                         ids=[v for _, v, _ in OFFLINE_VARIANTS])
+def test_reference_scores_five_within_ten_minutes(trainer: Trainer, exam_id: str, variant_id: str,
+                                                  mirror: bool) -> None:
+    if mirror:
+        need_mirror()
+    trained = trainer.run(exam_id, variant_id, REFERENCE / f"{variant_id}.py", "reference")
+    prepared = trainer.prepare(exam_id, variant_id)
+    outcome = grade(prepared.variant, trained.model, prepared.heldout)
+    record(f"{exam_id}/{variant_id}/reference", seconds=round(trained.seconds, 1),
+           score=outcome["score"], value=outcome.get("value"))
+    assert outcome["status"] == "graded", outcome["messages"]
+    assert outcome["score"] == 5, (outcome["messages"], trained.output)
+    assert trained.seconds <= TRAIN_LIMIT_SECONDS
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("exam_id", "variant_id", "mirror"), OFFLINE_VARIANTS,
+                         ids=[v for _, v, _ in OFFLINE_VARIANTS])
+def test_untrained_model_scores_at_most_one(trainer: Trainer, tmp_path: Path, exam_id: str,
+                                            variant_id: str, mirror: bool) -> None:
+    if mirror:
+        need_mirror()
+    prepared = trainer.prepare(exam_id, variant_id)
+    model = untrained_model(prepared.variant, tmp_path / "untrained.h5")
+    outcome = grade(prepared.variant, model, prepared.heldout)
+    record(f"{exam_id}/{variant_id}/untrained", score=outcome["score"], value=outcome.get("value"))
+    assert outcome["status"] == "graded", outcome["messages"]
+    assert outcome["score"] <= 1
+
+
+@pytest.mark.slow
+def test_dense_only_network_cannot_pass_the_photo_stand_in(trainer: Trainer) -> None:
+    """The stand-in must teach the lesson of the photo question: convolutions, not pixels."""
+    exam_id, variant_id = "tf-developer", "rock_paper_scissors"
+    prepared = trainer.prepare(exam_id, variant_id)
+    assert prepared.provenance.source == "standin"
+    dense = trainer.run(exam_id, variant_id, REFERENCE / "rock_paper_scissors_dense_only.py", "dense")
+    outcome = grade(prepared.variant, dense.model, prepared.heldout)
+    record(f"{exam_id}/{variant_id}/dense-only", seconds=round(dense.seconds, 1),
+           score=outcome["score"], value=outcome.get("value"))
+    assert outcome["status"] == "graded", outcome["messages"]
+    assert outcome["score"] <= 3
+    cnn = trainer.run(exam_id, variant_id, REFERENCE / f"{variant_id}.py", "reference")
+    assert grade(prepared.variant, cnn.model, prepared.heldout)["score"] == 5
+
+
+def test_every_offline_variant_has_a_reference() -> None:
+    for exam_id, variant_id, _ in OFFLINE_VARIANTS:
+        find(exam_id, variant_id)
+        assert (REFERENCE / f"{variant_id}.py").is_file(), variant_id

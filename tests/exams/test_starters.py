@@ -1,0 +1,57 @@
+"""Every starter runs as-is on its materialised data and saves a model the grader accepts (a poor
+one: the as-is training is short), and every reference keeps its starter's DO NOT CHANGE blocks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.exams.calibration import EXAMS, REFERENCE, Trainer, exam, grade, record
+from tests.exams.conftest import need_mirror
+from tests.exams.test_calibration import OFFLINE_VARIANTS
+
+FIXED = re.compile(r"# DO NOT CHANGE THIS CODE.*?# END OF THE CODE YOU MUST NOT CHANGE", re.S)
+
+
+def fixed_blocks(path: Path) -> list[str]:
+    return FIXED.findall(path.read_text(encoding="utf-8"))
+
+
+STARTERS = [*OFFLINE_VARIANTS, ("quick", "line_2x_minus_1", False), ("quick", "fashion_mnist_small", False)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("exam_id", "variant_id", "mirror"), STARTERS,
+                         ids=[f"{e}-{v}" for e, v, _ in STARTERS])
+def test_starter_runs_as_is_and_is_graded(trainer: Trainer, exam_id: str, variant_id: str,
+                                          mirror: bool) -> None:
+    if mirror:
+        need_mirror()
+    prepared = trainer.prepare(exam_id, variant_id)
+    ran = trainer.run(exam_id, variant_id, prepared.folder / "starter.py", "starter")
+    outcome = grade(prepared.variant, ran.model, prepared.heldout)
+    record(f"{exam_id}/{variant_id}/starter-as-is", seconds=round(ran.seconds, 1),
+           score=outcome["score"], value=outcome.get("value"))
+    assert outcome["status"] == "graded", outcome["messages"]
+    assert ran.seconds < 120
+
+
+@pytest.mark.parametrize("exam_id", ["tf-developer", "quick"])
+def test_starters_have_the_real_exams_form(exam_id: str) -> None:
+    for question in exam(exam_id).questions:
+        for variant in question.variants:
+            text = (EXAMS / exam_id / variant.starter).read_text(encoding="utf-8")
+            assert "def solution_model():" in text
+            assert 'if __name__ == "__main__":' in text and 'model.save("mymodel.h5")' in text
+            assert fixed_blocks(EXAMS / exam_id / variant.starter), variant.starter
+            assert "Lambda layers are not supported" in text
+
+
+def test_references_keep_the_starters_fixed_blocks() -> None:
+    starters = {v.id: EXAMS / "tf-developer" / v.starter
+                for q in exam("tf-developer").questions for v in q.variants}
+    for reference in sorted(REFERENCE.glob("*.py")):
+        variant_id = reference.stem.replace("_dense_only", "")
+        assert fixed_blocks(reference) == fixed_blocks(starters[variant_id]), reference.name
