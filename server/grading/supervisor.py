@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 RESTART_BACKOFF = 5.0
+# The worker's TensorFlow import takes both cores for seconds; the API answers first.
+FIRST_START_DELAY = 1.0
 
 
 def failure_messages(failure: WorkerFailure, settings: Settings) -> list[str]:
@@ -96,6 +98,7 @@ class GradingSupervisor:
         return False
 
     def _run(self) -> None:
+        self._stop.wait(FIRST_START_DELAY)
         while not self._stop.is_set():
             try:
                 if not self._ensure_worker():

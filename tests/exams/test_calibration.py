@@ -26,11 +26,14 @@ OFFLINE_VARIANTS = [
 
 
 def untrained_model(variant, path: Path) -> Path:
-    """The laziest model that keeps the contract: Flatten into the final layer, never trained."""
+    """The laziest model that keeps the contract: Flatten into the final layer with every weight
+    zero, so it answers a constant (0, or equal class probabilities) whatever the input. Random
+    initial weights would make the figure a matter of luck; a constant is the honest floor."""
     import keras
 
     layers = [keras.Input(shape=tuple(variant.input_shape)), keras.layers.Flatten()]
-    layers.append(keras.layers.Dense(variant.output_shape[-1], activation=variant.final_activation))
+    layers.append(keras.layers.Dense(variant.output_shape[-1], activation=variant.final_activation,
+                                     kernel_initializer="zeros"))
     model = keras.Sequential(layers)
     model.save(path)
     return path
@@ -88,3 +91,25 @@ def test_every_offline_variant_has_a_reference() -> None:
     for exam_id, variant_id, _ in OFFLINE_VARIANTS:
         find(exam_id, variant_id)
         assert (REFERENCE / f"{variant_id}.py").is_file(), variant_id
+
+
+QUICK = [("line_2x_minus_1", "line_2x_minus_1"), ("fashion_mnist_small", "fashion_mnist")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("quick_variant", "reference"), QUICK, ids=[q for q, _ in QUICK])
+def test_quick_exam_is_calibrated_by_the_same_references(trainer: Trainer, tmp_path: Path,
+                                                         quick_variant: str, reference: str) -> None:
+    """The quick exam's questions share data and fixed blocks with tf-developer's, so the same
+    trained reference (not trained again) must score 5 on them, and the constant model at most 1."""
+    from tests.exams.test_starters import fixed_blocks
+
+    quick = trainer.prepare("quick", quick_variant)
+    full = trainer.prepare("tf-developer", reference)
+    assert fixed_blocks(quick.folder / "starter.py") == fixed_blocks(full.folder / "starter.py")
+    trained = trainer.run("tf-developer", reference, REFERENCE / f"{reference}.py", "reference")
+    outcome = grade(quick.variant, trained.model, quick.heldout)
+    record(f"quick/{quick_variant}/reference", score=outcome["score"], value=outcome.get("value"))
+    assert outcome["score"] == 5, outcome["messages"]
+    floor = grade(quick.variant, untrained_model(quick.variant, tmp_path / "untrained.h5"), quick.heldout)
+    assert floor["score"] <= 1

@@ -100,6 +100,8 @@ def series(model: LoadedModel, data: dict[str, np.ndarray], metric: str) -> Eval
         )
     mae = float(np.mean(np.abs(forecast - actual)))
     mse = float(np.mean((forecast - actual) ** 2))
+    # What a forecast with no model at all gets: the yardstick a score should be read against.
+    naive_mae = float(np.mean(np.abs(values[split_time - 1:-1] - actual)))
     step = max(1, len(actual) // MAX_SERIES_POINTS)
     diagnostics = {
         "kind": "series",
@@ -108,9 +110,12 @@ def series(model: LoadedModel, data: dict[str, np.ndarray], metric: str) -> Eval
         "time": list(range(split_time, len(values), step)),
         "actual": actual[::step].round(5).tolist(),
         "forecast": forecast[::step].round(5).tolist(),
+        "naive_mae": round(naive_mae, 5),
     }
-    return Evaluation(metric, {"mae": mae, "mse": mse}[metric], {"mae": mae, "mse": mse},
-                      diagnostics)
+    messages = [f"For comparison, repeating the last value (no model) has MAE {naive_mae:.4g}; "
+                f"this model's MAE is {mae / naive_mae:.0%} of that." if naive_mae else ""]
+    return Evaluation(metric, {"mae": mae, "mse": mse}[metric], {"mae": mae, "mse": mse,
+                      "naive_mae": naive_mae}, diagnostics, [m for m in messages if m])
 
 
 TASKS = {"regression": regression, "classification": classification, "series": series}

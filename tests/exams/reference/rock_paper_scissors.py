@@ -61,8 +61,8 @@ def solution_model():
         layers.Dense(3, activation="softmax"),
     ])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    stop = tf.keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=6, restore_best_weights=True)
-    model.fit(train_ds.cache(), validation_data=validation_ds.cache(), epochs=24, callbacks=[stop],
+    stop = tf.keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=8, restore_best_weights=True)
+    model.fit(train_ds.cache(), validation_data=validation_ds.cache(), epochs=30, callbacks=[stop],
               verbose=2)
     return model
 
