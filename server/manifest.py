@@ -32,6 +32,10 @@ class Scoring(Strict):
     kind: Literal["bands", "exam_mae_formula"] = "bands"
     higher_is_better: bool = True
     thresholds: list[float] = Field(default_factory=list)
+    cap_trivial: bool = Field(
+        default=False,
+        description="series: a forecast no better than the constant training mean scores at most 1",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Scoring:

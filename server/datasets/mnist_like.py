@@ -15,7 +15,7 @@ import numpy as np
 from server.datasets.base import DatasetUnavailable, PrepareContext, Provenance, write_heldout
 from server.datasets.catalogue import entry
 from server.datasets.idx import read_idx
-from server.datasets.resolver import Resolved, completeness, resolve
+from server.datasets.resolver import Resolved, completeness, resolve, resolved_provenance
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot")
@@ -55,18 +55,8 @@ def _provenance(name: str, resolved: Resolved, ctx: PrepareContext, heldout: int
     for file_name, path in resolved.paths.items():
         ok, why = completeness(catalogue_entry, file_name, path, None)
         complete, notes = complete and ok, [*notes, why]
-    return Provenance(
-        dataset=name,
-        title=catalogue_entry.title,
-        source=resolved.source,
-        location=resolved.location,
-        complete=complete,
-        note=" ".join(n for n in notes if n),
-        licence=catalogue_entry.licence,
-        official_url=catalogue_entry.files[0].url,
-        train_examples=train,
-        heldout_examples=heldout,
-    )
+    return resolved_provenance(catalogue_entry, resolved, train=train, heldout=heldout,
+                               complete=complete, note=" ".join(n for n in notes if n))
 
 
 def prepare_fashion_mnist(ctx: PrepareContext) -> Provenance:

@@ -19,7 +19,7 @@ from PIL import Image
 from server.datasets import standin
 from server.datasets.base import DatasetUnavailable, PrepareContext, Provenance, write_heldout
 from server.datasets.catalogue import entry
-from server.datasets.resolver import resolve
+from server.datasets.resolver import resolve, resolved_provenance
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif"}
 STANDIN_NOTE = "STANDIN.md"
@@ -95,18 +95,9 @@ def prepare_official(ctx: PrepareContext, size: int) -> Provenance:
     x, y, names = load_folder(heldout_dir, size)
     shutil.rmtree(heldout_dir, ignore_errors=True)
     write_heldout(ctx.heldout_path, x=x, y=y, class_names=np.asarray(names))
-    return Provenance(
-        dataset=catalogue_entry.name,
-        title=catalogue_entry.title,
-        source=resolved.source,
-        location=resolved.location,
-        complete=True,
-        note="The official validation set is split: half for your validation folder, half held out.",
-        licence=catalogue_entry.licence,
-        official_url=catalogue_entry.files[0].url,
-        train_examples=train_count,
-        heldout_examples=len(y),
-    )
+    return resolved_provenance(
+        catalogue_entry, resolved, train=train_count, heldout=len(y),
+        note="The official validation set is split: half for your validation folder, half held out.")
 
 
 def standin_key(classes: list[str], seed: int, size: int, counts: dict[str, int]) -> str:

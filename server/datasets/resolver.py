@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.datasets.base import DatasetUnavailable, PrepareContext
+from server.datasets.base import DatasetUnavailable, PrepareContext, Provenance
 from server.datasets.catalogue import CatalogueEntry
 
 OFFLINE_ENV = "TFEXAM_OFFLINE"
@@ -137,3 +137,22 @@ def completeness(entry: CatalogueEntry, name: str, path: Path, rows: int | None)
         return False, (f"{name} holds {rows:,} of the official file's {data_file.rows:,} records: "
                        "a partial copy, so scores are not comparable with the real exam's.")
     return True, ""
+
+
+def resolved_provenance(catalogue_entry: CatalogueEntry, resolved: Resolved, *, train: int,
+                        heldout: int, complete: bool = True, note: str = "",
+                        official_url: str | None = None) -> Provenance:
+    """Provenance of data that came through the resolver: the catalogue says what the data is,
+    the resolver where this copy came from."""
+    return Provenance(
+        dataset=catalogue_entry.name,
+        title=catalogue_entry.title,
+        source=resolved.source,
+        location=resolved.location,
+        complete=complete,
+        note=note,
+        licence=catalogue_entry.licence,
+        official_url=official_url or catalogue_entry.files[0].url,
+        train_examples=train,
+        heldout_examples=heldout,
+    )

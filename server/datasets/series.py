@@ -14,7 +14,7 @@ import numpy as np
 
 from server.datasets.base import PrepareContext, Provenance, write_heldout
 from server.datasets.catalogue import entry
-from server.datasets.resolver import completeness, resolve
+from server.datasets.resolver import completeness, resolve, resolved_provenance
 
 
 def read_sunspots(path: Path) -> np.ndarray:
@@ -54,15 +54,6 @@ def prepare_series(ctx: PrepareContext) -> Provenance:
     write_heldout(ctx.heldout_path, series=normalise(series), split_time=np.asarray(split_time),
                   window=np.asarray(window))
     complete, note = completeness(catalogue_entry, data_file.name, source, len(series))
-    return Provenance(
-        dataset=name,
-        title=catalogue_entry.title,
-        source=resolved.source,
-        location=resolved.location,
-        complete=complete,
-        note=note,
-        licence=catalogue_entry.licence,
-        official_url=data_file.url,
-        train_examples=split_time,
-        heldout_examples=len(series) - split_time,
-    )
+    return resolved_provenance(catalogue_entry, resolved, train=split_time,
+                               heldout=len(series) - split_time, complete=complete, note=note,
+                               official_url=data_file.url)

@@ -19,7 +19,7 @@ import numpy as np
 from server.datasets import text_encoding
 from server.datasets.base import PrepareContext, Provenance, write_heldout
 from server.datasets.catalogue import entry
-from server.datasets.resolver import completeness, resolve
+from server.datasets.resolver import completeness, resolve, resolved_provenance
 
 HELPER_NAME = "exam_text.py"
 BBC_CLASSES = ("business", "entertainment", "politics", "sport", "tech")
@@ -118,15 +118,5 @@ def prepare_text(ctx: PrepareContext) -> Provenance:
         class_names=np.asarray(class_names),
     )
     complete, note = completeness(catalogue_entry, data_file.name, source, len(records.texts))
-    return Provenance(
-        dataset=name,
-        title=catalogue_entry.title,
-        source=resolved.source,
-        location=resolved.location,
-        complete=complete,
-        note=note,
-        licence=catalogue_entry.licence,
-        official_url=data_file.url,
-        train_examples=len(kept),
-        heldout_examples=len(heldout),
-    )
+    return resolved_provenance(catalogue_entry, resolved, train=len(kept), heldout=len(heldout),
+                               complete=complete, note=note, official_url=data_file.url)

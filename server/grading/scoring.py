@@ -30,8 +30,11 @@ def band_thresholds(scoring: dict[str, Any]) -> list[float]:
 
 
 def describe_bands(metric: str, scoring: dict[str, Any]) -> str:
+    cap = (" A forecast no better than the training mean, or with half again the error of repeating the"
+           " last value, scores at most 1."
+           if scoring.get("cap_trivial") else "")
     if scoring.get("kind") == "exam_mae_formula":
-        return f"score = min(5, ceil(17 - 100 × {metric})): {metric} ≤ 0.12 scores 5"
+        return f"score = min(5, ceil(17 - 100 × {metric})): {metric} ≤ 0.12 scores 5." + cap
     sign = "≥" if scoring.get("higher_is_better", True) else "≤"
     parts = [f"{k}: {metric} {sign} {t:g}" for k, t in enumerate(scoring["thresholds"], 1)]
-    return "; ".join(parts)
+    return "; ".join(parts) + ("." + cap if cap else "")

@@ -8,18 +8,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
 
-from server.report.formatting import (
-    data_flags,
-    elapsed,
-    human_size,
-    local_time,
-    metric_value,
-    score_text,
-)
-from server.report.html import SOURCE_TEXT, STATUS_TEXT
+from server.report.html import template_environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -44,22 +36,9 @@ def _clock(seconds: float | None) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters.update({
-        "local": local_time,
-        "elapsed": elapsed,
-        "size": human_size,
-        "metric": metric_value,
-        "score": score_text,
-        "flags": data_flags,
-        "json_script": _json_script,
-        "clock": _clock,
-        "state_text": lambda s: STATE_TEXT.get(s, s),
-        "status_text": lambda s: STATUS_TEXT.get(s, s or "—"),
-        "source_text": lambda s: SOURCE_TEXT.get(s, s or "—"),
-    })
-    return env
+    return template_environment(
+        TEMPLATES, json_script=_json_script, clock=_clock,
+        state_text=lambda s: STATE_TEXT.get(s, s))
 
 
 def render_page(template: str, **context: Any) -> str:

@@ -69,9 +69,10 @@ def _skill(value: Any) -> str:
     return str(value)
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+def template_environment(folder: Path, **extra_filters: Any) -> Environment:
+    """A Jinja environment with the filters the pages and the report share, so both render a
+    time, a size or a data source the same way."""
+    env = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update({
         "local": local_time,
@@ -80,12 +81,17 @@ def _environment() -> Environment:
         "metric": metric_value,
         "score": score_text,
         "flags": data_flags,
-        "skill": _skill,
         "status_text": lambda s: STATUS_TEXT.get(s, s or "—"),
-        "trigger_text": lambda s: TRIGGER_TEXT.get(s, s or "—"),
         "source_text": lambda s: SOURCE_TEXT.get(s, s or "—"),
+        **extra_filters,
     })
     return env
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return template_environment(
+        TEMPLATES, skill=_skill, trigger_text=lambda s: TRIGGER_TEXT.get(s, s or "—"))
 
 
 @lru_cache(maxsize=1)

@@ -122,6 +122,7 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
                     "source": v.record.data.get("source"),
                     "complete": v.record.data.get("complete"),
                     "note": v.record.data.get("note"),
+                    "skipped": v.record.data.get("skipped", []),
                 },
             }
             for v in views

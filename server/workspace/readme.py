@@ -42,5 +42,12 @@ def learner_readme(exam: Exam, drawn: list[Drawn], session: dict[str, object]) -
             f"| `{d.question.id}` | {d.question.title}: {d.variant.title} | {share:.0%} "
             f"| {d.provenance.title} ({source}) |"
         )
+    for d in drawn:
+        for skip in d.provenance.skipped:
+            lines.append(f"- `{d.question.id}`: variant {skip['variant']} was not drawn: "
+                         f"{skip['reason']}")
+        if d.provenance.source == "standin":
+            lines.append(f"- `{d.question.id}`: the photos are an **offline stand-in** "
+                         f"({d.provenance.note})")
     lines.append("")
     return "\n".join(lines)

@@ -113,3 +113,40 @@ def test_quick_exam_is_calibrated_by_the_same_references(trainer: Trainer, tmp_p
     assert outcome["score"] == 5, outcome["messages"]
     floor = grade(quick.variant, untrained_model(quick.variant, tmp_path / "untrained.h5"), quick.heldout)
     assert floor["score"] <= 1
+
+
+SERIES = [v for v in OFFLINE_VARIANTS if v[1] in ("sunspots", "daily_min_temperatures")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("exam_id", "variant_id", "mirror"), SERIES, ids=[v for _, v, _ in SERIES])
+def test_trivial_forecasts_score_at_most_one(trainer: Trainer, tmp_path: Path, exam_id: str,
+                                             variant_id: str, mirror: bool) -> None:
+    """The exam's MAE formula is generous on sunspots (the constant mean scores 5/5 by it alone);
+    the series questions' `cap_trivial` keeps a forecast that learned nothing at 1 at most, and
+    so does any randomly initialised, untrained network."""
+    import keras
+    import numpy as np
+
+    need_mirror()
+    prepared = trainer.prepare(exam_id, variant_id)
+    with np.load(prepared.heldout) as data:
+        mean = float(data["series"][: int(data["split_time"])].mean())
+    shape = tuple(prepared.variant.input_shape)
+    constant = keras.Sequential([
+        keras.Input(shape), keras.layers.Flatten(),
+        keras.layers.Dense(1, kernel_initializer="zeros",
+                           bias_initializer=keras.initializers.Constant(mean))])
+    constant.save(tmp_path / "constant.h5")
+    outcome = grade(prepared.variant, tmp_path / "constant.h5", prepared.heldout)
+    record(f"{exam_id}/{variant_id}/constant-mean", score=outcome["score"], value=outcome.get("value"))
+    assert outcome["score"] <= 1, outcome["messages"]
+    for seed in range(3):
+        keras.utils.set_random_seed(seed)
+        untrained = keras.Sequential([keras.Input(shape), keras.layers.Flatten(),
+                                      keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
+        untrained.save(tmp_path / f"random{seed}.h5")
+        outcome = grade(prepared.variant, tmp_path / f"random{seed}.h5", prepared.heldout)
+        record(f"{exam_id}/{variant_id}/random-init-{seed}", score=outcome["score"],
+               value=outcome.get("value"))
+        assert outcome["score"] <= 1, outcome["messages"]

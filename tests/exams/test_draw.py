@@ -19,6 +19,7 @@ def test_offline_draw_of_the_full_exam(tmp_path: Path, keras_home: Path) -> None
     tf_developer = exam("tf-developer")
     project, heldout = tmp_path / "project", tmp_path / "home" / "heldout"
     seen: dict[str, set[str]] = {}
+    told_why = 0
     for seed in range(6):
         target = project / str(seed)
         drawn = draw_and_prepare(tf_developer, target, heldout / str(seed), seed, tmp_path / "cache",
@@ -38,6 +39,11 @@ def test_offline_draw_of_the_full_exam(tmp_path: Path, keras_home: Path) -> None
                       {"id": "s", "deadline": 0.0}, "http://127.0.0.1:1")
         if by_id["Category4"].variant.id in ("sarcasm", "bbc_news"):
             assert (target / "Category4" / "exam_text.py").is_file()
-        assert "offline stand-in" in (target / "README.md").read_text()
+        readme = (target / "README.md").read_text()
+        assert "offline stand-in" in readme
+        for skip in skipped:  # the learner is told why a variant was not drawn
+            assert f"variant {skip['variant']} was not drawn: MNIST is not available" in readme
+            told_why += 1
         assert (keras_home / "datasets" / "fashion-mnist" / "train-images-idx3-ubyte.gz").exists()
     assert all(len(v) == 2 for k, v in seen.items() if k != "Category2"), seen
+    assert told_why > 0

@@ -102,6 +102,7 @@ def series(model: LoadedModel, data: dict[str, np.ndarray], metric: str) -> Eval
     mse = float(np.mean((forecast - actual) ** 2))
     # What a forecast with no model at all gets: the yardstick a score should be read against.
     naive_mae = float(np.mean(np.abs(values[split_time - 1:-1] - actual)))
+    constant_mae = float(np.mean(np.abs(float(np.mean(values[:split_time])) - actual)))
     step = max(1, len(actual) // MAX_SERIES_POINTS)
     diagnostics = {
         "kind": "series",
@@ -111,11 +112,12 @@ def series(model: LoadedModel, data: dict[str, np.ndarray], metric: str) -> Eval
         "actual": actual[::step].round(5).tolist(),
         "forecast": forecast[::step].round(5).tolist(),
         "naive_mae": round(naive_mae, 5),
+        "constant_mae": round(constant_mae, 5),
     }
     messages = [f"For comparison, repeating the last value (no model) has MAE {naive_mae:.4g}; "
-                f"this model's MAE is {mae / naive_mae:.0%} of that." if naive_mae else ""]
-    return Evaluation(metric, {"mae": mae, "mse": mse}[metric], {"mae": mae, "mse": mse,
-                      "naive_mae": naive_mae}, diagnostics, [m for m in messages if m])
+                f"this model's MAE is {mae / naive_mae:.0%} of that."] if naive_mae else []
+    metrics = {"mae": mae, "mse": mse, "naive_mae": naive_mae, "constant_mae": constant_mae}
+    return Evaluation(metric, metrics[metric], metrics, diagnostics, messages)
 
 
 TASKS = {"regression": regression, "classification": classification, "series": series}

@@ -40,6 +40,28 @@ def _outcome(job: dict[str, Any], status: str, messages: list[str], **extra: Any
     }
 
 
+NAIVE_FACTOR = 1.5
+
+
+def trivial_cap(points: int, metrics: dict[str, float], scoring: dict[str, Any]) -> str | None:
+    """A forecast that does no better than a forecast without a model has learned nothing from the
+    series, however kind the exam's formula is to it: on sunspots the formula alone gives 5/5 to
+    the constant training mean and to untrained networks. The yardsticks are the constant mean
+    and half again the error of repeating the last value, whichever is stricter."""
+    if not scoring.get("cap_trivial") or points <= 1 or "constant_mae" not in metrics:
+        return None
+    yardsticks = {
+        "forecasting the training mean every step": metrics["constant_mae"],
+        f"{NAIVE_FACTOR:g} × the error of repeating the last value": NAIVE_FACTOR * metrics["naive_mae"],
+    }
+    name, limit = min(yardsticks.items(), key=lambda item: item[1])
+    if metrics["mae"] < limit:
+        return None
+    return (f"Score 1/5 (the bands alone give {points}/5): MAE = {metrics['mae']:.4g} is no better than "
+            f"{name} (MAE {limit:.4g}), so the model has learned nothing from the series. Train it on "
+            "the windows until it beats that, and submit again.")
+
+
 def grade(job: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -81,6 +103,9 @@ def grade(job: dict[str, Any]) -> dict[str, Any]:
     points = score(evaluation.value, job["scoring"])
     verdict = f"Score {points}/5: {evaluation.metric} = {evaluation.value:.4g} on held-out data."
     notes = [n for n in loaded.notes if "exactly one" not in n]
+    cap = trivial_cap(points, evaluation.extra, job["scoring"])
+    if cap:
+        points, verdict = 1, cap
     return _outcome(
         job, "graded", [verdict, *evaluation.messages, *notes], score=points,
         value=evaluation.value, keras=loaded.keras, model=model_info,

@@ -77,3 +77,24 @@ def test_nan_predictions_score_zero_with_a_reason(tmp_path: Path) -> None:
                                   "thresholds": [10, 1, 0.1, 0.01, 0.001]}))
     assert outcome["status"] == "evaluation_error" and outcome["score"] == 0
     assert "NaN" in outcome["messages"][0]
+
+
+def test_a_forecast_that_learned_nothing_is_capped_where_the_question_says(tmp_path: Path) -> None:
+    import keras
+
+    t = np.arange(400, dtype="float32")
+    series = (0.5 + 0.05 * np.sin(t / 10)).astype("float32")  # the formula alone is generous here
+    write_heldout(tmp_path / "s.npz", series=series, split_time=np.asarray(300),
+                  window=np.asarray(30))
+    constant = keras.Sequential([keras.Input((30, 1)), keras.layers.Flatten(),
+                                 keras.layers.Dense(1)])
+    constant.layers[-1].set_weights([np.zeros((30, 1)), np.array([float(series[:300].mean())])])
+    path = models.save(constant, tmp_path / "mymodel.h5")
+    job = _job(path, tmp_path / "s.npz", task="series", input_shape=[30, 1], output_shape=[1],
+               final_activation=None, metric="mae", scoring={"kind": "exam_mae_formula"})
+    assert grade(job)["score"] == 5
+    job["scoring"] = {"kind": "exam_mae_formula", "cap_trivial": True}
+    capped = grade(job)
+    assert capped["score"] == 1
+    assert "the bands alone give 5/5" in capped["messages"][0]
+    assert "at most 1" in capped["bands"]
