@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages.conftest import shot
+from tests.pages.conftest import ARTIFACTS, shot
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -80,6 +80,10 @@ def test_exam_from_the_home_page_to_the_report(shared_server: LiveServer, page, 
     page.emulate_media(media="print")
     expect(page.get_by_role("link", name="Download as one HTML file")).to_be_hidden()
     shot(page, "report-print", full_page=True)
+    # The browser's own "save as PDF", as the learner would print it.
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
+    (ARTIFACTS / "report.pdf").write_bytes(pdf)
     page.emulate_media(media="screen")
 
     # The download is one file that references nothing outside itself.

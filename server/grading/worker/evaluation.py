@@ -114,8 +114,9 @@ def series(model: LoadedModel, data: dict[str, np.ndarray], metric: str) -> Eval
         "naive_mae": round(naive_mae, 5),
         "constant_mae": round(constant_mae, 5),
     }
-    messages = [f"For comparison, repeating the last value (no model) has MAE {naive_mae:.4g}; "
-                f"this model's MAE is {mae / naive_mae:.0%} of that."] if naive_mae else []
+    messages = [f"For comparison, without a model: repeating the last value has MAE {naive_mae:.4g} "
+                f"(this model's error is {mae / naive_mae:.0%} of that), forecasting the training mean "
+                f"has MAE {constant_mae:.4g}."] if naive_mae else []
     metrics = {"mae": mae, "mse": mse, "naive_mae": naive_mae, "constant_mae": constant_mae}
     return Evaluation(metric, metrics[metric], metrics, diagnostics, messages)
 

@@ -48,7 +48,8 @@ def test_series_forecast_is_scored_with_the_exam_formula(tmp_path: Path) -> None
     assert diagnostics["kind"] == "series" and len(diagnostics["actual"]) == 100
     assert diagnostics["forecast"][:3] == pytest.approx(series[299:302].round(5), abs=1e-4)
     assert diagnostics["naive_mae"] == pytest.approx(naive_mae, abs=1e-5)
-    assert "repeating the last value (no model)" in outcome["messages"][1]
+    assert "without a model: repeating the last value has MAE" in outcome["messages"][1]
+    assert "forecasting the training mean has MAE" in outcome["messages"][1]
 
 
 def test_classification_gives_a_confusion_matrix(tmp_path: Path) -> None:
