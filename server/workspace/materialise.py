@@ -44,8 +44,6 @@ def write_project(
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(exam_dir / item.variant.starter, folder / "starter.py")
         shutil.copyfile(exam_dir / item.variant.question, folder / "question.md")
-        for helper in item.variant.params.get("helper_files", []):  # type: ignore[union-attr]
-            shutil.copyfile(exam_dir / str(helper), folder / Path(str(helper)).name)
     (project_dir / "README.md").write_text(
         learner_readme(exam, drawn, session), encoding="utf-8"
     )
