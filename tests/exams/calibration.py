@@ -88,6 +88,14 @@ class Trainer:
         return {**os.environ, "KERAS_HOME": str(self.keras_home), "TF_CPP_MIN_LOG_LEVEL": "2",
                 "CUDA_VISIBLE_DEVICES": "-1", "PYTHONHASHSEED": "0"}
 
+    def run_reference(self, exam_id: str, variant_id: str, solution: str, label: str) -> Trained:
+        """Run the variant's starter with `reference/<solution>.py` as its learner's part."""
+        prepared = self.prepare(exam_id, variant_id)
+        script = prepared.folder / f"{label}.py"
+        script.write_text(solved_starter(prepared.folder / "starter.py", REFERENCE / f"{solution}.py"),
+                          encoding="utf-8")
+        return self.run(exam_id, variant_id, script, label)
+
     def run(self, exam_id: str, variant_id: str, script: Path, label: str) -> Trained:
         """Run `script` as `python <name>.py` in the question folder, as a learner would."""
         key = (exam_id, variant_id, label)
@@ -109,6 +117,22 @@ class Trainer:
             self.trained[key] = Trained(kept, seconds, done.stdout[-2000:])
             record(f"{exam_id}/{variant_id}/{label}", seconds=round(seconds, 1))
         return self.trained[key]
+
+
+FIXED_END = "# END OF THE CODE YOU MUST NOT CHANGE"
+LEARNER_END = "    return model"
+
+
+def solved_starter(starter: Path, solution: Path) -> str:
+    """A reference holds only what a learner writes: it replaces what follows the starter's last
+    fixed block in solution_model(), up to `return model`. The starter's fixed blocks, data code and
+    save line are used as they are, so a reference cannot drift from what the learner gets."""
+    lines = starter.read_text(encoding="utf-8").splitlines()
+    learner_end = lines.index(LEARNER_END)
+    fixed_end = max(i for i in range(learner_end) if FIXED_END in lines[i])
+    body = [f"    {line}" if line.strip() else "" for line in
+            solution.read_text(encoding="utf-8").splitlines()]
+    return "\n".join([*lines[:fixed_end + 1], *body, *lines[learner_end:]]) + "\n"
 
 
 def job(variant: Variant, model: Path, heldout: Path) -> dict[str, Any]:

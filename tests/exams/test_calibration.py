@@ -46,7 +46,7 @@ def test_reference_scores_five_within_ten_minutes(trainer: Trainer, exam_id: str
                                                   mirror: bool) -> None:
     if mirror:
         need_mirror()
-    trained = trainer.run(exam_id, variant_id, REFERENCE / f"{variant_id}.py", "reference")
+    trained = trainer.run_reference(exam_id, variant_id, variant_id, "reference")
     prepared = trainer.prepare(exam_id, variant_id)
     outcome = grade(prepared.variant, trained.model, prepared.heldout)
     record(f"{exam_id}/{variant_id}/reference", seconds=round(trained.seconds, 1),
@@ -77,13 +77,13 @@ def test_dense_only_network_cannot_pass_the_photo_stand_in(trainer: Trainer) -> 
     exam_id, variant_id = "tf-developer", "rock_paper_scissors"
     prepared = trainer.prepare(exam_id, variant_id)
     assert prepared.provenance.source == "standin"
-    dense = trainer.run(exam_id, variant_id, REFERENCE / "rock_paper_scissors_dense_only.py", "dense")
+    dense = trainer.run_reference(exam_id, variant_id, "rock_paper_scissors_dense_only", "dense")
     outcome = grade(prepared.variant, dense.model, prepared.heldout)
     record(f"{exam_id}/{variant_id}/dense-only", seconds=round(dense.seconds, 1),
            score=outcome["score"], value=outcome.get("value"))
     assert outcome["status"] == "graded", outcome["messages"]
     assert outcome["score"] <= 3
-    cnn = trainer.run(exam_id, variant_id, REFERENCE / f"{variant_id}.py", "reference")
+    cnn = trainer.run_reference(exam_id, variant_id, variant_id, "reference")
     assert grade(prepared.variant, cnn.model, prepared.heldout)["score"] == 5
 
 
@@ -107,7 +107,7 @@ def test_quick_exam_is_calibrated_by_the_same_references(trainer: Trainer, tmp_p
     quick = trainer.prepare("quick", quick_variant)
     full = trainer.prepare("tf-developer", reference)
     assert fixed_blocks(quick.folder / "starter.py") == fixed_blocks(full.folder / "starter.py")
-    trained = trainer.run("tf-developer", reference, REFERENCE / f"{reference}.py", "reference")
+    trained = trainer.run_reference("tf-developer", reference, reference, "reference")
     outcome = grade(quick.variant, trained.model, quick.heldout)
     record(f"quick/{quick_variant}/reference", score=outcome["score"], value=outcome.get("value"))
     assert outcome["score"] == 5, outcome["messages"]

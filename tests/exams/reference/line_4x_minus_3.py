@@ -1,42 +1,6 @@
-# ruff: noqa: E501, F841
-# REFERENCE SOLUTION (tests only; never copied to a learner's folder)
-# ======================================================================================
-# There are 5 questions in this exam with increasing difficulty from 1-5.
-# Please note that the weight of the grade for the question is relative to its
-# difficulty. So your Category 1 question will score significantly less than
-# your Category 5 question.
-#
-# You must save a model (run this file) at least once in this category before the
-# exam ends, otherwise you will score zero for this category. Read question.md for
-# the task, the input and output shapes, and the score bands.
-#
-# Lambda layers are not supported by the grader. Keep the final layer as shown.
-# ======================================================================================
-#
-# Basic Datasets Question
-#
-# Given the data below, build and train a model with one input (shape [1]) and one
-# output (a Dense layer of 1 unit) that learns the relationship between xs and ys.
-# The grader asks the model for y at values of x it has never seen.
-# ======================================================================================
-
-import numpy as np
-import tensorflow as tf
-
-
-def solution_model():
-    # DO NOT CHANGE THIS CODE
-    xs = np.array([-1.0, 0.0, 1.0, 2.0, 3.0, 4.0], dtype=float)
-    ys = np.array([-7.0, -3.0, 1.0, 5.0, 9.0, 13.0], dtype=float)
-    # END OF THE CODE YOU MUST NOT CHANGE
-    model = tf.keras.Sequential([tf.keras.Input(shape=[1]), tf.keras.layers.Dense(1)])
-    model.compile(optimizer=tf.keras.optimizers.SGD(learning_rate=0.1), loss="mean_squared_error")
-    model.fit(xs, ys, epochs=150, verbose=0)
-    return model
-
-
-# Note that you'll need to save your model as a .h5 like this.
-# When you run this file it saves mymodel.h5 next to it; the service grades it.
-if __name__ == "__main__":
-    model = solution_model()
-    model.save("mymodel.h5")
+# ruff: noqa: E501, F821
+# REFERENCE SOLUTION (tests only; never copied to a learner's folder): the learner's part of
+# exams/tf-developer/Category1/line_4x_minus_3/starter.py, which tests/exams/calibration.py splices into solution_model().
+model = tf.keras.Sequential([tf.keras.Input(shape=[1]), tf.keras.layers.Dense(1)])
+model.compile(optimizer=tf.keras.optimizers.SGD(learning_rate=0.1), loss="mean_squared_error")
+model.fit(xs, ys, epochs=150, verbose=0)

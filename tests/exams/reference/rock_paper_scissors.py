@@ -1,74 +1,24 @@
-# ruff: noqa: E501, F841
-# REFERENCE SOLUTION (tests only; never copied to a learner's folder)
-# ======================================================================================
-# There are 5 questions in this exam with increasing difficulty from 1-5.
-# Please note that the weight of the grade for the question is relative to its
-# difficulty. So your Category 1 question will score significantly less than
-# your Category 5 question.
-#
-# You must save a model (run this file) at least once in this category before the
-# exam ends, otherwise you will score zero for this category. Read question.md for
-# the task, the input and output shapes, and the score bands.
-#
-# Lambda layers are not supported by the grader. Keep the final layer as shown.
-# ======================================================================================
-#
-# Computer Vision with CNNs
-#
-# Create a classifier for rock, paper and scissors hands (Dense(3, softmax)).
-# The images are in data/train/<class>/ and data/validation/<class>/ (one folder per class;
-# if data/STANDIN.md exists, this machine could not get the official photos and the
-# folders hold an offline stand-in with the same layout). Input shape (150, 150, 3),
-# pixels scaled to [0, 1] as below; the grader scores accuracy on images you never see.
-# ======================================================================================
-
-import os
-
-import tensorflow as tf
-
-
-def solution_model():
-    # DO NOT CHANGE THIS CODE
-    here = os.path.dirname(os.path.abspath(__file__))
-    IMAGE_SIZE = (150, 150)
-    BATCH_SIZE = 32
-    train_ds = tf.keras.utils.image_dataset_from_directory(
-        os.path.join(here, "data", "train"), label_mode="int", image_size=IMAGE_SIZE,
-        batch_size=BATCH_SIZE, shuffle=True, seed=42)
-    validation_ds = tf.keras.utils.image_dataset_from_directory(
-        os.path.join(here, "data", "validation"), label_mode="int", image_size=IMAGE_SIZE,
-        batch_size=BATCH_SIZE, shuffle=False)
-    class_names = train_ds.class_names  # labels follow the sorted folder names
-    # The grader feeds pixels scaled to [0, 1]: keep this scaling.
-    train_ds = train_ds.map(lambda images, labels: (images / 255.0, labels))
-    validation_ds = validation_ds.map(lambda images, labels: (images / 255.0, labels))
-    # END OF THE CODE YOU MUST NOT CHANGE
-    layers = tf.keras.layers
-    model = tf.keras.models.Sequential([
-        tf.keras.Input(shape=(150, 150, 3)),
-        layers.AveragePooling2D(2),  # 75 x 75 is plenty for these images and 4x cheaper
-        layers.RandomFlip("horizontal_and_vertical"),
-        layers.RandomRotation(0.1),
-        layers.Conv2D(32, 3, activation="relu"),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, activation="relu"),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, activation="relu"),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, activation="relu"),
-        layers.GlobalMaxPooling2D(),
-        layers.Dense(64, activation="relu"),
-        layers.Dense(3, activation="softmax"),
-    ])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    stop = tf.keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=8, restore_best_weights=True)
-    model.fit(train_ds.cache(), validation_data=validation_ds.cache(), epochs=30, callbacks=[stop],
-              verbose=2)
-    return model
-
-
-# Note that you'll need to save your model as a .h5 like this.
-# When you run this file it saves mymodel.h5 next to it; the service grades it.
-if __name__ == "__main__":
-    model = solution_model()
-    model.save("mymodel.h5")
+# ruff: noqa: E501, F821
+# REFERENCE SOLUTION (tests only; never copied to a learner's folder): the learner's part of
+# exams/tf-developer/Category3/rock_paper_scissors/starter.py, which tests/exams/calibration.py splices into solution_model().
+layers = tf.keras.layers
+model = tf.keras.models.Sequential([
+    tf.keras.Input(shape=(150, 150, 3)),
+    layers.AveragePooling2D(2),  # 75 x 75 is plenty for these images and 4x cheaper
+    layers.RandomFlip("horizontal_and_vertical"),
+    layers.RandomRotation(0.1),
+    layers.Conv2D(32, 3, activation="relu"),
+    layers.MaxPooling2D(2),
+    layers.Conv2D(64, 3, activation="relu"),
+    layers.MaxPooling2D(2),
+    layers.Conv2D(64, 3, activation="relu"),
+    layers.MaxPooling2D(2),
+    layers.Conv2D(64, 3, activation="relu"),
+    layers.GlobalMaxPooling2D(),
+    layers.Dense(64, activation="relu"),
+    layers.Dense(3, activation="softmax"),
+])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+stop = tf.keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=8, restore_best_weights=True)
+model.fit(train_ds.cache(), validation_data=validation_ds.cache(), epochs=30, callbacks=[stop],
+          verbose=2)
