@@ -7,7 +7,6 @@ the API's one-sentence errors reach the learner unchanged.
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from server.api.security import token_matches
 from server.pages.render import render_page
 from server.report import plots
 from server.report.build import build_report
@@ -44,8 +44,8 @@ def pages_router(services: Services) -> APIRouter:
         the page then hands it to its own script for the API calls."""
         if not token:
             return True
-        given = request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE) or ""
-        return hmac.compare_digest(given.encode(), token.encode())
+        return token_matches(request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE),
+                             token)
 
     def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
         if not authorised(request):

@@ -46,3 +46,18 @@ def test_foreign_host_and_cross_origin_writes_are_refused(server: LiveServer, tm
     assert cross.status_code == 403
     assert not (tmp_path / "ws").exists()
     assert httpx.get(server.url + "/docs").status_code == 200
+
+
+def test_a_configured_token_is_required_for_the_api(tmp_path: Path, keras_home: Path) -> None:
+    import httpx
+
+    live = LiveServer(tmp_path / "home", env={"TFEXAM_TOKEN": "s3cret"}).start()
+    try:
+        refused = httpx.get(live.url + "/api/exams")
+        assert refused.status_code == 401 and "Bearer" in refused.json()["detail"]
+        assert httpx.get(live.url + "/api/exams", headers={"authorization": "Bearer wrong"}
+                         ).status_code == 401
+        allowed = httpx.get(live.url + "/api/exams", headers={"authorization": "Bearer s3cret"})
+        assert allowed.status_code == 200 and any(e["id"] == "smoke" for e in allowed.json())
+    finally:
+        live.stop()

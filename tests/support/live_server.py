@@ -33,6 +33,8 @@ class LiveServer:
         self.env = {**os.environ, "TFEXAM_SETTLE_SECONDS": "0.5", **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = home / "server.log"
+        token = self.env.get("TFEXAM_TOKEN")
+        self.headers = {"authorization": f"Bearer {token}"} if token else {}
 
     @property
     def url(self) -> str:
@@ -50,7 +52,7 @@ class LiveServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                health = httpx.get(f"{self.url}/api/health", timeout=1.0).json()
+                health = httpx.get(f"{self.url}/api/health", headers=self.headers, timeout=1.0).json()
                 if not wait_worker or health["worker"]["state"] == "ready":
                     return self
             except httpx.HTTPError:
