@@ -20,6 +20,7 @@ from server.sessions.service import SessionService
 from server.sessions.sweeper import DeadlineSweeper
 from server.store import Database, Store
 from server.store.records import SessionRecord
+from server.vocabulary import SessionState
 from server.watch.model_files import ModelFile
 from server.watch.watcher import ModelWatcher
 
@@ -57,7 +58,7 @@ class Services:
 
     def _complete(self, session_id: str, question_id: str, model: ModelFile) -> None:
         session = self.store.session(session_id)
-        if session is None or session.state != "running":
+        if session is None or session.state != SessionState.RUNNING:
             return
         self.intake.take(session_id, question_id, model, "save")
 
@@ -66,7 +67,7 @@ class Services:
         if self.settings.start_worker:
             self.grading.start()
         self.sweeper.start()
-        for session in self.store.sessions("running"):
+        for session in self.store.sessions(SessionState.RUNNING):
             self.session_started(session)
             try:
                 self.intake.scan(session, "startup-scan")

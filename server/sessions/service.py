@@ -17,6 +17,7 @@ from server.config import Settings
 from server.manifest import Exam, list_exams
 from server.store import Store
 from server.store.records import QuestionRecord, SessionRecord
+from server.vocabulary import SessionState, SubmitReason
 from server.workspace.draw import NoVariantAvailable, draw_and_prepare
 from server.workspace.materialise import WorkspaceNotEmpty, claim_project_dir, write_project
 
@@ -115,7 +116,7 @@ class SessionService:
             project_dir=str(project_dir),
             started_at=now,
             deadline=now + duration * 60.0,
-            state="running",
+            state=SessionState.RUNNING,
             submitted_at=None,
             submit_reason=None,
             seed=seed,
@@ -156,12 +157,12 @@ class SessionService:
             raise UnknownSession(f"There is no session {session_id!r}.")
         return session
 
-    def finish(self, session_id: str, reason: str = "learner") -> SessionRecord:
+    def finish(self, session_id: str, reason: str = SubmitReason.LEARNER) -> SessionRecord:
         """Submit the session; a second call, or one after the deadline sweep, changes nothing."""
         session = self.get(session_id)
-        if session.state == "running":
+        if session.state == SessionState.RUNNING:
             now = self.clock.now()
-            if reason == "deadline":
+            if reason == SubmitReason.DEADLINE:
                 # Stamped at the deadline, even when swept at start-up long after.
                 now = min(now, session.deadline)
             if self.store.mark_submitted(session_id, reason, now):
@@ -175,6 +176,6 @@ class SessionService:
         """Submit every running session whose deadline has passed; returns their ids."""
         swept = []
         for session in self.store.expired_sessions(self.clock.now()):
-            self.finish(session.id, reason="deadline")
+            self.finish(session.id, reason=SubmitReason.DEADLINE)
             swept.append(session.id)
         return swept

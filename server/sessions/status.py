@@ -13,6 +13,7 @@ from typing import Any
 from server.clock import iso
 from server.store import Store
 from server.store.records import QuestionRecord, ResultRecord, SessionRecord, SubmissionRecord
+from server.vocabulary import PENDING_STATES, SessionState, SubmissionState
 
 WAITING_MESSAGE = "A model file is being saved; it is graded once the file is complete."
 QUEUED_MESSAGE = "Queued for grading."
@@ -39,13 +40,13 @@ def _question_view(
     submissions: list[SubmissionRecord],
     results: dict[int, ResultRecord],
 ) -> QuestionView:
-    live = [s for s in submissions if s.state != "superseded"]
+    live = [s for s in submissions if s.state != SubmissionState.SUPERSEDED]
     latest = live[-1] if live else None
     in_time = [s for s in live if s.saved_at <= session.cutoff]
     finished = [s for s in in_time if s.id in results]
     counted = finished[-1] if finished else None
-    pending_in_time = any(s.state in ("queued", "grading") for s in in_time)
-    if session.state == "running":
+    pending_in_time = any(s.state in PENDING_STATES for s in in_time)
+    if session.state == SessionState.RUNNING:
         counted = next((s for s in reversed(live) if s.id in results), None)
 
     counted_result = results.get(counted.id) if counted else None
@@ -53,15 +54,15 @@ def _question_view(
     if latest is None:
         state, message = ("waiting", WAITING_MESSAGE) if question.waiting_since else (
             "none", NONE_MESSAGE)
-    elif question.waiting_since and session.state == "running":
+    elif question.waiting_since and session.state == SessionState.RUNNING:
         state, message = "waiting", WAITING_MESSAGE
-    elif latest.state == "queued":
+    elif latest.state == SubmissionState.QUEUED:
         state, message = "waiting", QUEUED_MESSAGE
-    elif latest.state == "grading":
+    elif latest.state == SubmissionState.GRADING:
         state, message = "grading", GRADING_MESSAGE
     else:
         latest_result = results.get(latest.id)
-        state = "graded" if latest.state == "graded" else "error"
+        state = "graded" if latest.state == SubmissionState.GRADED else "error"
         message = (latest_result.payload.get("messages") or [""])[0] if latest_result else ""
     return QuestionView(
         question, state, score, message, counted, counted_result, latest, submissions,
@@ -92,9 +93,9 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
     total = weighted_total(views)
     grading_pending = any(v.pending_in_time for v in views)
     passed: bool | None = None
-    if session.state == "submitted" and not grading_pending:
+    if session.state == SessionState.SUBMITTED and not grading_pending:
         passed = total >= 100.0 * session.pass_mark - 1e-9
-    remaining = max(0.0, session.deadline - now) if session.state == "running" else 0.0
+    remaining = max(0.0, session.deadline - now) if session.state == SessionState.RUNNING else 0.0
     return {
         "session": session.id,
         "exam": session.exam_id,
@@ -116,7 +117,7 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
                 "state": v.state,
                 "score": v.score,
                 "message": v.message,
-                "submissions": len([s for s in v.submissions if s.state != "superseded"]),
+                "submissions": len([s for s in v.submissions if s.state != SubmissionState.SUPERSEDED]),
                 "data": {
                     "title": v.record.data.get("title"),
                     "source": v.record.data.get("source"),

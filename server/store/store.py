@@ -19,8 +19,7 @@ from server.store.records import (
     SessionRecord,
     SubmissionRecord,
 )
-
-PENDING_STATES = ("queued", "grading")
+from server.vocabulary import PENDING_STATES, ResultStatus, SubmissionState
 
 
 def _event(conn: sqlite3.Connection, session_id: str, kind: str, payload: dict, now: float) -> int:
@@ -221,7 +220,7 @@ class Store:
         sub = self.submission(submission_id)
         if sub is None:
             raise KeyError(submission_id)
-        state = "graded" if status == "graded" else "error"
+        state = SubmissionState.GRADED if status == ResultStatus.GRADED else SubmissionState.ERROR
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?)",
