@@ -44,6 +44,8 @@ def cmd_serve(args: argparse.Namespace, _: Client) -> int:
         command += ["--home", args.home]
     if args.no_browser:
         command.append("--no-browser")
+    if args.no_token:
+        command.append("--no-token")
     if os.name == "posix":
         os.execv(sys.executable, command)
     return subprocess.call(command)
@@ -91,6 +93,12 @@ def cmd_submit(args: argparse.Namespace, client: Client) -> int:
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         found = client.get(f"/api/sessions/{session}/submissions/{submission}")
+        if found.get("state") == "superseded" and found.get("superseded_by"):
+            # A later save of the same question replaced it: its grading is the one to wait for.
+            submission = found["superseded_by"]
+            print(f"{args.question}: a newer save replaced that submission; waiting for "
+                  f"submission {submission}", file=sys.stderr)
+            continue
         if found["result"] is not None:
             result = found["result"]
             if args.json:
@@ -131,6 +139,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--home", default=None)
     serve.add_argument("--no-browser", action="store_true")
+    serve.add_argument("--no-token", action="store_true",
+                       help="accept requests without the service's token")
     serve.set_defaults(run=cmd_serve)
 
     exams = sub.add_parser("exams", help="list the exams")

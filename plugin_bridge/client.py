@@ -8,9 +8,42 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 DEFAULT_URL = "http://127.0.0.1:8765"
+
+
+def _default_home() -> Path:
+    try:
+        import platformdirs
+    except ImportError:  # the standard library's guess of the same folder
+        return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "tfexam"
+    return Path(platformdirs.user_data_dir("tfexam"))
+
+
+def find_token(start: Path | None = None) -> str | None:
+    """The service's token, as a learner's tools find it: TFEXAM_TOKEN, else the project's
+    `.tfexam/session.json` above the current folder, else the `token` file of the service's home
+    (TFEXAM_HOME or the user data folder). None when none is readable (token turned off)."""
+    given = os.environ.get("TFEXAM_TOKEN")
+    if given:
+        return given
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        marker = folder / ".tfexam" / "session.json"
+        try:
+            token = json.loads(marker.read_text(encoding="utf-8")).get("token")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if token:
+            return str(token)
+        break
+    home = Path(os.environ.get("TFEXAM_HOME") or _default_home()).expanduser()
+    try:
+        return (home / "token").read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 class ApiError(Exception):
@@ -24,7 +57,7 @@ class ApiError(Exception):
 class Client:
     def __init__(self, url: str | None = None, token: str | None = None, timeout: float = 30.0):
         self.url = (url or os.environ.get("TFEXAM_URL") or DEFAULT_URL).rstrip("/")
-        self.token = token or os.environ.get("TFEXAM_TOKEN")
+        self.token = token or find_token()
         self.timeout = timeout
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 import threading
 import webbrowser
@@ -11,18 +12,39 @@ from pathlib import Path
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import dataclasses
+
     import uvicorn
 
+    from server.access_token import private_folder, resolve_token
     from server.app import create_app
     from server.config import Settings
+    from server.instance_lock import AlreadyRunning, InstanceLock
 
     settings = Settings.from_env(home=args.home, host=args.host, port=args.port)
-    app = create_app(settings)
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
-    print(f"tfexam: serving {url} (state in {settings.home})", flush=True)
+    lock = InstanceLock(settings.home)
+    try:
+        private_folder(settings.home)
+        lock.acquire(url)
+        token = resolve_token(settings.home, disabled=args.no_token)
+        settings = dataclasses.replace(settings, token=token)
+        app = create_app(settings)
+    except AlreadyRunning as why:
+        print(f"tfexam: {why}", file=sys.stderr, flush=True)
+        return 1
+    except (OSError, sqlite3.Error) as why:
+        print(f"tfexam: the home folder {settings.home} cannot be used ({why}): free some space "
+              "or choose a writable folder with --home or TFEXAM_HOME.", file=sys.stderr, flush=True)
+        return 1
+    opened = f"{url}?token={token}" if token else url
+    print(f"tfexam: serving {opened} (state in {settings.home})", flush=True)
     if not args.no_browser:
-        threading.Timer(1.0, lambda: webbrowser.open(url)).start()
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        threading.Timer(1.0, lambda: webbrowser.open(opened)).start()
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    finally:
+        lock.release()
     return 0
 
 
@@ -41,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--home", default=None, help="state folder (default: TFEXAM_HOME or the "
                        "platform's user data folder)")
     serve.add_argument("--no-browser", action="store_true")
+    serve.add_argument("--no-token", action="store_true", help="accept requests without the "
+                       "service's token (TFEXAM_NO_TOKEN=1): any local process may then act")
     serve.add_argument("--log-level", default="info")
     check = sub.add_parser("check-exams", help="validate every exam template")
     check.add_argument("--exams", default=None)

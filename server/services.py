@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from server.access_token import private_folder
 from server.clock import Clock, SystemClock
 from server.config import Settings
 from server.grading.supervisor import GradingSupervisor
@@ -31,7 +32,7 @@ class Services:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        settings.home.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.home)
         self.db = Database(settings.database)
         self.store = Store(self.db)
         self.sessions = SessionService(settings, self.store, self.clock)

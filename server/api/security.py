@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]", "testserver"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+TOKEN_COOKIE = "tfexam_token"  # HttpOnly, SameSite=Strict: set by the pages once
 
 
 def token_matches(given: str | None, token: str) -> bool:
@@ -45,8 +46,10 @@ class LocalOnly(BaseHTTPMiddleware):
         if self.token and request.url.path.startswith("/api/"):
             given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             if not (token_matches(given, self.token)
+                    or token_matches(request.cookies.get(TOKEN_COOKIE), self.token)
                     or token_matches(request.query_params.get("token"), self.token)):
                 return JSONResponse({"detail": "This service needs its token: pass "
-                                     "'Authorization: Bearer <token>' (TFEXAM_TOKEN)."},
+                                     "'Authorization: Bearer <token>'; the token is in the file "
+                                     "'token' of the service's home folder (or TFEXAM_TOKEN)."},
                                     status_code=401)
         return await call_next(request)

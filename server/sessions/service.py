@@ -145,6 +145,7 @@ class SessionService:
             drawn,
             session.__dict__,
             f"http://{self.settings.host}:{self.settings.port}",
+            self.settings.token,
         )
         self.store.create_session(session, questions, now)
         for hook in self.hooks:

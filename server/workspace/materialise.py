@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+from server.access_token import private_folder, write_private
 from server.clock import iso
 from server.manifest import Exam
 from server.workspace.draw import Drawn
@@ -38,6 +39,7 @@ def write_project(
     drawn: list[Drawn],
     session: dict[str, object],
     server_url: str,
+    token: str | None = None,
 ) -> None:
     for item in drawn:
         folder = project_dir / item.question.id
@@ -47,19 +49,20 @@ def write_project(
     (project_dir / "README.md").write_text(
         learner_readme(exam, drawn, session), encoding="utf-8"
     )
-    meta = project_dir / ".tfexam"
-    meta.mkdir(exist_ok=True)
-    (meta / "session.json").write_text(
+    # The marker carries the token, so it is the learner's alone: folder 0700, file 0600.
+    meta = private_folder(project_dir / ".tfexam")
+    write_private(
+        meta / "session.json",
         json.dumps(
             {
                 "session": session["id"],
                 "exam": exam.id,
                 "server": server_url,
+                "token": token,
                 "deadline": iso(float(session["deadline"])),  # type: ignore[arg-type]
                 "questions": {d.question.id: d.question.model_file for d in drawn},
             },
             indent=2,
         ),
-        encoding="utf-8",
     )
     write_ide_files(project_dir)

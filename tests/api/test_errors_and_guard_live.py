@@ -22,7 +22,7 @@ def test_bad_requests_get_a_sentence_not_a_500(server: LiveServer, tmp_path: Pat
     import httpx
 
     broken = httpx.post(server.url + "/api/sessions", content=b'{"exam": "smoke", ',
-                        headers={"content-type": "application/json"})
+                        headers={"content-type": "application/json", **server.headers})
     assert broken.status_code == 422 and "not valid JSON" in broken.json()["detail"]
 
     missing = server.post("/api/sessions", {"exam": "smoke"})
@@ -32,16 +32,18 @@ def test_bad_requests_get_a_sentence_not_a_500(server: LiveServer, tmp_path: Pat
                                              "minutes": -1})
     assert negative.status_code == 422 and negative.json()["detail"].endswith(".")
 
-    nobody = httpx.get(server.url + "/api/sessions/doesnotexist")
+    nobody = httpx.get(server.url + "/api/sessions/doesnotexist", headers=server.headers)
     assert nobody.status_code == 404 and "no session" in nobody.json()["detail"]
 
 
 def test_foreign_host_and_cross_origin_writes_are_refused(server: LiveServer, tmp_path: Path):
     import httpx
 
-    rebinding = httpx.get(server.url + "/api/exams", headers={"host": "evil.example:80"})
+    rebinding = httpx.get(server.url + "/api/exams",
+                          headers={"host": "evil.example:80", **server.headers})
     assert rebinding.status_code == 403
-    cross = httpx.post(server.url + "/api/sessions", headers={"origin": "http://evil.example"},
+    cross = httpx.post(server.url + "/api/sessions",
+                       headers={"origin": "http://evil.example", **server.headers},
                        json={"exam": "smoke", "workspace": str(tmp_path / "ws")})
     assert cross.status_code == 403
     assert not (tmp_path / "ws").exists()

@@ -166,7 +166,7 @@ def test_events_announce_stored_results(shared_server: LiveServer, exam) -> None
     models.save(models.line_model(), project / "Q1" / "mymodel.h5")
     kinds: list[str] = []
     with httpx.stream("GET", f"{shared_server.url}/api/sessions/{session}/events",
-                      timeout=60) as stream:
+                      headers=shared_server.headers, timeout=60) as stream:
         for line in stream.iter_lines():
             if line.startswith("event: "):
                 kinds.append(line.removeprefix("event: "))

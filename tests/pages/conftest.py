@@ -32,9 +32,13 @@ def chromium() -> Iterator:
 
 
 @pytest.fixture
-def page(chromium):
-    """A fresh profile per test, on a laptop-sized screen; console errors fail the test."""
+def page(chromium, request):
+    """A fresh profile per test, on a laptop-sized screen; console errors fail the test. With the
+    module's service running, the profile holds its token cookie, as after opening the address
+    that `tfexam serve` printed."""
     context = chromium.new_context(viewport=LAPTOP)
+    if "shared_server" in request.fixturenames and request.getfixturevalue("shared_server").token:
+        context.add_cookies([request.getfixturevalue("shared_server").cookie()])
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda error: errors.append(str(error)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +17,11 @@ pytestmark = pytest.mark.slow
 
 
 def tfexam(server: LiveServer, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    # The CLI finds the token as a learner's would: in the home folder named by TFEXAM_HOME.
+    env = {**os.environ, "TFEXAM_HOME": str(server.home)}
+    env.pop("TFEXAM_TOKEN", None)
     return subprocess.run([sys.executable, "-m", "plugin_bridge.cli", "--url", server.url, *args],
-                          capture_output=True, text=True, cwd=cwd or ROOT, timeout=300)
+                          capture_output=True, text=True, cwd=cwd or ROOT, timeout=300, env=env)
 
 
 def test_a_whole_exam_from_the_cli(shared_server: LiveServer, tmp_path: Path) -> None:

@@ -17,6 +17,9 @@ from typing import Any
 
 import httpx
 
+from server.access_token import read_token
+from server.api.security import TOKEN_COOKIE
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -33,8 +36,21 @@ class LiveServer:
         self.env = {**os.environ, "TFEXAM_SETTLE_SECONDS": "0.5", **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = home / "server.log"
-        token = self.env.get("TFEXAM_TOKEN")
-        self.headers = {"authorization": f"Bearer {token}"} if token else {}
+        self.token: str | None = self.env.get("TFEXAM_TOKEN") or None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What every client sends: the service's token (read from its home, as the CLI does)."""
+        return {"authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def _read_token(self) -> None:
+        if self.env.get("TFEXAM_TOKEN") or self.env.get("TFEXAM_NO_TOKEN"):
+            return
+        self.token = read_token(self.home)
+
+    def cookie(self) -> dict[str, str]:
+        """The browser's cookie after it opened the address `serve` printed (for Playwright)."""
+        return {"name": TOKEN_COOKIE, "value": self.token or "", "url": self.url}
 
     @property
     def url(self) -> str:
@@ -52,7 +68,10 @@ class LiveServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                health = httpx.get(f"{self.url}/api/health", headers=self.headers, timeout=1.0).json()
+                self._read_token()
+                answer = httpx.get(f"{self.url}/api/health", headers=self.headers, timeout=1.0)
+                answer.raise_for_status()
+                health = answer.json()
                 if not wait_worker or health["worker"]["state"] == "ready":
                     return self
             except httpx.HTTPError:
@@ -87,12 +106,13 @@ class LiveServer:
 
     # HTTP helpers ------------------------------------------------------------------------------
     def get(self, path: str, **params: Any) -> Any:
-        response = httpx.get(self.url + path, params=params or None, timeout=30)
+        response = httpx.get(self.url + path, params=params or None, headers=self.headers,
+                             timeout=30)
         response.raise_for_status()
         return response.json()
 
     def post(self, path: str, json: Any = None) -> httpx.Response:
-        return httpx.post(self.url + path, json=json, timeout=30)
+        return httpx.post(self.url + path, json=json, headers=self.headers, timeout=30)
 
     def start_session(self, workspace: Path, exam: str = "smoke", minutes: float | None = None
                       ) -> dict[str, Any]:
