@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from server.api import errors
+from server.api.broadcast import Broadcaster
 from server.api.routes import router
 from server.api.security import LocalOnly
 from server.clock import Clock
@@ -17,13 +18,16 @@ from server.services import Services
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     services = Services(settings, clock)
+    broadcaster = Broadcaster(services.store, services.status_or_none)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         services.start()
+        await broadcaster.start()
         try:
             yield
         finally:
+            await broadcaster.stop()
             services.stop()
 
     app = FastAPI(
@@ -33,10 +37,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.broadcaster = broadcaster
     allowed = {settings.host, *settings.extra_hosts}
     app.add_middleware(LocalOnly, allowed_hosts=allowed, token=settings.token)
     errors.install(app)
-    app.include_router(router(services))
+    app.include_router(router(services, broadcaster))
     try:
         from server.pages.routes import pages_router
     except ImportError:  # the pages arrive with the browser issue

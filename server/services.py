@@ -1,27 +1,37 @@
 """The running service's parts, wired together once, started and stopped in order.
 
-Start-up order matters for "a crash loses nothing": interrupted jobs are queued again, deadlines
-that passed while the service was down are submitted (counting only files saved in time), and
-files saved while it was down are picked up before the watcher takes over.
+Start-up order matters for "a crash loses nothing" and for "time cannot be moved":
+1. the clock is raised to the latest time the record has seen (time never goes backwards), and
+   this run is recorded (its start ends the downtime that the previous run's heartbeat began);
+2. interrupted jobs are queued again;
+3. the watcher starts, then every running session whose deadline is still ahead is watched and
+   scanned: files changed while the service was down count, as saved now, because the whole
+   downtime ended before the deadline;
+4. the sweeper starts: it submits sessions whose deadline passed while the service was down, and
+   files changed during that downtime do not count (the question says why).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 from server.access_token import private_folder
-from server.clock import Clock, SystemClock
+from server.clock import Clock, TrustedClock
 from server.config import Settings
 from server.grading.supervisor import GradingSupervisor
-from server.sessions.intake import Intake
+from server.sessions.intake import Downtime, Intake
+from server.sessions.leftovers import clean_leftovers
 from server.sessions.service import SessionService
+from server.sessions.status import session_status
 from server.sessions.sweeper import DeadlineSweeper
 from server.store import Database, Store
 from server.store.records import SessionRecord
-from server.vocabulary import SessionState
+from server.vocabulary import ComponentState, SessionState, Trigger
 from server.watch.model_files import ModelFile
 from server.watch.watcher import ModelWatcher
 
@@ -31,50 +41,117 @@ log = logging.getLogger(__name__)
 class Services:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
-        self.clock = clock or SystemClock()
+        self.clock = clock or TrustedClock()
         private_folder(settings.home)
         self.db = Database(settings.database)
         self.store = Store(self.db)
+        high_water = self.store.high_water()
+        if high_water is not None:
+            self.clock.not_before(high_water)
+        started = self.clock.now()
+        self.run_id, last_seen = self.store.begin_run(os.getpid(), started)
+        self.downtime = Downtime(began=last_seen, ended=started)
         self.sessions = SessionService(settings, self.store, self.clock)
         self.grading = GradingSupervisor(settings, self.store, self.clock)
         self.intake = Intake(settings, self.store, self.clock, self.grading.notify)
-        self.watcher = ModelWatcher(
-            settings.settle_seconds, self._waiting, self._complete, settings.give_up_seconds
-        )
-        self.sweeper = DeadlineSweeper(self.sessions, settings.sweep_interval)
+        self.watcher = ModelWatcher(settings.settle_seconds, self._waiting, self._complete,
+                                    settings.give_up_seconds, clock=self.clock)
+        self.sweeper = DeadlineSweeper(self.sessions, settings.sweep_interval,
+                                       chores=[self.heartbeat, self.check_projects])
         self.sessions.hooks.append(self)
+        # Sessions this run has watched since before their cutoff: a file found at their finish
+        # was observed by this run; any other session's changes date from a downtime.
+        self._observed: set[str] = set()
+        self._missing: set[str] = set()
+        self._lock = threading.RLock()
 
     # hooks from the session lifecycle ----------------------------------------------------------
     def session_started(self, session: SessionRecord) -> None:
+        """Watch a running session's project; a missing folder is noted and retried."""
         questions = {q.question_id: q.model_file for q in self.store.questions(session.id)}
-        self.watcher.watch(session.id, Path(session.project_dir), questions)
+        project = Path(session.project_dir)
+        with self._lock:
+            if project.is_dir() and self.watcher.watch(session.id, project, questions):
+                self._missing.discard(session.id)
+                if self.clock.now() < session.cutoff:
+                    self._observed.add(session.id)
+                return
+            if session.id not in self._missing:
+                log.warning("the project folder of session %s is missing: %s", session.id,
+                            project)
+            self._missing.add(session.id)
 
     def session_submitted(self, session: SessionRecord) -> None:
         self.watcher.unwatch(session.id)
-        self.intake.scan(session, "final-scan", cutoff=session.cutoff)
+        with self._lock:
+            observed = session.id in self._observed
+            self._missing.discard(session.id)
+        if observed:
+            # Found at the finish by a run that was watching: saved by the cutoff.
+            self.intake.scan(session, Trigger.FINAL_SCAN,
+                             observed_at=min(self.clock.now(), session.cutoff))
+        elif Path(session.project_dir).is_dir():
+            self.intake.refuse_after_downtime(session, self.downtime)
+
+    # chores of the sweeper's thread ------------------------------------------------------------
+    def heartbeat(self) -> None:
+        """Record that the service is up now: the high-water mark of time, and the end of the
+        stretch it was up, should it be killed next."""
+        self.store.heartbeat(self.run_id, self.clock.now())
+
+    def check_projects(self) -> None:
+        """A project folder that went away is reported missing; one that came back is watched
+        again and scanned (what changed meanwhile was observed now, by a running service)."""
+        watched = self.watcher.folders()
+        for session_id, folder in watched.items():
+            if not folder.is_dir():
+                self.watcher.unwatch(session_id)
+                with self._lock:
+                    self._missing.add(session_id)
+                log.warning("the project folder of session %s went away: %s", session_id, folder)
+        with self._lock:
+            missing = list(self._missing)
+        for session_id in missing:
+            session = self.store.session(session_id)
+            if session is None or session.state != SessionState.RUNNING:
+                with self._lock:
+                    self._missing.discard(session_id)
+                continue
+            if Path(session.project_dir).is_dir():
+                self.session_started(session)
+                if session_id not in self._missing:
+                    log.info("the project folder of session %s is back", session_id)
+                    self.intake.scan(session, Trigger.RESCAN)
 
     # callbacks from the watcher ----------------------------------------------------------------
     def _waiting(self, session_id: str, question_id: str, since: float | None) -> None:
-        self.store.set_waiting(session_id, question_id, self.clock.now() if since else None)
+        self.store.set_waiting(session_id, question_id, since)
 
-    def _complete(self, session_id: str, question_id: str, model: ModelFile) -> None:
+    def _complete(self, session_id: str, question_id: str, model: ModelFile,
+                  observed_at: float) -> None:
         session = self.store.session(session_id)
         if session is None or session.state != SessionState.RUNNING:
             return
-        self.intake.take(session_id, question_id, model, "save")
+        self.intake.take(session_id, question_id, model, Trigger.SAVE, observed_at)
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
+        clean_leftovers(self.settings, self.store)
         if self.settings.start_worker:
             self.grading.start()
-        self.sweeper.start()
-        for session in self.store.sessions(SessionState.RUNNING):
-            self.session_started(session)
-            try:
-                self.intake.scan(session, "startup-scan")
-            except OSError as why:
-                log.warning("start-up scan of %s failed: %s", session.project_dir, why)
         self.watcher.start()
+        now = self.clock.now()
+        for session in self.store.sessions(SessionState.RUNNING):
+            if session.deadline <= now:
+                continue  # passed while down: the sweeper submits it, below
+            self.session_started(session)
+            if session.id in self._missing:
+                continue
+            try:
+                self.intake.scan(session, Trigger.STARTUP_SCAN)
+            except Exception as why:  # one session's folder must not stop the service
+                log.warning("start-up scan of %s failed: %s", session.project_dir, why)
+        self.sweeper.start()
 
     def stop(self) -> None:
         self.sweeper.stop()
@@ -82,13 +159,48 @@ class Services:
         self.grading.stop()
         self.db.close()
 
+    def status_or_none(self, session_id: str) -> dict[str, Any] | None:
+        """A session's status for the live pages (None if it cannot be read just now)."""
+        session = self.store.session(session_id)
+        return None if session is None else session_status(self.store, session, self.clock.now())
+
+    def missing_projects(self) -> list[str]:
+        with self._lock:
+            return sorted(self._missing)
+
     def health(self) -> dict[str, Any]:
+        """Each part's real state; the whole is "ok" only if every part is."""
+        try:
+            schema: int | None = self.db.schema_version
+        except Exception as error:  # health must answer even when the database does not
+            self.db.health.failed(f"{type(error).__name__}: {error}")
+            schema = None
+        try:
+            worker = self.grading.health()
+        except Exception as error:
+            worker = {"state": "unknown", "error": f"{type(error).__name__}: {error}"}
+        watcher = self.watcher.health.report(
+            alive=self.watcher.alive, watching=self.watcher.watching(),
+            missing_projects=self.missing_projects())
+        if not self.watcher.alive and watcher["state"] != ComponentState.STOPPED:
+            watcher["state"] = ComponentState.FAILED
+        sweeper = self.sweeper.health.report(alive=self.sweeper.alive)
+        if not self.sweeper.alive and sweeper["state"] != ComponentState.STOPPED:
+            sweeper["state"] = ComponentState.FAILED
+        database = self.db.health.report(path=str(self.settings.database))
+        parts = [watcher["state"], sweeper["state"], database["state"]]
+        worker_bad = worker.get("state") in ("failed", "unknown")
+        overall = "ok" if all(p == ComponentState.OK for p in parts) and not worker_bad else (
+            "degraded")
         return {
-            "status": "ok",
-            "schema_version": self.db.schema_version,
+            "status": overall,
+            "schema_version": schema,
             "home": str(self.settings.home),
-            "worker": self.grading.health(),
-            "watching": self.watcher.watching(),
+            "worker": worker,
+            "watcher": watcher,
+            "sweeper": sweeper,
+            "database": database,
+            "watching": watcher["watching"],
             # The API process must stay free of TensorFlow: only the worker imports it.
             "api_imports_tensorflow": any(m in sys.modules for m in ("tensorflow", "keras")),
         }

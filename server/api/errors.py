@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from server.sessions.intake import NothingToSubmit
+from server.sessions.intake import IntakeFailed, NothingToSubmit
 from server.sessions.service import SessionError
 
 
@@ -34,6 +36,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NothingToSubmit)
     async def _nothing(_: Request, error: NothingToSubmit) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=error.status)
+
+    @app.exception_handler(IntakeFailed)
+    async def _intake(_: Request, error: IntakeFailed) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=error.status)
+
+    @app.exception_handler(sqlite3.Error)
+    async def _database(_: Request, error: sqlite3.Error) -> JSONResponse:
+        # A locked, full or read-only database: the request failed within the busy timeout
+        # (about a second) instead of stalling; nothing half-done was stored.
+        return JSONResponse({"detail": f"tfexam could not use its record just now ({error}): "
+                             "try again in a moment; if this goes on, free some disk space in "
+                             "tfexam's home folder and see /api/health."}, status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:

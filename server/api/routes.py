@@ -8,21 +8,23 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
+from server.api.broadcast import Broadcaster
 from server.api.models import ExamSummary, QuestionSummary, SessionStarted, StartSession
 from server.clock import iso
 from server.report.build import build_report
 from server.services import Services
-from server.sessions.service import UnknownSession
+from server.sessions.service import SessionClosed, UnknownSession
 from server.sessions.status import session_status
+from server.store.records import EventRecord
+from server.vocabulary import SessionState, SubmissionState
 
-SSE_POLL_SECONDS = 0.2
 SSE_KEEPALIVE_SECONDS = 15.0
 
 
-def router(services: Services) -> APIRouter:
+def router(services: Services, broadcaster: Broadcaster) -> APIRouter:
     api = APIRouter(prefix="/api")
 
     def status_of(session_id: str) -> dict[str, Any]:
@@ -31,7 +33,8 @@ def router(services: Services) -> APIRouter:
 
     @api.get("/health", summary="Is the service up, and how is the grading worker?")
     def health() -> dict[str, Any]:
-        return services.health()
+        return {**services.health(), "streams": {"open": broadcaster.subscribers,
+                                                 "store_reads": broadcaster.reads}}
 
     @api.get("/exams", response_model=list[ExamSummary], summary="The exam templates")
     def exams() -> list[ExamSummary]:
@@ -84,8 +87,8 @@ def router(services: Services) -> APIRouter:
               summary="Submit and Test: grade the question's current model file now")
     def submit(session_id: str, question_id: str) -> dict[str, Any]:
         session = services.sessions.get(session_id)
-        if session.state != "running":
-            raise UnknownSession(
+        if session.state != SessionState.RUNNING:
+            raise SessionClosed(
                 f"Session {session_id} was already submitted; its report is final.")
         if services.store.question(session_id, question_id) is None:
             known = ", ".join(q.question_id for q in services.store.questions(session_id))
@@ -102,8 +105,15 @@ def router(services: Services) -> APIRouter:
         if sub is None or sub.session_id != session_id:
             raise UnknownSession(f"There is no submission {submission_id} in {session_id}.")
         result = services.store.result(submission_id)
-        return {"submission": sub.id, "question": sub.question_id, "state": sub.state,
-                "result": result.payload if result else None}
+        answer: dict[str, Any] = {"submission": sub.id, "question": sub.question_id,
+                                  "state": sub.state, "result": result.payload if result else None}
+        if sub.state == SubmissionState.SUPERSEDED:
+            # A later save replaced it before it was graded: the waiter follows the successor.
+            answer["superseded_by"] = services.store.successor(sub.id)
+            answer["message"] = (f"A newer save of {sub.question_id} replaced this submission "
+                                 f"before it was graded; submission {answer['superseded_by']} "
+                                 "is graded instead.")
+        return answer
 
     @api.get("/sessions/{session_id}/report", summary="The report as JSON")
     def report(session_id: str) -> dict[str, Any]:
@@ -112,36 +122,50 @@ def router(services: Services) -> APIRouter:
 
     @api.get("/sessions/{session_id}/events", summary="Server-sent events of a session",
              response_class=StreamingResponse)
-    async def events(request: Request, session_id: str,
+    async def events(session_id: str,
                      last_event_id: str | None = Header(default=None),
                      after: int | None = None) -> StreamingResponse:
         services.sessions.get(session_id)
         start = after if after is not None else int(last_event_id or 0)
-        return StreamingResponse(_stream(request, services, session_id, start),
+        return StreamingResponse(_stream(services, broadcaster, session_id, start),
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     return api
 
 
-async def _stream(request: Request, services: Services, session_id: str, after: int
+def _frame(event: EventRecord, status: dict[str, Any] | None) -> str:
+    data = {"kind": event.kind, **event.payload, "at": iso(event.created_at), "status": status}
+    return f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(data)}\n\n"
+
+
+async def _stream(services: Services, broadcaster: Broadcaster, session_id: str, after: int
                   ) -> AsyncIterator[str]:
-    """Replays what came after `after`, then follows; every event carries the fresh status, so
-    a client needs no second request to redraw."""
-    yield "retry: 1000\n\n"
-    last_sent = asyncio.get_running_loop().time()
-    while not await request.is_disconnected():
-        batch = services.store.events_after(session_id, after)
-        if batch:
-            status = session_status(services.store, services.sessions.get(session_id),
-                                    services.clock.now())
-            for event in batch:
-                after = event.id
-                data = {"kind": event.kind, **event.payload, "at": iso(event.created_at),
-                        "status": status}
-                yield f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(data)}\n\n"
-            last_sent = asyncio.get_running_loop().time()
-        elif asyncio.get_running_loop().time() - last_sent > SSE_KEEPALIVE_SECONDS:
-            yield ": keep-alive\n\n"
-            last_sent = asyncio.get_running_loop().time()
-        await asyncio.sleep(SSE_POLL_SECONDS)
+    """Replays what came after `after` from the store, then follows the broadcaster; every event
+    carries the fresh status, so a client needs no second request to redraw. Starlette cancels
+    this generator when the client goes away."""
+    queue = broadcaster.subscribe(session_id)  # before the replay: nothing falls in between
+    try:
+        yield "retry: 1000\n\n"
+        backlog = await asyncio.to_thread(services.store.events_after, session_id, after, 1000)
+        if backlog:
+            status = await asyncio.to_thread(
+                lambda: session_status(services.store, services.sessions.get(session_id),
+                                       services.clock.now()))
+            for event in backlog:
+                yield _frame(event, status)
+            after = backlog[-1].id
+        while True:
+            try:
+                delivery = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_SECONDS)
+            except asyncio.TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            if delivery is None:
+                return
+            if delivery.event.id <= after:
+                continue
+            after = delivery.event.id
+            yield _frame(delivery.event, delivery.status)
+    finally:
+        broadcaster.unsubscribe(session_id, queue)

@@ -61,8 +61,9 @@ def build_report(store: Store, session: SessionRecord, now: float) -> dict[str, 
             "weight": view.record.weight,
             "score": score,
             "status": payload["status"] if payload else "none",
-            "messages": payload["messages"] if payload else [
-                "No model was submitted for this question, so it scores 0."],
+            "messages": (payload["messages"] if payload else [
+                "No model was submitted for this question, so it scores 0."])
+            + ([view.record.late_note] if view.record.late_note else []),
             "metric": variant["metric"],
             "value": payload.get("value") if payload else None,
             "bands": describe_bands(variant["metric"], variant["scoring"]),

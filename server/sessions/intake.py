@@ -1,22 +1,34 @@
 """From "a complete model file for question Q" to a queued submission.
 
 The file is copied into the home folder first and the copy is hashed, so what is graded is exactly
-what was hashed, and later edits in the IDE cannot change it. A content already graded for the
-question is not graded again: its result is reused and it becomes the latest submission.
+what was hashed, and later edits in the IDE cannot change it.
+
+Rules that keep the record honest:
+- A save counts by when tfexam observed it (the watcher's last event, or the scan that found it)
+  on the trusted clock, never by the file's mtime, which anyone can set.
+- Change is decided by content: a file whose bytes equal the question's latest submission is not
+  new, whatever its mtime says, and a file with a future mtime never hides a later save.
+- Intake is serialised per question, so a save and "Submit and Test" racing each other make one
+  submission: the same content already queued or grading is joined, not queued again.
+- Only a verdict about the model itself is reused for the same content; a result that says tfexam
+  failed (crash, interruption, infrastructure) is never reused: the content is graded again.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from server.clock import Clock
+from server.clock import Clock, iso
 from server.config import Settings
 from server.store import Store
-from server.store.records import SessionRecord, SubmissionRecord
+from server.store.records import QuestionRecord, SessionRecord, SubmissionRecord
+from server.vocabulary import SubmissionState, Trigger, is_verdict
 from server.watch import model_files
 from server.watch.model_files import ModelFile
 
@@ -27,6 +39,28 @@ class NothingToSubmit(Exception):
     status = 409
 
 
+class IntakeFailed(Exception):
+    """tfexam could not take the file (its home is full or read-only): one sentence says so."""
+
+    status = 503
+
+
+@dataclass(frozen=True)
+class Downtime:
+    """A stretch when the service was not running: changes made in it have no observed time."""
+
+    began: float | None  # last heartbeat of the previous run (None: no earlier run recorded)
+    ended: float          # this run's start
+
+    def sentence(self, question_id: str, deadline: float, counted: int | None) -> str:
+        began = iso(self.began) if self.began is not None else "an unknown time"
+        kept = (f"the last submission recorded before it (#{counted}) counts" if counted
+                else "no model recorded before it counts, so the question scores 0")
+        return (f"{question_id}'s model file changed while tfexam was not running (from {began} "
+                f"to {iso(self.ended)}), a stretch that ended after the deadline "
+                f"({iso(deadline)}): it cannot be shown to have been saved in time, so {kept}.")
+
+
 class Intake:
     def __init__(self, settings: Settings, store: Store, clock: Clock,
                  notify_grader: Callable[[], None]) -> None:
@@ -34,51 +68,102 @@ class Intake:
         self.store = store
         self.clock = clock
         self.notify_grader = notify_grader
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, session_id: str, question_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault((session_id, question_id), threading.Lock())
 
     def _snapshot(self, session_id: str, model: ModelFile) -> Path:
         target_dir = self.settings.sessions_dir / session_id / "snapshots" / uuid.uuid4().hex[:12]
-        target_dir.mkdir(parents=True)
-        target = target_dir / model.path.name
-        if model.format == "savedmodel":
-            shutil.copytree(model.path, target)
-        else:
-            shutil.copy2(model.path, target)
+        try:
+            target_dir.mkdir(parents=True)
+            target = target_dir / model.path.name
+            if model.format == "savedmodel":
+                shutil.copytree(model.path, target)
+            else:
+                shutil.copy2(model.path, target)
+        except BaseException:
+            shutil.rmtree(target_dir, ignore_errors=True)  # a failed copy leaves nothing behind
+            raise
         return target
 
-    def take(self, session_id: str, question_id: str, model: ModelFile, trigger: str
-             ) -> SubmissionRecord | None:
-        """Queue the file (or reuse a result for the same content); None if nothing changed."""
-        saved_at = model_files.fingerprint(model.path)[1]
+    def take(self, session_id: str, question_id: str, model: ModelFile, trigger: str,
+             observed_at: float | None = None) -> SubmissionRecord | None:
+        """Queue the file, join the same content already pending, or reuse a verdict for it.
+
+        `observed_at` is when tfexam saw the save (the trusted clock's now when omitted). Returns
+        the submission that answers for this content; None only if the file vanished meanwhile.
+        Raises IntakeFailed when tfexam's own home cannot take the copy.
+        """
+        with self._lock(session_id, question_id):
+            return self._take(session_id, question_id, model, trigger, observed_at)
+
+    def _take(self, session_id: str, question_id: str, model: ModelFile, trigger: str,
+              observed_at: float | None) -> SubmissionRecord | None:
+        saved_at = self.clock.now() if observed_at is None else observed_at
         try:
             snapshot = self._snapshot(session_id, model)
-        except OSError as why:
-            log.warning("could not copy %s: %s", model.path, why)
+        except FileNotFoundError:
             self.store.set_waiting(session_id, question_id, None)
             return None
-        sha = model_files.sha256_of(snapshot)
-        latest = self.store.latest_submission(session_id, question_id)
-        if latest is not None and latest.sha256 == sha:
-            shutil.rmtree(snapshot.parent, ignore_errors=True)
+        except OSError as why:
             self.store.set_waiting(session_id, question_id, None)
-            return latest
-        earlier = self.store.latest_submission_with_hash(session_id, question_id, sha)
-        record = SubmissionRecord(
-            id=0, session_id=session_id, question_id=question_id, source_path=str(model.path),
-            snapshot_path=str(snapshot), sha256=sha, format=model.format,
-            size_bytes=model_files.fingerprint(snapshot)[0], saved_at=saved_at,
-            detected_at=self.clock.now(), trigger=trigger, state="queued", attempts=0,
-            grading_started_at=None,
-        )
-        sub = self.store.add_submission(record, self.clock.now())
-        reused = self.store.result(earlier.id) if earlier else None
-        if reused is not None:
-            payload = {**reused.payload, "submission": sub.id, "saved_at": saved_at,
-                       "messages": [*reused.payload.get("messages", []),
-                                    f"Same file as submission #{earlier.id}: its result is reused."]}
-            self.store.save_result(sub.id, reused.status, reused.score, payload, self.clock.now())
-        else:
-            self.notify_grader()
+            raise IntakeFailed(
+                f"tfexam could not copy {model.path.name} into its home folder "
+                f"({why.strerror or why}): free some space in {self.settings.home}, then save "
+                "again or press Submit and Test.") from why
+        drop = True
+        try:
+            sha = model_files.sha256_of(snapshot)
+            pending = self.store.pending_with_hash(session_id, question_id, sha)
+            if pending is not None:
+                self.store.set_waiting(session_id, question_id, None)
+                return pending  # the same content is already on its way: join it
+            latest = self.store.latest_submission(session_id, question_id)
+            if latest is not None and latest.sha256 == sha:
+                result = self.store.result(latest.id)
+                if result is not None and is_verdict(result.status):
+                    self.store.set_waiting(session_id, question_id, None)
+                    return latest  # nothing changed, and its verdict stands
+            earlier = self.store.latest_submission_with_hash(session_id, question_id, sha)
+            earlier_result = self.store.result(earlier.id) if earlier else None
+            reusable = earlier_result is not None and is_verdict(earlier_result.status)
+            record = SubmissionRecord(
+                id=0, session_id=session_id, question_id=question_id, source_path=str(model.path),
+                snapshot_path=str(snapshot), sha256=sha, format=model.format,
+                size_bytes=model_files.fingerprint(snapshot)[0], saved_at=saved_at,
+                detected_at=self.clock.now(), trigger=trigger,
+                state=SubmissionState.QUEUED, attempts=0, grading_started_at=None,
+            )
+            sub = self.store.add_submission(record, self.clock.now())
+            drop = False
+        finally:
+            if drop:
+                shutil.rmtree(snapshot.parent, ignore_errors=True)
+        if reusable and earlier is not None and earlier_result is not None:
+            payload = {**earlier_result.payload, "submission": sub.id, "saved_at": saved_at,
+                       "messages": [*earlier_result.payload.get("messages", []),
+                                    f"Same file as submission #{earlier.id}: its result is "
+                                    "reused."]}
+            self.store.save_result(sub.id, earlier_result.status, earlier_result.score, payload,
+                                   self.clock.now())
+            return self.store.submission(sub.id)
+        self.notify_grader()
         return sub
+
+    def current_model(self, session: SessionRecord, question: QuestionRecord) -> ModelFile | None:
+        """The question's model file as it is now. With several formats present, one whose
+        content differs from the last submission of its path wins (mtime is not trusted)."""
+        folder = Path(session.project_dir) / question.question_id
+        found = [c for c in model_files.candidates(folder, question.model_file) if c.path.exists()]
+        if len(found) <= 1:
+            return found[0] if found else None
+        recorded = {s.source_path: s.sha256 for s in self.store.submissions(
+            session.id, question.question_id)}
+        changed = [c for c in found if recorded.get(str(c.path)) != _hash_or_none(c)]
+        return (changed or found)[0]
 
     def submit_now(self, session: SessionRecord, question_id: str) -> SubmissionRecord:
         """The "Submit and Test" button: grade the question's current file now."""
@@ -86,7 +171,7 @@ class Intake:
         if question is None:
             raise KeyError(question_id)
         folder = Path(session.project_dir) / question_id
-        model = model_files.present(folder, question.model_file)
+        model = self.current_model(session, question)
         if model is None:
             raise NothingToSubmit(
                 f"There is no model in {folder}: run the starter so that it saves "
@@ -98,23 +183,52 @@ class Intake:
                 f"{model.path.name} is still being written or is not a complete model file: wait "
                 "for the save to finish, or save it again, then submit."
             )
-        sub = self.take(session.id, question_id, model, "button")
-        assert sub is not None
+        sub = self.take(session.id, question_id, model, Trigger.BUTTON)
+        if sub is None:
+            raise NothingToSubmit(f"{model.path.name} went away while it was being read: save "
+                                  "it again, then submit.")
         return sub
 
-    def scan(self, session: SessionRecord, trigger: str, cutoff: float | None = None) -> int:
-        """Queue every question's current file that was not seen yet (start-up, final submit)."""
-        queued = 0
+    def changed_files(self, session: SessionRecord) -> list[tuple[QuestionRecord, ModelFile]]:
+        """Each question whose complete model file differs in content from its latest record."""
+        changed = []
         for question in self.store.questions(session.id):
-            model = model_files.present(Path(session.project_dir) / question.question_id,
-                                        question.model_file)
+            model = self.current_model(session, question)
             if model is None or not model_files.is_complete(model):
                 continue
-            if cutoff is not None and model_files.fingerprint(model.path)[1] > cutoff:
-                continue
             latest = self.store.latest_submission(session.id, question.question_id)
-            if latest is not None and latest.saved_at >= model_files.fingerprint(model.path)[1]:
+            if latest is not None and latest.sha256 == _hash_or_none(model):
                 continue
-            if self.take(session.id, question.question_id, model, trigger):
+            changed.append((question, model))
+        return changed
+
+    def scan(self, session: SessionRecord, trigger: str, observed_at: float | None = None) -> int:
+        """Queue every question's file that changed since its last record (start-up, a project
+        folder that came back, the final submit). `observed_at` caps the save time (the final
+        scan stamps a file found at the finish as saved by the cutoff)."""
+        queued = 0
+        for question, model in self.changed_files(session):
+            if self.take(session.id, question.question_id, model, trigger, observed_at):
                 queued += 1
         return queued
+
+    def refuse_after_downtime(self, session: SessionRecord, downtime: Downtime) -> int:
+        """A deadline passed while the service was down: files changed meanwhile cannot be shown
+        to be in time. They are not taken; each question says why (status and report)."""
+        noted = 0
+        for question, _model in self.changed_files(session):
+            in_time = [s for s in self.store.submissions(session.id, question.question_id)
+                       if s.state != SubmissionState.SUPERSEDED and s.saved_at <= session.cutoff]
+            counted = in_time[-1].id if in_time else None
+            note = downtime.sentence(question.question_id, session.deadline, counted)
+            self.store.set_late_note(session.id, question.question_id, note)
+            log.info("%s", note)
+            noted += 1
+        return noted
+
+
+def _hash_or_none(model: ModelFile) -> str | None:
+    try:
+        return model_files.sha256_of(model.path)
+    except OSError:
+        return None

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import logging
 import secrets
-import shutil
+import sqlite3
 from pathlib import Path
 from typing import Protocol
 
 from server.clock import Clock
 from server.config import Settings
 from server.manifest import Exam, list_exams
+from server.sessions.leftovers import PARTIAL_SUFFIX, intents_dir
+from server.sessions.partial import Partial
 from server.store import Store
 from server.store.records import QuestionRecord, SessionRecord
 from server.vocabulary import SessionState, SubmitReason
 from server.workspace.draw import NoVariantAvailable, draw_and_prepare
-from server.workspace.materialise import WorkspaceNotEmpty, claim_project_dir, write_project
+from server.workspace.materialise import WorkspaceNotEmpty, check_project_dir, write_project
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +42,24 @@ class UnknownSession(SessionError):
     status = 404
 
 
+class SessionClosed(SessionError):
+    """The session was already submitted: nothing more can change it."""
+
+    status = 409
+
+
 class BadWorkspace(SessionError):
     status = 409
 
 
 class DataUnavailable(SessionError):
     status = 503
+
+
+class CannotCreate(SessionError):
+    """The disk is full or a folder is read-only: nothing was made, one sentence says why."""
+
+    status = 507
 
 
 class SessionHooks(Protocol):
@@ -83,37 +97,67 @@ class SessionService:
             raise BadWorkspace("Give the folder where the project should be created.")
         project_dir = Path(workspace).expanduser().resolve()
         try:
-            claim_project_dir(project_dir)
+            check_project_dir(project_dir)
         except WorkspaceNotEmpty as why:
             raise BadWorkspace(str(why)) from why
-        except OSError as why:
-            raise BadWorkspace(f"The folder {project_dir} cannot be created: {why}.") from why
 
         session_id = secrets.token_hex(6)
         seed = secrets.randbelow(2**31)
         session_home = self.settings.sessions_dir / session_id
+        partial = Partial(
+            session=session_id,
+            project_final=project_dir,
+            project_partial=project_dir.parent / f".{project_dir.name}.tfexam-{session_id}"
+                                                 f"{PARTIAL_SUFFIX}",
+            home_final=session_home,
+            home_partial=self.settings.sessions_dir / f".{session_id}{PARTIAL_SUFFIX}",
+        )
         try:
-            drawn = draw_and_prepare(
-                exam,
-                project_dir,
-                session_home / "heldout",
-                seed,
-                self.settings.cache_dir,
-                self.settings.datasets_mirror,
-                self.settings.keras_home,
-            )
+            partial.begin(intents_dir(self.settings))
+            session, questions = self._build(exam, partial, seed, minutes)
+            partial.rename_in()
+            self.store.create_session(session, questions, session.started_at)
         except NoVariantAvailable as why:
-            shutil.rmtree(project_dir, ignore_errors=True)
-            shutil.rmtree(session_home, ignore_errors=True)
+            partial.undo()
             raise DataUnavailable(str(why)) from why
+        except WorkspaceNotEmpty as why:
+            partial.undo()
+            raise BadWorkspace(str(why)) from why
+        except (OSError, sqlite3.Error) as why:
+            partial.undo()
+            reason = getattr(why, "strerror", None) or str(why)
+            raise CannotCreate(
+                f"The session could not be created ({reason}); nothing was left behind: free "
+                f"some space, or check that {project_dir.parent} and {self.settings.home} can be "
+                "written, then start again.") from why
+        except BaseException:
+            partial.undo()
+            raise
+        partial.done()
+        for hook in self.hooks:
+            hook.session_started(session)
+        return session
 
+    def _build(self, exam: Exam, partial: Partial, seed: int, minutes: float | None
+                ) -> tuple[SessionRecord, list[QuestionRecord]]:
+        """Everything of the new session, built in its partial folders (nothing final yet)."""
+        session_id = partial.session
+        drawn = draw_and_prepare(
+            exam,
+            partial.project_partial,
+            partial.home_partial / "heldout",
+            seed,
+            self.settings.cache_dir,
+            self.settings.datasets_mirror,
+            self.settings.keras_home,
+        )
         now = self.clock.now()
         duration = minutes if minutes is not None else exam.duration_minutes
         session = SessionRecord(
             id=session_id,
             exam_id=exam.id,
             exam_title=exam.title,
-            project_dir=str(project_dir),
+            project_dir=str(partial.project_final),
             started_at=now,
             deadline=now + duration * 60.0,
             state=SessionState.RUNNING,
@@ -133,7 +177,9 @@ class SessionService:
                 model_file=d.question.model_file,
                 variant=d.variant.model_dump(),
                 data=d.provenance.to_dict(),
-                heldout_path=str(d.heldout_path),
+                # The held-out data's final place, once the partial folder is renamed in.
+                heldout_path=str(partial.home_final / d.heldout_path.relative_to(
+                    partial.home_partial)),
                 waiting_since=None,
             )
             for i, d in enumerate(drawn)
@@ -141,16 +187,13 @@ class SessionService:
         write_project(
             self.settings.exams_dir / exam.id,
             exam,
-            project_dir,
+            partial.project_partial,
             drawn,
             session.__dict__,
             f"http://{self.settings.host}:{self.settings.port}",
             self.settings.token,
         )
-        self.store.create_session(session, questions, now)
-        for hook in self.hooks:
-            hook.session_started(session)
-        return session
+        return session, questions
 
     def get(self, session_id: str) -> SessionRecord:
         session = self.store.session(session_id)

@@ -8,12 +8,13 @@ exam, where the last "Submit and Test" of a category counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from server.clock import iso
 from server.store import Store
 from server.store.records import QuestionRecord, ResultRecord, SessionRecord, SubmissionRecord
-from server.vocabulary import PENDING_STATES, SessionState, SubmissionState
+from server.vocabulary import PENDING_STATES, ProjectState, SessionState, SubmissionState
 
 WAITING_MESSAGE = "A model file is being saved; it is graded once the file is complete."
 QUEUED_MESSAGE = "Queued for grading."
@@ -96,6 +97,7 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
     if session.state == SessionState.SUBMITTED and not grading_pending:
         passed = total >= 100.0 * session.pass_mark - 1e-9
     remaining = max(0.0, session.deadline - now) if session.state == SessionState.RUNNING else 0.0
+    project = ProjectState.OK if Path(session.project_dir).is_dir() else ProjectState.MISSING
     return {
         "session": session.id,
         "exam": session.exam_id,
@@ -108,6 +110,11 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
         "server_time": iso(now),
         "remaining_seconds": round(remaining, 3),
         "project_dir": session.project_dir,
+        "project": project,
+        "project_message": None if project == ProjectState.OK else (
+            f"The project folder {session.project_dir} is missing: put it back (or restore it "
+            "from a backup); the exam goes on and tfexam picks up its model files when it "
+            "returns."),
         "questions": [
             {
                 "id": v.record.question_id,
@@ -116,7 +123,9 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
                 "weight": v.record.weight,
                 "state": v.state,
                 "score": v.score,
-                "message": v.message,
+                "message": v.record.late_note if v.record.late_note and session.state
+                == SessionState.SUBMITTED else v.message,
+                "note": v.record.late_note,
                 "submissions": len([s for s in v.submissions if s.state != SubmissionState.SUPERSEDED]),
                 "data": {
                     "title": v.record.data.get("title"),

@@ -47,6 +47,7 @@ class QuestionRecord:
     data: dict[str, Any]
     heldout_path: str
     waiting_since: float | None
+    late_note: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> QuestionRecord:
@@ -72,6 +73,7 @@ class SubmissionRecord:
     state: str
     attempts: int
     grading_started_at: float | None
+    superseded_by: int | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> SubmissionRecord:

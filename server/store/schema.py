@@ -74,4 +74,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX events_session ON events (session_id, id);
     """,
+    # The service's heartbeat (when it was up, and the high-water mark of time seen), the
+    # successor of a superseded submission, and a per-question note on a file that cannot count.
+    """
+    CREATE TABLE service_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        pid INTEGER NOT NULL,
+        started_at REAL NOT NULL,
+        last_seen REAL NOT NULL
+    );
+    ALTER TABLE submissions ADD COLUMN superseded_by INTEGER;
+    ALTER TABLE session_questions ADD COLUMN late_note TEXT;
+    """,
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from server.store.database import Database
@@ -33,6 +33,36 @@ def _event(conn: sqlite3.Connection, session_id: str, kind: str, payload: dict, 
 class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Called after a transaction that stored events has committed (the live pages' broadcaster
+        # wakes on it instead of polling).
+        self.listeners: list[Callable[[], None]] = []
+
+    def _announce(self) -> None:
+        for listener in self.listeners:
+            listener()
+
+    # the service's heartbeat ------------------------------------------------------------------
+    def high_water(self) -> float | None:
+        """The latest time the service is known to have seen: no clock may start before it."""
+        row = self.db.query_one(
+            "SELECT MAX(t) FROM (SELECT MAX(last_seen) AS t FROM service_runs"
+            " UNION ALL SELECT MAX(created_at) FROM events)")
+        return float(row[0]) if row and row[0] is not None else None
+
+    def begin_run(self, pid: int, now: float) -> tuple[int, float | None]:
+        """Record that the service is up from `now`; returns (run id, when the last run was last
+        seen alive), the start of the downtime that `now` ends."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT MAX(last_seen) FROM service_runs").fetchone()
+            cursor = conn.execute(
+                "INSERT INTO service_runs (pid, started_at, last_seen) VALUES (?, ?, ?)",
+                (pid, now, now))
+        return int(cursor.lastrowid), (float(row[0]) if row and row[0] is not None else None)
+
+    def heartbeat(self, run_id: int, now: float) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE service_runs SET last_seen = MAX(last_seen, ?) WHERE id = ?",
+                         (now, run_id))
 
     # sessions ---------------------------------------------------------------------------------
     def create_session(
@@ -47,13 +77,16 @@ class Store:
             )
             for q in questions:
                 conn.execute(
-                    "INSERT INTO session_questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO session_questions (session_id, question_id, position, title,"
+                    " weight, model_file, variant_json, data_json, heldout_path, waiting_since)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         q.session_id, q.question_id, q.position, q.title, q.weight, q.model_file,
                         json.dumps(q.variant), json.dumps(q.data), q.heldout_path, q.waiting_since,
                     ),
                 )
             _event(conn, session.id, "session.started", {"deadline": session.deadline}, now)
+        self._announce()
 
     def session(self, session_id: str) -> SessionRecord | None:
         row = self.db.query_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
@@ -86,7 +119,8 @@ class Store:
             if cursor.rowcount != 1:
                 return False
             _event(conn, session_id, "session.submitted", {"reason": reason}, now)
-            return True
+        self._announce()
+        return True
 
     # questions --------------------------------------------------------------------------------
     def questions(self, session_id: str) -> list[QuestionRecord]:
@@ -110,20 +144,26 @@ class Store:
                 " AND question_id = ? AND (waiting_since IS NULL) != (? IS NULL)",
                 (since, session_id, question_id, since),
             )
-            if cursor.rowcount and since is not None:
+            announced = bool(cursor.rowcount and since is not None)
+            if announced:
                 _event(conn, session_id, "question.waiting", {"question": question_id}, since)
+        if announced:
+            self._announce()
+
+    def set_late_note(self, session_id: str, question_id: str, note: str | None) -> None:
+        """Why a file found after a downtime does not count (shown in the status and report)."""
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE session_questions SET late_note = ? WHERE session_id = ?"
+                         " AND question_id = ?", (note, session_id, question_id))
 
     # submissions and the grading queue ----------------------------------------------------------
     def add_submission(self, sub: SubmissionRecord, now: float) -> SubmissionRecord:
-        """Queue a new model file; an older one of the same question still waiting is replaced."""
+        """Queue a new model file; an older one of the same question still waiting is replaced,
+        and points to this one (its waiters follow the successor)."""
         with self.db.transaction() as conn:
-            superseded = conn.execute(
-                "UPDATE submissions SET state = 'superseded' WHERE session_id = ?"
-                " AND question_id = ? AND state = 'queued'",
-                (sub.session_id, sub.question_id),
-            ).rowcount
             values = dict(sub.__dict__)
             values.pop("id")
+            values.pop("superseded_by", None)
             cursor = conn.execute(
                 "INSERT INTO submissions (session_id, question_id, source_path, snapshot_path,"
                 " sha256, format, size_bytes, saved_at, detected_at, trigger, state, attempts,"
@@ -133,9 +173,21 @@ class Store:
                 values,
             )
             new_id = int(cursor.lastrowid)
+            superseded = conn.execute(
+                "UPDATE submissions SET state = 'superseded', superseded_by = ? WHERE session_id = ?"
+                " AND question_id = ? AND state = 'queued' AND id != ?",
+                (new_id, sub.session_id, sub.question_id, new_id),
+            ).rowcount
+            # Whoever already followed an earlier replacement follows this one too.
             conn.execute(
-                "UPDATE session_questions SET waiting_since = NULL WHERE session_id = ?"
-                " AND question_id = ?",
+                "UPDATE submissions SET superseded_by = ? WHERE session_id = ? AND question_id = ?"
+                " AND state = 'superseded' AND superseded_by IN (SELECT id FROM submissions"
+                " WHERE state = 'superseded' AND session_id = ? AND question_id = ?)",
+                (new_id, sub.session_id, sub.question_id, sub.session_id, sub.question_id),
+            )
+            conn.execute(
+                "UPDATE session_questions SET waiting_since = NULL, late_note = NULL"
+                " WHERE session_id = ? AND question_id = ?",
                 (sub.session_id, sub.question_id),
             )
             _event(
@@ -143,7 +195,31 @@ class Store:
                 {"question": sub.question_id, "submission": new_id, "superseded": superseded},
                 now,
             )
+        self._announce()
         return self.submission(new_id)  # type: ignore[return-value]
+
+    def pending_with_hash(self, session_id: str, question_id: str, sha256: str
+                          ) -> SubmissionRecord | None:
+        """A submission of this content already queued or grading: a new one joins it."""
+        row = self.db.query_one(
+            "SELECT * FROM submissions WHERE session_id = ? AND question_id = ? AND sha256 = ?"
+            " AND state IN ('queued', 'grading') ORDER BY id DESC LIMIT 1",
+            (session_id, question_id, sha256),
+        )
+        return SubmissionRecord.from_row(row) if row else None
+
+    def successor(self, submission_id: int) -> int | None:
+        """The submission whose grading answers for a superseded one (the end of the chain)."""
+        seen: set[int] = set()
+        current = submission_id
+        while current not in seen:
+            seen.add(current)
+            row = self.db.query_one("SELECT state, superseded_by FROM submissions WHERE id = ?",
+                                    (current,))
+            if row is None or row["state"] != "superseded" or row["superseded_by"] is None:
+                return None if current == submission_id else current
+            current = int(row["superseded_by"])
+        return current
 
     def submission(self, submission_id: int) -> SubmissionRecord | None:
         row = self.db.query_one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
@@ -192,6 +268,7 @@ class Store:
                 conn, row["session_id"], "submission.grading",
                 {"question": row["question_id"], "submission": row["id"]}, now,
             )
+        self._announce()
         return self.submission(row["id"])
 
     def requeue_interrupted(self) -> list[int]:
@@ -234,6 +311,7 @@ class Store:
                  "status": status, "message": (payload.get("messages") or [""])[0]},
                 now,
             )
+        self._announce()
 
     def result(self, submission_id: int) -> ResultRecord | None:
         row = self.db.query_one("SELECT * FROM results WHERE submission_id = ?", (submission_id,))
@@ -246,7 +324,19 @@ class Store:
     # events -----------------------------------------------------------------------------------
     def add_event(self, session_id: str, kind: str, payload: dict[str, Any], now: float) -> int:
         with self.db.transaction() as conn:
-            return _event(conn, session_id, kind, payload, now)
+            event_id = _event(conn, session_id, kind, payload, now)
+        self._announce()
+        return event_id
+
+    def last_event_id(self) -> int:
+        row = self.db.query_one("SELECT MAX(id) FROM events")
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def events_since(self, after_id: int, limit: int = 500) -> list[EventRecord]:
+        """Every session's events after an id: what the broadcaster fans out."""
+        rows = self.db.query("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                             (after_id, limit))
+        return [EventRecord.from_row(r) for r in rows]
 
     def events_after(self, session_id: str, after_id: int, limit: int = 200) -> list[EventRecord]:
         rows = self.db.query(

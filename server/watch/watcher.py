@@ -6,6 +6,12 @@ closed the file (inotify's close-after-write) and its format opens, a short quie
 settle time: that is what keeps save-to-score latency near the grading work itself. A file that
 stays unopenable long after it stopped changing is handed on anyway, so a broken file gets a clear
 result instead of waiting forever.
+
+A save is stamped with the trusted clock's time of the last event the watcher saw for it (never
+the file's mtime). Nothing a callback raises (a locked or full database) reaches watchdog's own
+threads or the settle loop: the file stays pending and is handed on again a moment later, and
+`health` says what failed. A project folder that disappears is reported missing and watched again
+when it comes back (see `Services`).
 """
 
 from __future__ import annotations
@@ -22,13 +28,18 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import ObservedWatch
 
+from server.clock import Clock
+from server.components import Component
 from server.watch import model_files
 from server.watch.model_files import ModelFile
 
 log = logging.getLogger(__name__)
 
 OnWaiting = Callable[[str, str, "float | None"], None]
-OnComplete = Callable[[str, str, ModelFile], None]
+OnComplete = Callable[[str, str, ModelFile, float], None]
+
+CLOSED_QUIET_SECONDS = 0.05
+RETRY_SECONDS = 0.5
 
 
 @dataclass
@@ -42,11 +53,11 @@ class _Watched:
 class _Pending:
     model: ModelFile
     fingerprint: tuple[int, float, int]
-    stable_since: float
+    stable_since: float  # monotonic: only for the settle arithmetic
+    observed_at: float   # trusted clock: the last event seen for this file
     closed: bool = False
-
-
-CLOSED_QUIET_SECONDS = 0.05
+    retry_after: float = 0.0  # monotonic; set when handing the file on failed
+    events: int = 0  # events seen; a save during the hand-on keeps the file pending
 
 
 class _Handler(FileSystemEventHandler):
@@ -59,16 +70,23 @@ class _Handler(FileSystemEventHandler):
         closed = event.event_type == "closed" or event.event_type == "moved"
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             if raw:
-                self.watcher.touched(Path(str(raw)), closed=closed and not event.is_directory)
+                try:
+                    self.watcher.touched(Path(str(raw)), closed=closed and not event.is_directory)
+                except Exception:  # watchdog's thread must never die of one event
+                    log.exception("watch event for %s failed", raw)
 
 
 class ModelWatcher:
     def __init__(self, settle_seconds: float, on_waiting: OnWaiting, on_complete: OnComplete,
-                 give_up_seconds: float | None = None) -> None:
+                 give_up_seconds: float | None = None, clock: Clock | None = None) -> None:
+        from server.clock import TrustedClock
+
         self.settle_seconds = settle_seconds
         self.give_up_seconds = max(give_up_seconds or 10.0, 2 * settle_seconds)
         self.on_waiting = on_waiting
         self.on_complete = on_complete
+        self.clock = clock or TrustedClock()
+        self.health = Component("watcher")
         self._observer = Observer()
         self._handler = _Handler(self)
         self._sessions: dict[str, _Watched] = {}
@@ -80,18 +98,31 @@ class ModelWatcher:
     def start(self) -> None:
         self._observer.start()
         self._thread.start()
+        self.health.ok()
 
     def stop(self) -> None:
         self._stop.set()
         self._observer.stop()
         self._observer.join(timeout=5)
+        self._thread.join(timeout=5)
+        self.health.stopped()
 
-    def watch(self, session_id: str, project_dir: Path, questions: dict[str, str]) -> None:
+    @property
+    def alive(self) -> bool:
+        return self._observer.is_alive() and self._thread.is_alive()
+
+    def watch(self, session_id: str, project_dir: Path, questions: dict[str, str]) -> bool:
+        """Watch a project folder; False (and nothing scheduled) when it is not there."""
         with self._lock:
             if session_id in self._sessions:
-                return
-            handle = self._observer.schedule(self._handler, str(project_dir), recursive=True)
+                return True
+            try:
+                handle = self._observer.schedule(self._handler, str(project_dir), recursive=True)
+            except OSError as why:
+                log.warning("cannot watch %s: %s", project_dir, why)
+                return False
             self._sessions[session_id] = _Watched(project_dir.resolve(), questions, handle)
+            return True
 
     def unwatch(self, session_id: str) -> None:
         with self._lock:
@@ -99,39 +130,61 @@ class ModelWatcher:
             for key in [k for k in self._pending if k[0] == session_id]:
                 del self._pending[key]
         if watched:
-            with contextlib.suppress(KeyError, ValueError):
+            with contextlib.suppress(KeyError, ValueError, OSError):
                 self._observer.unschedule(watched.handle)
 
     def watching(self) -> list[str]:
         with self._lock:
             return list(self._sessions)
 
-    def touched(self, path: Path, closed: bool = False) -> None:
+    def folders(self) -> dict[str, Path]:
         with self._lock:
-            for session_id, watched in self._sessions.items():
-                try:
-                    relative = path.relative_to(watched.project_dir)
-                except ValueError:
-                    continue
-                question_id = relative.parts[0] if relative.parts else ""
-                model_file = watched.model_files.get(question_id)
-                if model_file is None:
-                    return
-                model = model_files.match(path, watched.project_dir / question_id, model_file)
-                if model is None:
-                    return
-                key = (session_id, question_id)
-                pending = self._pending.get(key)
-                first = pending is None or pending.model != model
-                if first:
-                    pending = self._pending[key] = _Pending(model, (-1, 0.0, 0), time.monotonic())
-                # A close marks the end of a write only for a single-file model.
-                pending.closed = closed and model.format != "savedmodel"  # type: ignore[union-attr]
-                break
-            else:
+            return {sid: w.project_dir for sid, w in self._sessions.items()}
+
+    def _locate(self, path: Path) -> tuple[str, str, ModelFile] | None:
+        """(session, question, model) that a changed path belongs to, if any. Caller holds _lock."""
+        for session_id, watched in self._sessions.items():
+            try:
+                relative = path.relative_to(watched.project_dir)
+            except ValueError:
+                continue
+            question_id = relative.parts[0] if relative.parts else ""
+            model_file = watched.model_files.get(question_id)
+            if model_file is None:
+                return None
+            model = model_files.match(path, watched.project_dir / question_id, model_file)
+            return (session_id, question_id, model) if model else None
+        return None
+
+    def touched(self, path: Path, closed: bool = False) -> None:
+        now = self.clock.now()
+        with self._lock:
+            found = self._locate(path)
+            if found is None:
                 return
+            session_id, question_id, model = found
+            key = (session_id, question_id)
+            pending = self._pending.get(key)
+            first = pending is None or pending.model != model
+            if pending is None or first:
+                pending = self._pending[key] = _Pending(model, (-1, 0.0, 0), time.monotonic(), now)
+            pending.observed_at = now
+            pending.events += 1
+            # A close marks the end of a write only for a single-file model.
+            pending.closed = closed and model.format != "savedmodel"
         if first:
-            self.on_waiting(session_id, question_id, time.time())
+            self._call(self.on_waiting, session_id, question_id, now)
+
+    def _call(self, callback: Callable[..., None], *args: object) -> bool:
+        """Run a callback; a failure is reported in health and logged, never raised here."""
+        try:
+            callback(*args)
+        except Exception as error:
+            self.health.failed(f"{type(error).__name__}: {error}")
+            log.warning("watcher callback %s%s failed: %s", getattr(callback, "__name__", ""),
+                        args[:2], error)
+            return False
+        return True
 
     def _settle_loop(self) -> None:
         while not self._stop.wait(min(0.05, self.settle_seconds / 4)):
@@ -140,29 +193,47 @@ class ModelWatcher:
             for key, pending in items:
                 try:
                     self._check(key, pending)
-                except Exception:
+                except Exception as error:  # the loop outlives anything one file does
+                    self.health.failed(f"{type(error).__name__}: {error}")
                     log.exception("settle check failed for %s", key)
 
     def _check(self, key: tuple[str, str], pending: _Pending) -> None:
         now = time.monotonic()
+        if now < pending.retry_after:
+            return
         current = model_files.fingerprint(pending.model.path)
         if current != pending.fingerprint:
             pending.fingerprint, pending.stable_since = current, now
             return
         if current[2] == 0:  # the file went away (deleted or renamed): nothing to grade
-            self._drop(key, pending)
-            self.on_waiting(key[0], key[1], None)
+            if self._drop(key, pending):
+                self._call(self.on_waiting, key[0], key[1], None)
             return
         quiet = now - pending.stable_since
-        if pending.closed and quiet >= CLOSED_QUIET_SECONDS and model_files.is_complete(pending.model):
-            if self._drop(key, pending):
-                self.on_complete(key[0], key[1], pending.model)
-            return
-        if quiet < self.settle_seconds:
-            return
-        ready = model_files.is_complete(pending.model) or quiet >= self.give_up_seconds
-        if ready and self._drop(key, pending):
-            self.on_complete(key[0], key[1], pending.model)
+        closed_and_whole = (pending.closed and quiet >= CLOSED_QUIET_SECONDS
+                            and model_files.is_complete(pending.model))
+        if not closed_and_whole:
+            if quiet < self.settle_seconds:
+                return
+            if not (model_files.is_complete(pending.model) or quiet >= self.give_up_seconds):
+                return
+        self._hand_on(key, pending)
+
+    def _hand_on(self, key: tuple[str, str], pending: _Pending) -> None:
+        """Give the settled file to intake; on failure keep it pending and try again shortly."""
+        with self._lock:
+            if self._pending.get(key) is not pending:
+                return
+            seen = pending.events
+        if self._call(self.on_complete, key[0], key[1], pending.model, pending.observed_at):
+            self.health.ok()
+            with self._lock:
+                if self._pending.get(key) is pending and pending.events == seen:
+                    del self._pending[key]
+                else:  # saved again meanwhile: settle and hand on the newer bytes too
+                    pending.fingerprint = (-1, 0.0, 0)
+        else:
+            pending.retry_after = time.monotonic() + RETRY_SECONDS
 
     def _drop(self, key: tuple[str, str], pending: _Pending) -> bool:
         with self._lock:

@@ -20,7 +20,8 @@ class WorkspaceNotEmpty(Exception):
     """The learner's work is never overwritten."""
 
 
-def claim_project_dir(project_dir: Path) -> None:
+def check_project_dir(project_dir: Path) -> None:
+    """The chosen folder must be new or empty (it is created by renaming the built project in)."""
     if project_dir.exists():
         if not project_dir.is_dir():
             raise WorkspaceNotEmpty(f"{project_dir} is a file; choose a new or empty folder.")
@@ -29,6 +30,10 @@ def claim_project_dir(project_dir: Path) -> None:
                 f"The folder {project_dir} is not empty; choose a new or empty folder so that "
                 "nothing in it is overwritten."
             )
+
+
+def claim_project_dir(project_dir: Path) -> None:
+    check_project_dir(project_dir)
     project_dir.mkdir(parents=True, exist_ok=True)
 
 

@@ -20,7 +20,8 @@ class Recorder:
     def on_waiting(self, session: str, question: str, since: float | None) -> None:
         self.waiting.append((session, question, since is not None))
 
-    def on_complete(self, session: str, question: str, model: ModelFile) -> None:
+    def on_complete(self, session: str, question: str, model: ModelFile, observed_at: float
+                    ) -> None:
         self.complete.append((session, question, model, model.path.stat().st_size))
         self.event.set()
 

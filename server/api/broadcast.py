@@ -1,0 +1,118 @@
+"""One reader of new events for every live page, however many are open.
+
+Each event stream used to poll SQLite five times a second, so 200 idle pages cost a sixth of a
+core. Now the store calls `wake()` after every transaction that stored events (from whichever
+thread wrote them); one task on the event loop then reads what is new, once, computes each
+affected session's status once, and hands (event, status) to the queue of every stream of that
+session. An idle stream waits on its queue and costs nothing. A slow fallback read (every few
+seconds) covers a wake-up that could ever be missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from server.store import Store
+from server.store.records import EventRecord
+
+log = logging.getLogger(__name__)
+
+FALLBACK_SECONDS = 5.0
+QUEUE_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Delivery:
+    event: EventRecord
+    status: dict[str, Any] | None
+
+
+StatusOf = Callable[[str], "dict[str, Any] | None"]
+
+
+class Broadcaster:
+    def __init__(self, store: Store, status_of: StatusOf) -> None:
+        self.store = store
+        self.status_of = status_of
+        self._subscribers: dict[str, set[asyncio.Queue[Delivery | None]]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._last_id = 0
+        self.reads = 0  # how many times the store was read for new events (one per batch)
+        store.listeners.append(self.wake)
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._last_id = await asyncio.to_thread(self.store.last_event_id)
+        self._task = asyncio.create_task(self._run(), name="event-broadcaster")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for queues in self._subscribers.values():
+            for queue in queues:
+                queue.put_nowait(None)
+
+    def wake(self) -> None:
+        """Called by the store from any thread after events were committed."""
+        loop, event = self._loop, self._wake
+        if loop is not None and event is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(event.set)
+
+    @property
+    def subscribers(self) -> int:
+        return sum(len(q) for q in self._subscribers.values())
+
+    def subscribe(self, session_id: str) -> asyncio.Queue[Delivery | None]:
+        queue: asyncio.Queue[Delivery | None] = asyncio.Queue(QUEUE_LIMIT)
+        self._subscribers.setdefault(session_id, set()).add(queue)
+        return queue
+
+    def unsubscribe(self, session_id: str, queue: asyncio.Queue[Delivery | None]) -> None:
+        queues = self._subscribers.get(session_id)
+        if queues is not None:
+            queues.discard(queue)
+            if not queues:
+                del self._subscribers[session_id]
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), FALLBACK_SECONDS)
+            self._wake.clear()
+            try:
+                await self._deliver()
+            except Exception:  # a locked database now must not end live updates for good
+                log.exception("reading new events failed; trying again")
+                await asyncio.sleep(0.5)
+
+    async def _deliver(self) -> None:
+        while True:
+            batch = await asyncio.to_thread(self.store.events_since, self._last_id)
+            self.reads += 1
+            if not batch:
+                return
+            self._last_id = batch[-1].id
+            wanted = {e.session_id for e in batch if self._subscribers.get(e.session_id)}
+            statuses = {sid: await asyncio.to_thread(self.status_of, sid) for sid in wanted}
+            for event in batch:
+                for queue in list(self._subscribers.get(event.session_id, ())):
+                    try:
+                        queue.put_nowait(Delivery(event, statuses.get(event.session_id)))
+                    except asyncio.QueueFull:
+                        # A stream that stopped reading: end it; its page reconnects with
+                        # Last-Event-ID and replays from the store.
+                        while not queue.empty():
+                            queue.get_nowait()
+                        queue.put_nowait(None)
