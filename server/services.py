@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from server.sessions.intake import Downtime, Intake
 from server.sessions.leftovers import clean_leftovers
 from server.sessions.service import SessionService
 from server.sessions.status import session_status
-from server.sessions.sweeper import DeadlineSweeper
+from server.sessions.sweeper import CHORE_INTERVAL, DeadlineSweeper
 from server.store import Database, Store
 from server.store.records import SessionRecord
 from server.vocabulary import ComponentState, SessionState, Trigger
@@ -47,7 +48,9 @@ class Services:
         self.store = Store(self.db)
         high_water = self.store.high_water()
         if high_water is not None:
-            self.clock.not_before(high_water)
+            # The last run may have lived up to one heartbeat past its last record: assume it
+            # did, so that time left never grows across a restart (it may shrink by a second).
+            self.clock.not_before(high_water + CHORE_INTERVAL)
         started = self.clock.now()
         self.run_id, last_seen = self.store.begin_run(os.getpid(), started)
         self.downtime = Downtime(began=last_seen, ended=started)
@@ -201,6 +204,10 @@ class Services:
             "sweeper": sweeper,
             "database": database,
             "watching": watcher["watching"],
+            # The exam's time line against the system's wall clock: a skew means the system
+            # clock was changed while the service ran (time left is unaffected).
+            "clock": {"trusted": round(self.clock.now(), 3), "wall": round(time.time(), 3),
+                      "skew_seconds": round(time.time() - self.clock.now(), 3)},
             # The API process must stay free of TensorFlow: only the worker imports it.
             "api_imports_tensorflow": any(m in sys.modules for m in ("tensorflow", "keras")),
         }
