@@ -6,11 +6,18 @@ PYTHON ?= python3
 
 .PHONY: serve test lint bench
 
+# Set-up with uv (wheels only, resolved and installed in parallel), configured from pip's own
+# settings by tools/uv_install.py; uv itself comes from the package index through pip. Progress is
+# printed at each step, and uv's own lines say what it resolved, downloaded and installed.
 $(STAMP): pyproject.toml
+	@echo "==> [1/3] Creating the environment $(VENV)/ with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
-	touch $(STAMP)
+	@echo "==> [2/3] Fetching the installer uv into $(VENV)/ (pip, a few seconds)"
+	$(PY) -m pip install --quiet --disable-pip-version-check --only-binary :all: uv
+	@echo "==> [3/3] Installing tfexam with TensorFlow, Keras 3, tf_keras and the test tools (wheels only; about 700 MB to download on a first run)"
+	$(PY) tools/uv_install.py $(VENV)/bin/uv $(PY) --only-binary :all: -e ".[test]"
+	@touch $(STAMP)
+	@echo "==> Ready: $$(du -sh $(VENV) | cut -f1) in $(VENV)/"
 
 ## Run the service on http://127.0.0.1:8765 (state in TFEXAM_HOME or the user data folder).
 serve: $(STAMP)
