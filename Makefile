@@ -9,13 +9,15 @@ PYTHON ?= python3
 # Set-up with uv (wheels only, resolved and installed in parallel), configured from pip's own
 # settings by tools/uv_install.py; uv itself comes from the package index through pip. Progress is
 # printed at each step, and uv's own lines say what it resolved, downloaded and installed.
+# Bytecode is compiled at install, as pip does: where PYTHONDONTWRITEBYTECODE is set, an
+# uncompiled TensorFlow would cost every grading worker start about 5 s more.
 $(STAMP): pyproject.toml
 	@echo "==> [1/3] Creating the environment $(VENV)/ with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	@echo "==> [2/3] Fetching the installer uv into $(VENV)/ (pip, a few seconds)"
 	$(PY) -m pip install --quiet --disable-pip-version-check --only-binary :all: uv
 	@echo "==> [3/3] Installing tfexam with TensorFlow, Keras 3, tf_keras and the test tools (wheels only; about 700 MB to download on a first run)"
-	$(PY) tools/uv_install.py $(VENV)/bin/uv $(PY) --only-binary :all: -e ".[test]"
+	$(PY) tools/uv_install.py $(VENV)/bin/uv $(PY) --only-binary :all: --compile-bytecode -e ".[test]"
 	@touch $(STAMP)
 	@echo "==> Ready: $$(du -sh $(VENV) | cut -f1) in $(VENV)/"
 

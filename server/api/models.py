@@ -29,6 +29,13 @@ class QuestionSummary(BaseModel):
     variants: list[str]
 
 
+class MissingData(BaseModel):
+    dataset: str = Field(description="catalogue name of the data set, e.g. sarcasm")
+    variants: list[str] = Field(description="the variants that need it, as Question/variant")
+    looked_in: list[str] = Field(description="every place tfexam looked, in order")
+    fix: str = Field(description="the one thing to do")
+
+
 class ExamSummary(BaseModel):
     id: str
     title: str
@@ -36,6 +43,10 @@ class ExamSummary(BaseModel):
     duration_minutes: float
     pass_mark: float
     questions: list[QuestionSummary]
+    available: bool = Field(
+        description="every question has a variant whose data is on this machine (or a stand-in)")
+    missing: list[MissingData] = Field(
+        description="data sets some variants lack here (checked on disk only, never downloaded)")
 
 
 class Problem(BaseModel):

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from server.api.broadcast import Broadcaster
-from server.api.models import ExamSummary, QuestionSummary, SessionStarted, StartSession
+from server.api.models import ExamSummary, MissingData, QuestionSummary, SessionStarted, StartSession
 from server.clock import iso
+from server.datasets.availability import Where, can_download, exam_availability, refusal
 from server.report.build import build_report
 from server.services import Services
-from server.sessions.service import SessionClosed, UnknownSession
+from server.sessions.service import DataUnavailable, SessionClosed, UnknownSession
 from server.sessions.status import session_status
 from server.store.records import EventRecord
 from server.vocabulary import SessionState, SubmissionState
@@ -36,22 +37,36 @@ def router(services: Services, broadcaster: Broadcaster) -> APIRouter:
         return {**services.health(), "streams": {"open": broadcaster.subscribers,
                                                  "store_reads": broadcaster.reads}}
 
-    @api.get("/exams", response_model=list[ExamSummary], summary="The exam templates")
+    def where() -> Where:
+        settings = services.settings
+        return Where(settings.datasets_mirror, settings.cache_dir, settings.keras_home)
+
+    @api.get("/exams", response_model=list[ExamSummary],
+             summary="The exam templates, and whether each one's data is on this machine")
     def exams() -> list[ExamSummary]:
-        return [
-            ExamSummary(
+        summaries = []
+        for e in services.sessions.exams().values():
+            check = exam_availability(e, where())
+            summaries.append(ExamSummary(
                 id=e.id, title=e.title, summary=e.summary, duration_minutes=e.duration_minutes,
                 pass_mark=e.pass_mark,
                 questions=[QuestionSummary(id=q.id, title=q.title, weight=q.weight,
                                            variants=[v.title for v in q.variants])
                            for q in e.questions],
-            )
-            for e in services.sessions.exams().values()
-        ]
+                available=check.available,
+                missing=[MissingData(dataset=m.dataset, variants=m.variants,
+                                     looked_in=m.looked_in, fix=m.fix) for m in check.missing],
+            ))
+        return summaries
 
     @api.post("/sessions", status_code=201, response_model=SessionStarted,
               summary="Start a timed exam and create its project folder")
     def start(body: StartSession) -> SessionStarted:
+        exam = services.sessions.exam(body.exam)
+        check = exam_availability(exam, where())
+        if not check.available and not can_download(check):
+            # Refused before any folder is made or data prepared: the learner hears it at once.
+            raise DataUnavailable(refusal(exam, check, where()))
         session = services.sessions.create(body.exam, body.workspace, body.minutes)
         return SessionStarted(
             session=session.id, exam=session.exam_id, project_dir=session.project_dir,

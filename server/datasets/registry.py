@@ -26,3 +26,29 @@ PREPARERS: dict[str, Preparer] = {
 
 def preparer(name: str) -> Preparer | None:
     return PREPARERS.get(name)
+
+
+# What each preparer reads from the catalogue, so "can this variant run here?" is answered from
+# the manifest without running the preparer. Generated data needs nothing.
+def _named(params: dict[str, object]) -> tuple[str, ...]:
+    return (str(params["dataset"]),) if params.get("dataset") else ()
+
+
+NEEDS: dict[str, Callable[[dict[str, object]], tuple[str, ...]]] = {
+    "line": lambda params: (),
+    "blobs": lambda params: (),
+    "fashion_mnist": lambda params: ("fashion-mnist",),
+    "mnist": lambda params: ("mnist",),
+    "photos": _named,
+    "text": _named,
+    "series": _named,
+}
+
+# Preparers that fall back to generated data when their catalogue entry cannot be had: such a
+# variant can always run, on a clearly labelled stand-in.
+STANDIN_FALLBACK = frozenset({"photos"})
+
+
+def datasets_needed(data: str, params: dict[str, object]) -> tuple[str, ...]:
+    needs = NEEDS.get(data)
+    return needs(params) if needs else ()

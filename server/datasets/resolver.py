@@ -50,13 +50,28 @@ def _all_in(folder: Path, entry: CatalogueEntry) -> dict[str, Path] | None:
     return paths if all(p.is_file() for p in paths.values()) else None
 
 
-def _candidates(entry: CatalogueEntry, ctx: PrepareContext) -> list[tuple[str, Path]]:
+def places(entry: CatalogueEntry, mirror: Path | None, cache_dir: Path) -> list[tuple[str, Path]]:
+    """Every folder that may hold the entry's files, in the order they are tried (no network)."""
     found: list[tuple[str, Path]] = []
-    if ctx.mirror is not None:
-        found.append(("mirror", Path(ctx.mirror) / entry.folder))
+    if mirror is not None:
+        found.append(("mirror", Path(mirror) / entry.folder))
     found.extend(("system", Path(d)) for d in entry.system_dirs)
-    found.append(("cache", download_dir(entry, ctx.cache_dir)))
+    found.append(("cache", download_dir(entry, cache_dir)))
     return found
+
+
+def _candidates(entry: CatalogueEntry, ctx: PrepareContext) -> list[tuple[str, Path]]:
+    return places(entry, ctx.mirror, ctx.cache_dir)
+
+
+def locate(entry: CatalogueEntry, mirror: Path | None, cache_dir: Path) -> Resolved | None:
+    """The first place that already holds every file of the entry; None if none does. Only file
+    checks: it never downloads, so it can answer "can this exam run here?" at once."""
+    for source, folder in places(entry, mirror, cache_dir):
+        paths = _all_in(folder, entry)
+        if paths is not None:
+            return Resolved(paths, source, str(folder))
+    return None
 
 
 class _Progress:
@@ -109,10 +124,9 @@ def _download(entry: CatalogueEntry, cache_dir: Path) -> dict[str, Path]:
 
 def resolve(entry: CatalogueEntry, ctx: PrepareContext) -> Resolved:
     """The first place that holds every file of the entry, downloading only as the last resort."""
-    for source, folder in _candidates(entry, ctx):
-        paths = _all_in(folder, entry)
-        if paths is not None:
-            return Resolved(paths, source, str(folder))
+    found = locate(entry, ctx.mirror, ctx.cache_dir)
+    if found is not None:
+        return found
     if offline():
         places = ", ".join(str(folder) for _, folder in _candidates(entry, ctx))
         raise DatasetUnavailable(

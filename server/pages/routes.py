@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from server.api.security import token_matches
+from server.datasets.availability import Where, exam_availability
 from server.pages.render import render_page
 from server.report import plots
 from server.report.build import build_report
@@ -70,8 +71,11 @@ def pages_router(services: Services) -> APIRouter:
     @pages.get("/", response_class=HTMLResponse)
     def home(request: Request) -> Response:
         exams = list(services.sessions.exams().values())
+        settings = services.settings
+        where = Where(settings.datasets_mirror, settings.cache_dir, settings.keras_home)
         return page(request, "home.html", title="tfexam", exams=exams,
                     folders={e.id: _suggested_folder(e.id) for e in exams},
+                    data={e.id: exam_availability(e, where) for e in exams},
                     sessions=statuses())
 
     @pages.get("/history", response_class=HTMLResponse)
