@@ -42,7 +42,10 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.no_browser:
         threading.Timer(1.0, lambda: webbrowser.open(opened)).start()
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+        # An open exam tab holds an event stream that never ends by itself: without a bound,
+        # uvicorn waits for it forever and SIGTERM (Ctrl+C) never stops the service.
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                    timeout_graceful_shutdown=1)
     finally:
         lock.release()
     return 0
