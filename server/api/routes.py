@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from server.api.broadcast import Broadcaster
 from server.api.models import ExamSummary, MissingData, QuestionSummary, SessionStarted, StartSession
+from server.api.submit_answer import submit_answer
 from server.clock import iso
 from server.datasets.availability import Where, can_download, exam_availability, refusal
 from server.report.build import build_report
@@ -22,7 +23,9 @@ from server.sessions.status import session_status
 from server.store.records import EventRecord
 from server.vocabulary import SessionState, SubmissionState
 
-SSE_KEEPALIVE_SECONDS = 15.0
+# A named event (not a comment) so the page's script sees it: with no event or heartbeat for a
+# few seconds, the page says the service stopped instead of showing a stale "grading".
+SSE_HEARTBEAT_SECONDS = 2.0
 
 
 def router(services: Services, broadcaster: Broadcaster) -> APIRouter:
@@ -109,9 +112,9 @@ def router(services: Services, broadcaster: Broadcaster) -> APIRouter:
             known = ", ".join(q.question_id for q in services.store.questions(session_id))
             raise UnknownSession(f"There is no question {question_id!r}; the questions are: "
                                  f"{known}.")
+        before = services.store.latest_submission(session_id, question_id)
         sub = services.intake.submit_now(session, question_id)
-        return {"submission": sub.id, "state": sub.state, "question": question_id,
-                "sha256": sub.sha256}
+        return submit_answer(before, sub, services.store.result(sub.id))
 
     @api.get("/sessions/{session_id}/submissions/{submission_id}",
              summary="One submission and its Result, once graded")
@@ -172,9 +175,9 @@ async def _stream(services: Services, broadcaster: Broadcaster, session_id: str,
             after = backlog[-1].id
         while True:
             try:
-                delivery = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_SECONDS)
+                delivery = await asyncio.wait_for(queue.get(), SSE_HEARTBEAT_SECONDS)
             except asyncio.TimeoutError:
-                yield ": keep-alive\n\n"
+                yield f"event: heartbeat\ndata: {json.dumps({'at': iso(services.clock.now())})}\n\n"
                 continue
             if delivery is None:
                 return

@@ -4,6 +4,7 @@ size reads the same on the exam page, the history and the report."""
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,14 @@ def _json_script(value: Any) -> Markup:
     return Markup(text)
 
 
-def _clock(seconds: float | None) -> str:
+def score_band(score: int | None) -> str:
+    """The card's colour: only a full 5/5 is green; 0 is red, never the colour of a pass."""
+    if score is None:
+        return "none"
+    return "full" if score >= 5 else ("zero" if score <= 0 else "partial")
+
+
+def clock_text(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     whole = max(0, int(seconds))
@@ -34,10 +42,24 @@ def _clock(seconds: float | None) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
+def length_text(minutes: float) -> str:
+    return f"{minutes:g} minute" + ("" if minutes == 1 else "s")
+
+
+def exam_title_for(title: str, exam_minutes: float | None, chosen_minutes: float) -> str:
+    """The exam's title with the length actually chosen: "two questions in 20 minutes" must not
+    head a 10-minute practice. A title that names its own length gets the chosen one instead."""
+    if exam_minutes is not None and chosen_minutes != exam_minutes:
+        own = re.compile(rf"\b{re.escape(f'{exam_minutes:g}')}[ -]minutes?\b")
+        if own.search(title):
+            return own.sub(length_text(chosen_minutes), title)
+    return title
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     return template_environment(
-        TEMPLATES, json_script=_json_script, clock=_clock,
+        TEMPLATES, json_script=_json_script, clock=clock_text, band=score_band,
         state_text=lambda s: STATE_TEXT.get(s, s))
 
 

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from server.api.security import token_matches
 from server.datasets.availability import Where, exam_availability
-from server.pages.render import render_page
+from server.pages.render import clock_text, exam_title_for, length_text, render_page
 from server.report import plots
 from server.report.build import build_report
 from server.report.html import render_report
@@ -92,7 +92,13 @@ def pages_router(services: Services) -> APIRouter:
         if session.state == "submitted" and authorised(request):
             return RedirectResponse(f"/sessions/{session_id}/report", status_code=303)
         status = session_status(services.store, session, services.clock.now())
-        return page(request, "exam.html", title=f"{session.exam_title}: exam", status=status,
+        exam = services.sessions.exams().get(session.exam_id)
+        heading = exam_title_for(session.exam_title, exam.duration_minutes if exam else None,
+                                 session.duration_minutes)
+        return page(request, "exam.html", title=f"{clock_text(status['remaining_seconds'])} left · "
+                    f"{heading}", heading=heading, status=status,
+                    length=length_text(session.duration_minutes),
+                    own_length=length_text(exam.duration_minutes) if exam else None,
                     duration_seconds=session.duration_minutes * 60.0)
 
     @pages.get("/sessions/{session_id}/report", response_class=HTMLResponse)

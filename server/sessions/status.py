@@ -15,6 +15,7 @@ from server.clock import iso
 from server.store import Store
 from server.store.records import QuestionRecord, ResultRecord, SessionRecord, SubmissionRecord
 from server.vocabulary import PENDING_STATES, ProjectState, SessionState, SubmissionState
+from server.watch.placement import find_misplaced
 
 WAITING_MESSAGE = "A model file is being saved; it is graded once the file is complete."
 QUEUED_MESSAGE = "Queued for grading."
@@ -141,4 +142,8 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
         "pass_mark": round(100.0 * session.pass_mark, 2),
         "grading_pending": grading_pending,
         "passed": passed,
+        # contract 4 (issue 12): model files saved where nothing grades them; running exams only
+        "misplaced": [m.to_dict() for m in find_misplaced(
+            Path(session.project_dir), {v.record.question_id: v.record.model_file for v in views})]
+        if session.state == SessionState.RUNNING else [],
     }

@@ -44,6 +44,8 @@
     window.location.assign(reportUrl);
   }
 
+  const timerBox = document.querySelector(".timer");
+  const examTitle = timerBox.dataset.title || document.title;
   const countdown = document.getElementById("countdown");
   const warning = document.getElementById("time-warning");
   let lastTick = "";
@@ -54,6 +56,8 @@
     if (text !== lastTick) {
       countdown.textContent = text;
       lastTick = text;
+      // The tab's title carries the time too, so it shows from any other tab or window.
+      document.title = (status.state === "running" ? text + " left" : "Submitted") + " · " + examTitle;
     }
     countdown.classList.toggle("low", left <= 5 * 60);
     // A warning is due once its threshold is crossed, for exams longer than the threshold.
@@ -70,6 +74,31 @@
     if (node && node.textContent !== text) node.textContent = text;
   }
 
+  /* Only a full 5/5 is green; 0 is red (see site.css). */
+  function band(score) {
+    if (score === null || score === undefined) return "none";
+    return score >= 5 ? "full" : (score <= 0 ? "zero" : "partial");
+  }
+
+  /* Model files saved where nothing grades them (status.misplaced), with where they belong. */
+  const misplaced = document.getElementById("misplaced");
+  const misplacedList = document.getElementById("misplaced-list");
+  let misplacedKey = JSON.stringify(status.misplaced || []);
+  function drawMisplaced(items) {
+    const key = JSON.stringify(items || []);
+    if (key === misplacedKey) return;
+    misplacedKey = key;
+    misplacedList.replaceChildren();
+    (items || []).forEach(function (item) {
+      const li = document.createElement("li");
+      const code = document.createElement("code");
+      code.textContent = item.path;
+      li.append(code, document.createTextNode(": " + item.should_be));
+      misplacedList.append(li);
+    });
+    misplaced.hidden = !(items && items.length);
+  }
+
   function draw(next) {
     status = next;
     serverAtSync = Date.parse(next.server_time);
@@ -79,6 +108,7 @@
       const card = document.querySelector('.card[data-question="' + q.id + '"]');
       if (!card) return;
       card.dataset.state = q.state;
+      card.dataset.band = band(q.score);
       const score = card.querySelector('[data-field="score"]');
       setText(score, q.score === null ? "—" : q.score + "/5");
       score.setAttribute("aria-label", q.score === null ? "Score none yet" : "Score " + q.score + " out of 5");
@@ -86,57 +116,116 @@
       setText(card.querySelector('[data-field="message"]'), q.message || "");
       setText(card.querySelector('[data-field="submissions"]'), String(q.submissions));
     });
+    drawMisplaced(next.misplaced);
     if (next.state === "submitted") toReport();
     tick();
   }
 
   let refreshing = false;
   let lastRefresh = 0;
-  async function refresh() {
+  async function refresh(force) {
     // At most once a second: at the deadline, tick() asks on every beat until the sweep lands.
-    if (refreshing || performance.now() - lastRefresh < 1000) return;
+    if (refreshing || (!force && performance.now() - lastRefresh < 1000)) return;
     refreshing = true;
     lastRefresh = performance.now();
     const answer = await api.call("GET", "/api/sessions/" + encodeURIComponent(sessionId));
     refreshing = false;
-    if (answer.ok) draw(answer.data);
+    if (answer.ok) {
+      heard();
+      draw(answer.data);
+    } else if (answer.status === 0) {
+      serviceDown();
+    }
   }
 
-  /* Live updates: every event carries the whole fresh status, so any event means "redraw". */
+  /* Live updates: every event carries the whole fresh status, so any event means "redraw". The
+     service also sends a heartbeat every 2 s: silence for 5 s, or a broken stream, means it
+     stopped, and the page says so at once instead of showing a stale "grading". EventSource
+     reconnects by itself; when it is back, the page fetches the fresh status. */
   const live = document.getElementById("live");
+  const downBanner = document.getElementById("service-down");
+  const SILENCE_MS = 5000;
   const KINDS = ["session.started", "session.submitted", "submission.queued", "submission.grading",
                  "result", "question.waiting", "message"];
+  let lastHeard = performance.now();
+  let down = false;
+  let source = null;
+
+  function heard() {
+    lastHeard = performance.now();
+    if (!down) return;
+    down = false;
+    downBanner.hidden = true;
+    document.body.classList.remove("service-down-mode");
+    setText(live, "live updates on");
+    refresh(true);
+  }
+
+  function serviceDown() {
+    if (down || leaving) return;
+    down = true;
+    downBanner.hidden = false;
+    document.body.classList.add("service-down-mode");
+    setText(live, "service not answering");
+    document.querySelectorAll('.card[data-state="grading"], .card[data-state="waiting"]').forEach(
+      function (card) { setText(card.querySelector('[data-field="state"]'), "Paused: service stopped"); });
+  }
+
   function listen() {
-    const source = new EventSource(api.url("/api/sessions/" + encodeURIComponent(sessionId) + "/events"));
+    if (source) source.close();
+    source = new EventSource(api.url("/api/sessions/" + encodeURIComponent(sessionId) + "/events"));
     function onEvent(event) {
+      heard();
       let data;
       try { data = JSON.parse(event.data); } catch (error) { return; }
       if (data.status) draw(data.status);
       if (data.kind === "session.submitted") toReport();
     }
     KINDS.forEach(function (kind) { source.addEventListener(kind, onEvent); });
-    source.addEventListener("open", function () { setText(live, "live updates on"); });
-    source.addEventListener("error", function () { setText(live, "reconnecting…"); });
-    window.addEventListener("pagehide", function () { source.close(); });
+    source.addEventListener("heartbeat", heard);
+    source.addEventListener("open", function () {
+      setText(live, "live updates on");
+      heard();
+    });
+    source.addEventListener("error", function () {
+      if (leaving) return;
+      serviceDown();
+      // A refused reconnection (an answer that is not a stream) ends EventSource's own retries.
+      if (source.readyState === EventSource.CLOSED) window.setTimeout(listen, 2000);
+    });
   }
+  window.addEventListener("pagehide", function () { if (source) source.close(); });
+  window.setInterval(function () {
+    if (!down && performance.now() - lastHeard > SILENCE_MS) serviceDown();
+    if (down && source && source.readyState === EventSource.OPEN) refresh(true);
+  }, 1000);
 
-  /* Submit and Test: the API's sentence ("There is no model in …") goes on the card. */
+  /* Submit and Test always answers on its card: the API's sentence ("Already graded: same file as
+     at 12:03, 4/5", "Submitted: grading …", or why not). The button stays focusable while busy
+     (aria-disabled, not disabled), so keyboard focus never drops to the page. */
   document.querySelectorAll('[data-action="submit"]').forEach(function (button) {
     button.addEventListener("click", async function () {
+      if (button.getAttribute("aria-disabled") === "true") return;
       const card = button.closest(".card");
       const error = card.querySelector('[data-field="error"]');
+      const note = card.querySelector('[data-field="note"]');
       error.textContent = "";
-      button.disabled = true;
+      note.textContent = "Submitting…";
+      button.setAttribute("aria-disabled", "true");
       button.setAttribute("aria-busy", "true");
       const answer = await api.call("POST", "/api/sessions/" + encodeURIComponent(sessionId) +
         "/questions/" + encodeURIComponent(card.dataset.question) + "/submit");
-      button.disabled = false;
+      button.removeAttribute("aria-disabled");
       button.removeAttribute("aria-busy");
+      if (document.activeElement === document.body) button.focus();
       if (!answer.ok) {
+        note.textContent = "";
         error.textContent = answer.data.detail;
+        if (answer.status === 0) serviceDown();
         return;
       }
-      refresh();
+      note.textContent = answer.data.message || "Submitted.";
+      refresh(true);
     });
   });
 
@@ -189,6 +278,7 @@
   }
   tick();
   window.setInterval(tick, 250);
-  window.setInterval(refresh, 15000);  // a safety net under the event stream; also re-syncs the clock
+  // A safety net under the event stream; also re-syncs the clock and shows misplaced models.
+  window.setInterval(refresh, 5000);
   listen();
 })();

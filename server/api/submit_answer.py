@@ -1,0 +1,45 @@
+"""What "Submit and Test" answers, in one sentence, whatever happened.
+
+The real exam's button was silent for a file it had already seen; a learner could not tell a
+stuck upload from a finished one. So the answer always says what the click did: a new file is
+queued, or the same file was already graded (with the time it was saved and its score), or it is
+still being graded.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from server.clock import iso
+from server.store.records import ResultRecord, SubmissionRecord
+
+FINISHED = ("graded", "error")
+
+
+def clock_time(epoch: float) -> str:
+    """The learner's local time of day, as their IDE shows the save."""
+    return time.strftime("%H:%M", time.localtime(epoch))
+
+
+def submit_answer(before: SubmissionRecord | None, sub: SubmissionRecord,
+                  result: ResultRecord | None) -> dict[str, Any]:
+    """`before` is the question's latest submission before the click; `sub` what the click gave."""
+    unchanged = before is not None and before.sha256 == sub.sha256
+    seen = before.saved_at if unchanged and before is not None else sub.saved_at
+    score = result.score if result is not None else None
+    if unchanged and result is not None and sub.state == "graded":
+        message = f"Already graded: same file as at {clock_time(seen)}, {score}/5."
+    elif unchanged and result is not None:
+        message = (f"Already graded: same file as at {clock_time(seen)}; it could not be scored "
+                   "(the reason is on the card).")
+    elif unchanged:
+        message = f"Already being graded: same file as at {clock_time(seen)}."
+    elif result is not None:
+        message = (f"Same content as an earlier file: its result is reused, "
+                   f"{score if score is not None else 'no score'}/5.")
+    else:
+        message = f"Submitted: grading the file saved at {clock_time(sub.saved_at)}…"
+    return {"submission": sub.id, "state": sub.state, "question": sub.question_id,
+            "sha256": sub.sha256, "unchanged": unchanged, "score": score,
+            "saved_at": iso(seen), "message": message}
