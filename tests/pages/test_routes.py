@@ -77,3 +77,14 @@ def test_with_a_token_pages_need_it_and_hand_it_to_their_script(tmp_path: Path) 
         assert page.status_code == 200
         assert '<meta name="tfexam-token" content="s3cret">' in page.text
         assert client.get("/").status_code == 200, "the cookie set on the first visit is enough"
+
+
+def test_the_title_names_the_length_chosen() -> None:
+    from server.pages.render import exam_title_for, score_band
+
+    title = "Quick exam: two questions in 20 minutes"
+    assert exam_title_for(title, 20, 10) == "Quick exam: two questions in 10 minutes"
+    assert exam_title_for(title, 20, 1) == "Quick exam: two questions in 1 minute"
+    assert exam_title_for(title, 20, 20) == title
+    assert exam_title_for("Smoke test", 10, 5) == "Smoke test"
+    assert [score_band(s) for s in (None, 0, 1, 4, 5)] == ["none", "zero", "partial", "partial", "full"]
