@@ -131,14 +131,15 @@ def refusal(exam: Exam, check: ExamAvailability, where: Where) -> str:
     the one thing to do."""
     needs = ", ".join(f"{question} needs {' or '.join(names)}"
                       for question, names in check.blocked.items())
-    mirror = (f"the mirror {where.mirror}" if where.mirror
-              else f"no mirror ({MIRROR_ENV} is not set)")
     system = sorted({str(Path(d).parent) for m in check.missing
                      for d in CATALOGUE[m.dataset].system_dirs})
-    places_text = " and ".join([*system, f"the download cache {where.cache_dir / 'datasets'}"])
+    looked = ([f"the mirror {where.mirror}"] if where.mirror else []) + system + [
+        f"the download cache {where.cache_dir / 'datasets'}"]
+    places_text = ", ".join(looked[:-1]) + " and " + looked[-1] if len(looked) > 1 else looked[0]
+    unset = "" if where.mirror else f"; {MIRROR_ENV} is not set"
     online = "Unset TFEXAM_OFFLINE and go online once" if offline() else "Go online once"
-    return (f"{exam.title} cannot start here: {needs}, and tfexam found none of them "
-            f"({mirror}; looked in {places_text}). {online} and start again (tfexam downloads "
+    return (f"{exam.title} cannot start here: {needs}, and none of them is on this machine "
+            f"(tfexam looked in {places_text}{unset}). {online} and start again (tfexam downloads "
             f"them), or set {MIRROR_ENV} to a mirror folder and restart tfexam.")
 
 
