@@ -24,9 +24,12 @@ def clock_time(epoch: float) -> str:
 
 def submit_answer(before: SubmissionRecord | None, sub: SubmissionRecord,
                   result: ResultRecord | None) -> dict[str, Any]:
-    """`before` is the question's latest submission before the click; `sub` what the click gave."""
-    unchanged = before is not None and before.sha256 == sub.sha256
-    seen = before.saved_at if unchanged and before is not None else sub.saved_at
+    """`before` is the question's latest submission before the click; `sub` what the click gave.
+    Times are when tfexam saw the save, in the learner's local time."""
+    # The intake hands back the very same record when the content is unchanged (graded or still
+    # on its way); a new record with the same content is a re-grade or a reused verdict.
+    unchanged = before is not None and before.id == sub.id
+    seen = sub.saved_at
     score = result.score if result is not None else None
     if unchanged and result is not None and sub.state == "graded":
         message = f"Already graded: same file as at {clock_time(seen)}, {score}/5."
