@@ -36,3 +36,15 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) tests/bench/bench_startup.py
 	$(PY) tests/bench/bench_grading.py
+
+## The VS Code extension as a .vsix (needs Node and npm; builds offline from the npm registry's
+## packages named in plugin_bridge/vscode/package-lock.json).
+VSCODE_EXT := plugin_bridge/vscode
+VSIX := $(VSCODE_EXT)/tfexam.vsix
+.PHONY: vsix
+vsix: $(VSIX)
+
+$(VSIX): $(VSCODE_EXT)/package.json $(VSCODE_EXT)/package-lock.json $(VSCODE_EXT)/tsconfig.json $(wildcard $(VSCODE_EXT)/src/*.ts) $(VSCODE_EXT)/README.md
+	cd $(VSCODE_EXT) && npm ci --no-audit --no-fund --loglevel=error
+	cd $(VSCODE_EXT) && npx tsc -p .
+	cd $(VSCODE_EXT) && npx vsce package --no-dependencies --allow-missing-repository --skip-license -o tfexam.vsix

@@ -1,0 +1,99 @@
+/* The session's server-sent events over Node's http: reconnects after the last event it saw, so
+   a restart of the service loses nothing, and reports whether the service is reachable. */
+import * as http from "http";
+import { Api } from "./api";
+import { StreamEvent, asStreamEvent } from "./guards";
+
+const RETRY_MS = 2000;
+
+export interface StreamListener {
+  onEvent(event: StreamEvent): void;
+  onConnected(): void;
+  onDisconnected(reason: string): void;
+}
+
+export class EventStream {
+  private lastId = 0;
+  private request: http.ClientRequest | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly api: Api, private readonly listener: StreamListener,
+              startAfter: number) {
+    this.lastId = startAfter;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.request?.destroy();
+  }
+
+  private retry(reason: string): void {
+    if (this.stopped) return;
+    this.request = undefined;
+    this.listener.onDisconnected(reason);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), RETRY_MS);
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const url = `${this.api.base}/api/sessions/${this.api.project.session}/events?after=${this.lastId}`;
+    const headers = { ...this.api.headers(), Accept: "text/event-stream" };
+    let failed = false;
+    const fail = (reason: string) => {
+      if (!failed) {
+        failed = true;
+        this.retry(reason);
+      }
+    };
+    const req = http.get(url, { headers }, (res) => {
+      if (res.statusCode !== 200 || !String(res.headers["content-type"]).startsWith("text/event-stream")) {
+        res.resume();
+        fail(`the service at ${this.api.base} refused the event stream (HTTP ${res.statusCode})`);
+        return;
+      }
+      this.listener.onConnected();
+      res.setEncoding("utf8");
+      let buffer = "";
+      res.on("data", (chunk: string) => {
+        buffer += chunk.replace(/\r\n/g, "\n");
+        let cut = buffer.indexOf("\n\n");
+        while (cut >= 0) {
+          this.dispatch(buffer.slice(0, cut));
+          buffer = buffer.slice(cut + 2);
+          cut = buffer.indexOf("\n\n");
+        }
+      });
+      res.on("end", () => fail("the service closed the event stream"));
+      res.on("error", (e) => fail(e.message));
+    });
+    req.on("error", (e) => fail(e.message));
+    this.request = req;
+  }
+
+  private dispatch(block: string): void {
+    let id: number | undefined;
+    const data: string[] = [];
+    for (const line of block.split("\n")) {
+      if (line.startsWith("id:")) id = Number(line.slice(3).trim());
+      else if (line.startsWith("data:")) data.push(line.slice(5).trimStart());
+    }
+    if (id !== undefined && Number.isFinite(id)) this.lastId = Math.max(this.lastId, id);
+    if (data.length === 0) return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data.join("\n"));
+    } catch {
+      return;
+    }
+    const event = asStreamEvent(parsed);
+    if (event) this.listener.onEvent(event);
+  }
+}
