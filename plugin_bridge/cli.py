@@ -1,43 +1,91 @@
 """The `tfexam` command: every browser action from a terminal or an IDE button.
 
-It speaks only the REST API. `serve` and `exams --check` run the server module in this Python
-(the service's own commands), everything else goes to the running service.
+It speaks only the REST API and the event stream. `serve` and `exams --check` run the server module
+in this Python (the service's own commands); everything else goes to the running service, found
+through the project's `.tfexam/session.json` when run inside a project (see `project.py`).
+Each command is one function whose docstring is its help. Every failure is one sentence on stderr
+and an exit code: 0 ok, 1 the service could not do it, 2 usage, 3 no such session, 4 the service
+is unreachable.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
+import webbrowser
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from plugin_bridge.client import ApiError, Client
-from plugin_bridge.render import render_report, render_status
+from plugin_bridge.client import Client
+from plugin_bridge.errors import (
+    EXIT_FAILED,
+    EXIT_NO_SESSION,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    ApiError,
+    CliError,
+    NoSuchSession,
+    ServiceUnreachable,
+)
+from plugin_bridge.project import Target, resolve_target
+from plugin_bridge.render import render_report, render_status, time_line
 
-FINAL_STATES = {"graded", "error"}
+EXIT_CODES = (f"exit codes: {EXIT_OK} ok · {EXIT_FAILED} the service could not do it · "
+              f"{EXIT_USAGE} usage · {EXIT_NO_SESSION} no such session · "
+              f"{EXIT_UNREACHABLE} service unreachable")
+START_TIMEOUT = None  # preparing data may take minutes on a fresh machine: wait as long as it takes
 
 
-def find_session(client: Client, explicit: str | None) -> str:
-    """The given session, else the one whose project folder holds the current directory, else
-    the latest running one."""
-    if explicit:
-        return explicit
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        marker = folder / ".tfexam" / "session.json"
-        if marker.is_file():
-            return str(json.loads(marker.read_text(encoding="utf-8"))["session"])
-    running = client.get("/api/sessions", state="running")
-    if running:
-        return str(running[0]["session"])
-    raise ApiError(0, "No running session: start one with 'tfexam start EXAM --workspace DIR'.")
+class Context:
+    """What every command gets: the service (proven to be tfexam on first use) and the project."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.target: Target = resolve_target(args.url)
+        self.client = Client(self.target.url, self.target.token)
+
+    def session(self) -> str:
+        """The given session, else the project's, else the latest running one."""
+        explicit = getattr(self.args, "session", None)
+        if explicit:
+            return self._existing(explicit)
+        if self.target.project:
+            return self._existing(self.target.project.session)
+        running = self.client.get("/api/sessions", state="running")
+        if running:
+            return str(running[0]["session"])
+        raise NoSuchSession("No running session here: start one with 'tfexam start EXAM "
+                            "--workspace DIR', or run this inside an exam's project folder.")
+
+    def _existing(self, session: str) -> str:
+        self.status(session)
+        return session
+
+    def status(self, session: str) -> dict[str, Any]:
+        try:
+            return self.client.get(f"/api/sessions/{session}")
+        except ApiError as error:
+            if error.status == 404:
+                raise NoSuchSession(f"The service at {self.client.url} has no session "
+                                    f"{session!r}; 'tfexam status' lists the running one.") from error
+            raise
 
 
-def cmd_serve(args: argparse.Namespace, _: Client) -> int:
+# the commands, one function each ------------------------------------------------------------
+
+def cmd_serve(ctx: Context) -> int:
+    """Run the tfexam service (the API, the pages and the grader) on this machine.
+
+    It prints the address to open, with the token the browser needs once."""
+    args = ctx.args
     command = [sys.executable, "-m", "server", "serve", "--host", args.host,
                "--port", str(args.port)]
     if args.home:
@@ -51,48 +99,173 @@ def cmd_serve(args: argparse.Namespace, _: Client) -> int:
     return subprocess.call(command)
 
 
-def cmd_exams(args: argparse.Namespace, client: Client) -> int:
-    if args.check:
-        return subprocess.call([sys.executable, "-m", "server", "check-exams"])
-    exams = client.get("/api/exams")
-    if args.json:
+def cmd_exams(ctx: Context) -> int:
+    """List the exams this service can set, and whether each one's data is here.
+
+    With --check, validate every exam template and say, for each exam, which data set is missing,
+    where tfexam looked and the one thing to do."""
+    if ctx.args.check:
+        return _check_exams(ctx)
+    exams = ctx.client.get("/api/exams")
+    if ctx.args.json:
         print(json.dumps(exams, indent=2))
-        return 0
+        return EXIT_OK
     for exam in exams:
-        print(f"{exam['id']:<16} {exam['duration_minutes']:>5g} min  {exam['title']}")
+        ready = "" if exam.get("available", True) else "  (data missing: see 'tfexam exams --check')"
+        print(f"{exam['id']:<16} {exam['duration_minutes']:>5g} min  {exam['title']}{ready}")
         for q in exam["questions"]:
             print(f"  {q['id']:<12} weight {q['weight']:g}  {q['title']} "
                   f"({' | '.join(q['variants'])})")
-    return 0
+    return EXIT_OK
 
 
-def cmd_start(args: argparse.Namespace, client: Client) -> int:
+def _check_exams(ctx: Context) -> int:
+    templates = subprocess.call([sys.executable, "-m", "server", "check-exams"])
+    try:
+        exams = ctx.client.get("/api/exams")
+    except ServiceUnreachable as why:
+        print(f"data sets: not checked ({why})")
+        return templates or EXIT_UNREACHABLE
+    missing_any = False
+    for line in availability_lines(exams):
+        print(line)
+    missing_any = any(exam.get("available") is False for exam in exams)
+    return templates or (EXIT_FAILED if missing_any else EXIT_OK)
+
+
+def availability_lines(exams: list[dict[str, Any]]) -> list[str]:
+    """Contract 3's fields as text: each exam's availability, and for each missing data set the
+    variants it serves, where tfexam looked and the fix."""
+    lines = []
+    for exam in exams:
+        if "available" not in exam:
+            lines.append(f"{exam['id']}: this service does not report data availability")
+            continue
+        lines.append(f"{exam['id']}: {'data here' if exam['available'] else 'data missing'}")
+        for item in exam.get("missing") or []:
+            lines.append(f"  missing {item.get('dataset')} (for {', '.join(item.get('variants') or [])})")
+            for place in item.get("looked_in") or []:
+                lines.append(f"    looked in {place}")
+            if item.get("fix"):
+                lines.append(f"    fix: {item['fix']}")
+    return lines
+
+
+def cmd_start(ctx: Context) -> int:
+    """Start a timed exam: create its project folder (questions, starters, data, IDE files).
+
+    Preparing data can take minutes on a machine's first start; the command shows that it is
+    working and waits as long as it takes."""
+    args = ctx.args
     body: dict[str, Any] = {"exam": args.exam, "workspace": str(Path(args.workspace).resolve())}
     if args.minutes is not None:
         body["minutes"] = args.minutes
-    started = client.post("/api/sessions", body)
+    if args.keras is not None:
+        body["keras"] = args.keras
+    ctx.client.check()
+    started = _with_progress(f"Preparing {args.exam}: drawing questions and their data",
+                             lambda: ctx.client.post("/api/sessions", body, timeout=START_TIMEOUT))
     print(f"session {started['session']}")
     print(f"project {started['project_dir']}")
     print(f"deadline {started['deadline']}")
-    return 0
+    print(f"Open {started['project_dir']} in your IDE; 'tfexam time' there shows the time left.",
+          file=sys.stderr)
+    return EXIT_OK
 
 
-def cmd_status(args: argparse.Namespace, client: Client) -> int:
-    status = client.get(f"/api/sessions/{find_session(client, args.session)}")
-    print(json.dumps(status, indent=2) if args.json else render_status(status))
-    return 0
+def _with_progress(what: str, work: Callable[[], Any]) -> Any:
+    """Runs `work` in a thread while stderr shows that it is still going (a spinner with the
+    seconds on a terminal, a line every 15 s otherwise)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, daemon=True)
+    began = time.monotonic()
+    worker.start()
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if console.is_terminal:
+        with console.status(what + "…") as status:
+            while worker.is_alive():
+                worker.join(0.25)
+                status.update(f"{what}… {time.monotonic() - began:.0f} s")
+    else:
+        worker.join(2.0)
+        if worker.is_alive():
+            print(f"{what}…", file=sys.stderr, flush=True)
+        while worker.is_alive():
+            worker.join(15.0)
+            if worker.is_alive():
+                print(f"  still working after {time.monotonic() - began:.0f} s", file=sys.stderr,
+                      flush=True)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
-def cmd_submit(args: argparse.Namespace, client: Client) -> int:
-    session = find_session(client, args.session)
-    queued = client.post(f"/api/sessions/{session}/questions/{args.question}/submit")
+def cmd_status(ctx: Context) -> int:
+    """Time left and each question's state and score."""
+    status = ctx.status(ctx.session())
+    print(json.dumps(status, indent=2) if ctx.args.json else render_status(status))
+    return EXIT_OK
+
+
+def cmd_time(ctx: Context) -> int:
+    """One short line for status bars and prompts:
+    `3:12:05 left · C1 5/5 · C2 4/5 · C3 – · C4 grading · C5 –`."""
+    print(time_line(ctx.status(ctx.session())))
+    return EXIT_OK
+
+
+def cmd_watch(ctx: Context) -> int:
+    """Follow the session live: a bar for the time left, each question's state and score as grades
+    arrive, and the report's summary when the exam is over. Ctrl-C stops watching (the exam goes
+    on)."""
+    from rich.console import Console
+
+    from plugin_bridge.watch import watch
+
+    session = ctx.session()
+    try:
+        watch(ctx.client, session, Console())
+    except KeyboardInterrupt:
+        print("Stopped watching; the exam goes on.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_open(ctx: Context) -> int:
+    """Open the exam page of the session in the web browser (with the token it needs)."""
+    session = ctx.session()
+    page = f"{ctx.client.url}/sessions/{session}"
+    address = page + (f"?token={ctx.client.token}" if ctx.client.token else "")
+    if webbrowser.open(address):
+        print(f"Opened {page} in the web browser.")
+    else:
+        print(f"No web browser could be started here: open {address}")
+    return EXIT_OK
+
+
+def cmd_submit(ctx: Context) -> int:
+    """Submit and Test one question: grade its current model file now (the real exam's button).
+
+    With --wait, print the score and the messages once graded, following a later save that
+    replaced this submission."""
+    args = ctx.args
+    session = ctx.session()
+    queued = ctx.client.post(f"/api/sessions/{session}/questions/{args.question}/submit")
     submission = queued["submission"]
     if not args.wait:
         print(f"{args.question}: submission {submission} queued for grading")
-        return 0
+        return EXIT_OK
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
-        found = client.get(f"/api/sessions/{session}/submissions/{submission}")
+        found = ctx.client.get(f"/api/sessions/{session}/submissions/{submission}")
         if found.get("state") == "superseded" and found.get("superseded_by"):
             # A later save of the same question replaced it: its grading is the one to wait for.
             submission = found["superseded_by"]
@@ -100,87 +273,122 @@ def cmd_submit(args: argparse.Namespace, client: Client) -> int:
                   f"submission {submission}", file=sys.stderr)
             continue
         if found["result"] is not None:
-            result = found["result"]
-            if args.json:
-                print(json.dumps(result, indent=2))
-            else:
-                value = "" if result.get("value") is None else (
-                    f" ({result['metric']} = {result['value']:.4g})")
-                print(f"{args.question}: {result['score']}/5{value}")
-                for message in result["messages"]:
-                    print(f"  {message}")
-            return 0
+            _print_result(args.question, found["result"], args.json)
+            return EXIT_OK
         time.sleep(0.3)
-    print(f"{args.question}: still grading after {args.timeout:g} s; see 'tfexam status'.")
-    return 1
+    print(f"{args.question}: still grading after {args.timeout:g} s; see 'tfexam status'.",
+          file=sys.stderr)
+    return EXIT_FAILED
 
 
-def cmd_finish(args: argparse.Namespace, client: Client) -> int:
-    status = client.post(f"/api/sessions/{find_session(client, args.session)}/finish")
+def _print_result(question: str, result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    value = "" if result.get("value") is None else f" ({result['metric']} = {result['value']:.4g})"
+    print(f"{question}: {result['score']}/5{value}")
+    for message in result["messages"]:
+        print(f"  {message}")
+
+
+def cmd_finish(ctx: Context) -> int:
+    """Submit the exam now: models saved afterwards do not count (harmless twice)."""
+    status = ctx.client.post(f"/api/sessions/{ctx.session()}/finish")
     print(render_status(status))
-    return 0
+    return EXIT_OK
 
 
-def cmd_report(args: argparse.Namespace, client: Client) -> int:
-    report = client.get(f"/api/sessions/{find_session(client, args.session)}/report")
-    print(json.dumps(report, indent=2) if args.json else render_report(report))
-    return 0
+def cmd_report(ctx: Context) -> int:
+    """The report: pass or not, each question's score, its reasons and what to study next."""
+    report = ctx.client.get(f"/api/sessions/{ctx.session()}/report")
+    print(json.dumps(report, indent=2) if ctx.args.json else render_report(report))
+    return EXIT_OK
+
+
+def cmd_doctor(ctx: Context) -> int:
+    """Check this machine as the real exam's set-up guide did: Python, TensorFlow, Keras and
+    tf_keras, the service, each data set and where it comes from, free disk, whether model files
+    are sandboxed here, and the project's IDE files. Ends with a verdict line."""
+    from plugin_bridge.doctor import run_doctor
+
+    return run_doctor(ctx.client, ctx.target)
+
+
+# the parser ---------------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments are one sentence and exit code 2, like every other failure."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"tfexam: {message}; see '{self.prog} --help'.\n")
+
+
+def _command(sub: Any, run: Callable[[Context], int], *, session: bool = False,
+             as_json: bool = False) -> argparse.ArgumentParser:
+    """A subcommand whose help is its function's docstring, with the shared options it takes."""
+    doc = inspect.cleandoc(run.__doc__ or "")
+    name = run.__name__.removeprefix("cmd_")
+    command = sub.add_parser(name, help=doc.split("\n\n")[0].replace("\n", " "), description=doc,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    if session:
+        command.add_argument("--session", default=None,
+                             help="session id (default: this project's, else the running one)")
+    if as_json:
+        command.add_argument("--json", action="store_true", help="print the service's JSON")
+    command.set_defaults(run=run)
+    return command
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="tfexam", description="A local mock of the TensorFlow "
-                                   "Developer Certificate exam.")
-    root.add_argument("--url", default=None, help="service address (TFEXAM_URL; default "
-                      "http://127.0.0.1:8765)")
-    sub = root.add_subparsers(dest="command", required=True)
+    root = _Parser(prog="tfexam", description="A local mock of the TensorFlow Developer "
+                   "Certificate exam.", epilog=EXIT_CODES)
+    root.add_argument("--url", default=None, help="service address (else TFEXAM_URL, else the "
+                      "project's .tfexam/session.json, else http://127.0.0.1:8765)")
+    sub = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    serve = sub.add_parser("serve", help="run the service")
+    serve = _command(sub, cmd_serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--home", default=None)
     serve.add_argument("--no-browser", action="store_true")
     serve.add_argument("--no-token", action="store_true",
                        help="accept requests without the service's token")
-    serve.set_defaults(run=cmd_serve)
 
-    exams = sub.add_parser("exams", help="list the exams")
-    exams.add_argument("--check", action="store_true", help="validate every template")
-    exams.add_argument("--json", action="store_true")
-    exams.set_defaults(run=cmd_exams)
+    exams = _command(sub, cmd_exams, as_json=True)
+    exams.add_argument("--check", action="store_true",
+                       help="validate every template and say which data sets are missing")
 
-    start = sub.add_parser("start", help="start a timed exam")
+    start = _command(sub, cmd_start)
     start.add_argument("exam")
     start.add_argument("--workspace", required=True, help="new or empty folder for the project")
     start.add_argument("--minutes", type=float, default=None, help="practice length")
-    start.set_defaults(run=cmd_start)
+    start.add_argument("--keras", choices=("2", "3"), default=None,
+                       help="the Keras of the learner's scripts: 2 as in the real exam (default), "
+                       "or 3")
 
-    for name, run, text in (("status", cmd_status, "time left and scores"),
-                            ("finish", cmd_finish, "submit the exam"),
-                            ("report", cmd_report, "the report")):
-        command = sub.add_parser(name, help=text)
-        command.add_argument("--session", default=None)
-        if name != "finish":
-            command.add_argument("--json", action="store_true")
-        command.set_defaults(run=run)
-
-    submit = sub.add_parser("submit", help="Submit and Test one question")
-    submit.add_argument("question")
-    submit.add_argument("--session", default=None)
+    _command(sub, cmd_status, session=True, as_json=True)
+    _command(sub, cmd_time, session=True)
+    _command(sub, cmd_watch, session=True)
+    _command(sub, cmd_open, session=True)
+    submit = _command(sub, cmd_submit, session=True, as_json=True)
+    submit.add_argument("question", help="the question's folder name, e.g. Category2")
     submit.add_argument("--wait", action="store_true", help="wait for the score")
     submit.add_argument("--timeout", type=float, default=600.0)
-    submit.add_argument("--json", action="store_true")
-    submit.set_defaults(run=cmd_submit)
+    _command(sub, cmd_finish, session=True)
+    _command(sub, cmd_report, session=True, as_json=True)
+    _command(sub, cmd_doctor)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    client = Client(args.url)
     try:
-        return int(args.run(args, client))
-    except ApiError as error:
+        return int(args.run(Context(args)))
+    except CliError as error:
         print(f"tfexam: {error}", file=sys.stderr)
-        return 2
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,90 +1,167 @@
-"""A small HTTP client for the tfexam REST API (standard library only, so any IDE's Python can
-run it)."""
+"""A small HTTP client for the tfexam REST API and its event stream (standard library only).
+
+Before its first request it checks that what answers is tfexam (its `/api/health` names itself),
+so another program on the port is one sentence, not a `KeyError` deep in a command.
+"""
 
 from __future__ import annotations
 
+import http.client
 import json
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_URL = "http://127.0.0.1:8765"
+from plugin_bridge.errors import ApiError, NotTfexam, ServiceUnreachable, TokenRefused
+
+HEALTH_TIMEOUT = 5.0
+# The keys only tfexam's health reply has together, for services from before its "service" field.
+HEALTH_KEYS = {"worker", "api_imports_tensorflow", "schema_version"}
 
 
-def _default_home() -> Path:
+@dataclass(frozen=True)
+class Event:
+    id: int
+    kind: str
+    data: dict[str, Any]
+
+
+def _event(fields: dict[str, str], data: list[str]) -> Event | None:
+    """One event from its fields, or None for a comment, a retry line or a garbled block."""
+    if not data or "id" not in fields:
+        return None
     try:
-        import platformdirs
-    except ImportError:  # the standard library's guess of the same folder
-        return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "tfexam"
-    return Path(platformdirs.user_data_dir("tfexam"))
-
-
-def find_token(start: Path | None = None) -> str | None:
-    """The service's token, as a learner's tools find it: TFEXAM_TOKEN, else the project's
-    `.tfexam/session.json` above the current folder, else the `token` file of the service's home
-    (TFEXAM_HOME or the user data folder). None when none is readable (token turned off)."""
-    given = os.environ.get("TFEXAM_TOKEN")
-    if given:
-        return given
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        marker = folder / ".tfexam" / "session.json"
-        try:
-            token = json.loads(marker.read_text(encoding="utf-8")).get("token")
-        except (OSError, ValueError, AttributeError):
-            continue
-        if token:
-            return str(token)
-        break
-    home = Path(os.environ.get("TFEXAM_HOME") or _default_home()).expanduser()
-    try:
-        return (home / "token").read_text(encoding="utf-8").strip() or None
-    except OSError:
+        return Event(int(fields["id"]), fields.get("event", ""), json.loads("\n".join(data)))
+    except ValueError:
         return None
 
 
-class ApiError(Exception):
-    """The service answered with an error; the message is its sentence."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
+def is_tfexam_health(reply: Any) -> bool:
+    return isinstance(reply, dict) and (reply.get("service") == "tfexam"
+                                        or set(reply) >= HEALTH_KEYS)
 
 
 class Client:
-    def __init__(self, url: str | None = None, token: str | None = None, timeout: float = 30.0):
-        self.url = (url or os.environ.get("TFEXAM_URL") or DEFAULT_URL).rstrip("/")
-        self.token = token or find_token()
+    def __init__(self, url: str, token: str | None = None, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
         self.timeout = timeout
+        self._checked = False
+        self.health: dict[str, Any] | None = None
 
-    def request(self, method: str, path: str, body: dict[str, Any] | None = None,
-                query: dict[str, str] | None = None) -> Any:
+    # plumbing ---------------------------------------------------------------------------------
+    def _open(self, method: str, path: str, body: dict[str, Any] | None,
+              query: dict[str, str] | None, timeout: float | None,
+              accept: str = "application/json") -> Any:
         url = self.url + path + ("?" + urllib.parse.urlencode(query) if query else "")
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Accept", "application/json")
+        request.add_header("Accept", accept)
         if data is not None:
             request.add_header("Content-Type", "application/json")
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return json.loads(response.read() or b"null")
+            return urllib.request.urlopen(request, timeout=timeout)
+        except urllib.error.HTTPError:
+            raise
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+            reason = getattr(error, "reason", error)
+            raise ServiceUnreachable(
+                f"The tfexam service is not running at {self.url} ({reason}): start it with "
+                "'tfexam serve' (or 'make serve'), or pass the right address with --url."
+            ) from error
+
+    def _refusal(self, error: urllib.error.HTTPError) -> ApiError:
+        try:
+            detail = json.loads(error.read()).get("detail", error.reason)
+        except (ValueError, AttributeError, OSError):
+            detail = str(error.reason)
+        return ApiError(error.code, str(detail))
+
+    def check(self) -> dict[str, Any]:
+        """The service's health, once it is proven to be tfexam; raises a sentence otherwise."""
+        if self.health is not None:
+            return self.health
+        try:
+            with self._open("GET", "/api/health", None, None, HEALTH_TIMEOUT) as response:
+                raw = response.read()
         except urllib.error.HTTPError as error:
-            try:
-                detail = json.loads(error.read()).get("detail", error.reason)
-            except ValueError:
-                detail = str(error.reason)
-            raise ApiError(error.code, str(detail)) from error
-        except urllib.error.URLError as error:
-            raise ApiError(0, f"The tfexam service is not reachable at {self.url} ({error.reason})"
-                           ": start it with 'tfexam serve'.") from error
+            refusal = self._refusal(error)
+            if error.code == 401 and "token" in str(refusal).lower():
+                raise TokenRefused(
+                    f"The tfexam service at {self.url} needs its token: run the command inside "
+                    "the exam's project folder, or set TFEXAM_TOKEN to the token in the "
+                    "service's home folder (the file 'token')."
+                ) from error
+            raise NotTfexam(self._stranger()) from error
+        try:
+            reply = json.loads(raw)
+        except ValueError:
+            reply = None
+        if not is_tfexam_health(reply):
+            raise NotTfexam(self._stranger())
+        self.health = reply
+        return reply
+
+    def _stranger(self) -> str:
+        return (f"Another program answers at {self.url}, not tfexam: start tfexam on a free port "
+                "('tfexam serve --port 8766') and pass --url, or stop that program.")
+
+    def request(self, method: str, path: str, body: dict[str, Any] | None = None,
+                query: dict[str, str] | None = None, timeout: float | None = -1.0) -> Any:
+        self.check()
+        try:
+            with self._open(method, path, body, query,
+                            self.timeout if timeout == -1.0 else timeout) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as error:
+            raise self._refusal(error) from error
+        except (OSError, http.client.HTTPException) as error:
+            raise ServiceUnreachable(
+                f"The tfexam service at {self.url} stopped answering ({error}): check that it "
+                "is still running ('tfexam serve')."
+            ) from error
+        try:
+            return json.loads(raw or b"null")
+        except ValueError as error:
+            raise NotTfexam(self._stranger()) from error
 
     def get(self, path: str, **query: str) -> Any:
         return self.request("GET", path, query=query or None)
 
-    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        return self.request("POST", path, body if body is not None else {})
+    def post(self, path: str, body: dict[str, Any] | None = None,
+             timeout: float | None = -1.0) -> Any:
+        return self.request("POST", path, body if body is not None else {}, timeout=timeout)
+
+    # the event stream -------------------------------------------------------------------------
+    def events(self, session: str, after: int = 0) -> Iterator[Event]:
+        """Server-sent events of a session from `after` on; ends when the stream ends."""
+        self.check()
+        try:
+            response = self._open("GET", f"/api/sessions/{session}/events",
+                                  None, {"after": str(after)}, timeout=60.0,
+                                  accept="text/event-stream")
+        except urllib.error.HTTPError as error:
+            raise self._refusal(error) from error
+        with response:
+            fields: dict[str, str] = {}
+            data: list[str] = []
+            try:
+                for raw in response:
+                    line = raw.decode("utf-8").rstrip("\r\n")
+                    if line == "":
+                        event = _event(fields, data)
+                        if event is not None:
+                            yield event
+                        fields, data = {}, []
+                    elif line.startswith("data:"):
+                        data.append(line[5:].lstrip())
+                    elif ":" in line and not line.startswith(":"):
+                        key, _, value = line.partition(":")
+                        fields[key] = value.lstrip()
+            except (TimeoutError, OSError, http.client.HTTPException):
+                return

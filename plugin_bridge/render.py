@@ -2,33 +2,76 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+NO_SCORE = "–"
+VERDICT = {True: "PASSED", False: "NOT PASSED", None: "grading still running"}
 
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
+
+def clock(seconds: float) -> str:
+    seconds = int(max(0.0, seconds))
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+
+def short_id(question_id: str) -> str:
+    """`Category3` → `C3`, for one-line displays; other ids stay as they are."""
+    match = re.fullmatch(r"Category(\d+)", question_id)
+    return f"C{match.group(1)}" if match else question_id
+
+
+def question_mark(question: dict[str, Any]) -> str:
+    """A question in a word: its score, or what it is doing, or – when there is nothing yet."""
+    if question["state"] in ("waiting", "grading"):
+        return question["state"]
+    if question.get("score") is not None:
+        return f"{question['score']}/5"
+    return "error" if question["state"] == "error" else NO_SCORE
+
+
+def time_line(status: dict[str, Any]) -> str:
+    """One short line for status bars and prompts:
+    `3:12:05 left · C1 5/5 · C2 4/5 · C3 – · C4 grading · C5 –`."""
+    parts = [f"{short_id(q['id'])} {question_mark(q)}" for q in status["questions"]]
+    if status["state"] == "running":
+        head = f"{clock(status['remaining_seconds'])} left"
+    else:
+        head = f"submitted · {status['total']:.1f}% · {VERDICT[status.get('passed')]}"
+    return " · ".join([head, *parts])
 
 
 def render_status(status: dict[str, Any]) -> str:
     lines = [f"{status['exam_title']} — session {status['session']} ({status['state']})"]
     if status["state"] == "running":
-        lines.append(f"time left {_clock(status['remaining_seconds'])} "
+        lines.append(f"time left {clock(status['remaining_seconds'])} "
                      f"(deadline {status['deadline']})")
     lines.append(f"project {status['project_dir']}")
+    if status.get("project") == "missing":
+        lines.append("  the project folder is missing: restore it so saves are seen again")
     for q in status["questions"]:
         score = "-" if q["score"] is None else f"{q['score']}/5"
         lines.append(f"  {q['id']:<10} {score:>4}  {q['state']:<8} {q['message']}")
+    for item in status.get("misplaced") or []:
+        lines.append(f"  {item.get('path')} is not graded there: move it to {item.get('should_be')}")
     verdict = {True: "PASSED", False: "NOT PASSED", None: "—"}[status["passed"]]
     lines.append(f"total {status['total']:.1f}% (pass mark {status['pass_mark']:.0f}%)  "
                  f"{verdict if status['state'] == 'submitted' else ''}".rstrip())
     return "\n".join(lines)
 
 
+def render_summary(report: dict[str, Any]) -> str:
+    """The report's first lines: the verdict, the total and each question's score."""
+    lines = [f"{report['exam']['title']} — {VERDICT[report['passed']]}",
+             f"total {report['total']:.1f}% against a pass mark of {report['pass_mark']:.0f}%"]
+    for q in report["questions"]:
+        value = "" if q.get("value") is None else f" ({q['metric']} = {q['value']:.4g})"
+        lines.append(f"  {q['id']:<10} {q['score']}/5{value}")
+    return "\n".join(lines)
+
+
 def render_report(report: dict[str, Any]) -> str:
-    verdict = {True: "PASSED", False: "NOT PASSED", None: "grading still running"}[
-        report["passed"]]
-    lines = [f"{report['exam']['title']} — {verdict}",
+    lines = [f"{report['exam']['title']} — {VERDICT[report['passed']]}",
              f"total {report['total']:.1f}% against a pass mark of {report['pass_mark']:.0f}%", ""]
     for q in report["questions"]:
         value = "" if q["value"] is None else f"{q['metric']} = {q['value']:.4g}; "

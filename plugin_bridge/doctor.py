@@ -1,0 +1,196 @@
+"""`tfexam doctor`: this machine checked as the real exam's set-up guide checked it.
+
+Versions are read from the installed packages' metadata, never by importing TensorFlow (which
+takes seconds and gigabytes); everything about the service comes from its API. Each check is a
+row (ok, warn or fail, and what to do); the last line is the verdict.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from plugin_bridge.client import Client
+from plugin_bridge.errors import EXIT_FAILED, EXIT_OK, CliError
+from plugin_bridge.project import Target
+
+LOW_DISK_BYTES = 2 * 1024**3
+NO_DISK_BYTES = 500 * 1024**2
+MARK = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]"}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    level: str  # ok | warn | fail
+    detail: str
+
+
+def _version(*names: str) -> str | None:
+    for name in names:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def python_checks() -> list[Check]:
+    where = f"in {sys.executable}"
+    checks = [Check("Python", "ok" if sys.version_info >= (3, 10) else "fail",
+                    f"{sys.version.split()[0]} {where}")]
+    tf = _version("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly")
+    checks.append(Check("TensorFlow", "ok" if tf else "fail",
+                        f"{tf} {where}" if tf else f"not installed {where}: pip install tensorflow"))
+    keras = _version("keras")
+    checks.append(Check("Keras", "ok" if keras else "warn",
+                        f"{keras} (Keras {keras.split('.')[0]}, tf.keras unless "
+                        "TF_USE_LEGACY_KERAS=1)" if keras else "not installed"))
+    tf_keras = _version("tf_keras", "tf-keras")
+    checks.append(Check("tf_keras", "ok" if tf_keras else "warn",
+                        f"{tf_keras} (Keras 2: the real exam's tf.keras with TF_USE_LEGACY_KERAS=1)"
+                        if tf_keras else "not installed: Keras 2 sessions (the real exam's) need "
+                        "it: pip install tf_keras"))
+    return checks
+
+
+def disk_check(name: str, folder: Path) -> Check:
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    level = "fail" if free < NO_DISK_BYTES else "warn" if free < LOW_DISK_BYTES else "ok"
+    return Check(name, level, f"{free / 1024**3:.1f} GB free at {probe}")
+
+
+def service_checks(client: Client) -> tuple[list[Check], dict[str, Any] | None]:
+    try:
+        health = client.check()
+    except CliError as why:
+        return [Check("Service", "fail", str(why))], None
+    worker = health.get("worker") or {}
+    checks = [Check("Service", "ok", f"tfexam at {client.url} (grader {worker.get('state', '?')})")]
+    isolation = health.get("isolation")
+    if isinstance(isolation, dict):
+        sandboxed = bool(isolation.get("sandboxed"))
+        detail = str(isolation.get("how") or "")
+        if isolation.get("warning"):
+            detail += f"; {isolation['warning']}"
+        checks.append(Check("Model files sandboxed", "ok" if sandboxed else "warn",
+                            ("yes: " if sandboxed else "no: ") + detail))
+    else:
+        checks.append(Check("Model files sandboxed", "warn",
+                            "unknown: this service does not report whether it isolates model files"))
+    if health.get("home"):
+        checks.append(disk_check("Free disk (service home)", Path(health["home"])))
+    return checks, health
+
+
+def data_checks(client: Client) -> list[Check]:
+    try:
+        exams = client.get("/api/exams")
+    except CliError as why:
+        return [Check("Data sets", "fail", str(why))]
+    checks = []
+    for exam in exams:
+        if "available" not in exam:
+            checks.append(Check(f"Data: {exam['id']}", "warn",
+                                "this service does not say whether the data is here"))
+            continue
+        if exam["available"]:
+            checks.append(Check(f"Data: {exam['id']}", "ok", "every question has its data here"))
+            continue
+        for item in exam.get("missing") or []:
+            looked = "; ".join(item.get("looked_in") or [])
+            checks.append(Check(
+                f"Data: {exam['id']}", "warn",
+                f"{item.get('dataset')} missing (variants {', '.join(item.get('variants') or [])});"
+                f" looked in {looked or 'nowhere'}; fix: {item.get('fix') or '—'}"))
+    return checks
+
+
+def project_checks(client: Client, target: Target) -> list[Check]:
+    project = target.project
+    if project is None:
+        return [Check("Project", "ok", "not inside an exam project (run doctor there to check "
+                      "its IDE files and data)")]
+    checks = [Check("Project", "ok", f"{project.root} (session {project.session}, "
+                    f"service {project.server or '?'})")]
+    try:
+        status = client.get(f"/api/sessions/{project.session}")
+    except CliError as why:
+        checks.append(Check("Session", "fail", str(why)))
+        status = None
+    if status:
+        keras = status.get("keras") or project.data.get("keras")
+        checks.append(Check("Session", "ok", f"{status['state']}, "
+                            f"{'Keras ' + str(keras) if keras else 'Keras mode not reported'}"))
+        for q in status["questions"]:
+            data = q.get("data") or {}
+            partial = "" if data.get("complete", True) else ", partial"
+            checks.append(Check(f"Data: {q['id']}", "warn" if data.get("source") == "standin"
+                                else "ok", f"{data.get('title')} from {data.get('source')}{partial}"))
+    checks.append(disk_check("Free disk (project)", project.root))
+    checks += ide_checks(project.root)
+    return checks
+
+
+def ide_checks(root: Path) -> list[Check]:
+    runs = sorted((root / ".idea" / "runConfigurations").glob("*.xml"))
+    tasks = root / ".vscode" / "tasks.json"
+    checks = [Check("PyCharm run configurations", "ok" if runs else "warn",
+                    f"{len(runs)} in .idea/runConfigurations" if runs else
+                    "none: this project was made by an older tfexam")]
+    try:
+        parsed = json.loads(tasks.read_text(encoding="utf-8"))["tasks"]
+    except (OSError, ValueError, KeyError, TypeError):
+        checks.append(Check("VS Code tasks", "warn", f"{tasks} is missing or unreadable"))
+        return checks
+    commands = {t.get("command") for t in parsed if isinstance(t, dict)}
+    tfexam = next((c for c in commands if isinstance(c, str) and Path(c).name.startswith("tfexam")),
+                  None)
+    checks.append(Check("VS Code tasks", "ok", f"{len(parsed)} in .vscode/tasks.json"))
+    if tfexam:
+        usable = os.access(tfexam, os.X_OK)
+        checks.append(Check("tfexam for the IDE buttons", "ok" if usable else "fail",
+                            tfexam if usable else f"{tfexam} is gone: reinstall tfexam there, or "
+                            "start a new exam"))
+    return checks
+
+
+def run_doctor(client: Client, target: Target) -> int:
+    console = Console(highlight=False, soft_wrap=False)
+    checks = python_checks()
+    service, health = service_checks(client)
+    checks += service
+    if health is not None:
+        checks += data_checks(client)
+        checks += project_checks(client, target)
+    elif target.project is not None:
+        checks += ide_checks(target.project.root)
+    table = Table(title=f"tfexam doctor (service address from {target.url_from})",
+                  show_header=False, box=None, pad_edge=False)
+    table.add_column("check", style="bold")
+    table.add_column("level")
+    table.add_column("detail", overflow="fold")
+    for check in checks:
+        table.add_row(check.name, MARK[check.level], check.detail)
+    console.print(table)
+    failures = [c for c in checks if c.level == "fail"]
+    warnings = [c for c in checks if c.level == "warn"]
+    if failures:
+        console.print(f"Verdict: not ready: fix {len(failures)} problem(s) marked FAIL "
+                      f"({', '.join(c.name for c in failures)}).")
+        return EXIT_FAILED
+    console.print("Verdict: ready for an exam" + (f", with {len(warnings)} warning(s) to read."
+                                                  if warnings else "."))
+    return EXIT_OK
