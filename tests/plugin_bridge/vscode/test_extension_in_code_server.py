@@ -1,0 +1,164 @@
+"""The VS Code extension in a real VS Code: code-server 4.100.3 (VS Code 1.100.3) with the built
+.vsix installed, opened on a real exam project of a live tfexam service, driven by Playwright in
+Debian's Chromium as a learner would: the status bar, the command palette, the TF Exam view and
+its notifications are the workbench's own DOM.
+
+code-server is installed once into a cache folder outside the repository by the extension's
+install script (about a minute and a half, the first time only); the .vsix is built by `make vsix`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.pages.conftest import CHROMIUM, CHROMIUM_ARGS, shot
+from tests.support import models
+from tests.support.live_server import ROOT, LiveServer, free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+EXTENSION = ROOT / "plugin_bridge" / "vscode"
+INSTALL = EXTENSION / "scripts" / "install-code-server.sh"
+TIME_LEFT = re.compile(r"(\d+):(\d\d):(\d\d) left")
+WINDOW = {"width": 1280, "height": 720}
+
+
+def _seconds(text: str) -> int:
+    h, m, s = (int(x) for x in TIME_LEFT.search(text).groups())  # type: ignore[union-attr]
+    return h * 3600 + m * 60 + s
+
+
+@pytest.fixture(scope="module")
+def code_server() -> Path:
+    if shutil.which("npm") is None or not Path(CHROMIUM).exists():
+        pytest.skip("needs Node's npm and Debian's chromium (.ci/run installs both)")
+    done = subprocess.run([str(INSTALL)], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    binary = Path(done.stdout.strip().splitlines()[-1])
+    built = subprocess.run(["make", "vsix"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-3000:]
+    return binary
+
+
+@pytest.fixture
+def workbench(code_server: Path, tmp_path: Path, keras_home: Path) -> Iterator[dict]:
+    """A live tfexam service with a running session, and code-server open on its project."""
+    service = LiveServer(tmp_path / "home").start(wait_worker=True, timeout=180)
+    project = tmp_path / "exam"
+    service.start_session(project, minutes=20)
+    user, extensions = tmp_path / "vscode-user", tmp_path / "vscode-extensions"
+    (user / "User").mkdir(parents=True)
+    (user / "User" / "settings.json").write_text(json.dumps({
+        "workbench.startupEditor": "none", "security.workspace.trust.enabled": False,
+        "extensions.ignoreRecommendations": True, "workbench.tips.enabled": False,
+        "telemetry.telemetryLevel": "off", "update.mode": "none",
+    }))
+    common = [str(code_server), "--user-data-dir", str(user), "--extensions-dir", str(extensions)]
+    installed = subprocess.run([*common, "--install-extension", str(EXTENSION / "tfexam.vsix")],
+                               capture_output=True, text=True, timeout=120)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    port = free_port()
+    log = open(tmp_path / "code-server.log", "wb")  # noqa: SIM115 - handed to the child
+    editor = subprocess.Popen(
+        [*common, "--auth", "none", "--bind-addr", f"127.0.0.1:{port}", "--disable-telemetry",
+         "--disable-update-check", "--disable-workspace-trust", str(project)],
+        stdout=log, stderr=log, start_new_session=True,
+        env={**os.environ, "PASSWORD": "", "SHELL": "/bin/sh"})
+    log.close()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield {"service": service, "project": project, "url": f"{url}/?folder={project}",
+               "tmp": tmp_path}
+    finally:
+        os.killpg(editor.pid, 15)
+        editor.wait(timeout=20)
+        service.stop()
+
+
+def _command(page, title: str) -> None:
+    """F1, the command's title, Enter: the command palette as a learner uses it."""
+    page.keyboard.press("F1")
+    box = page.locator(".quick-input-widget input")
+    box.wait_for(state="visible")
+    box.fill(f">{title}")
+    page.locator(".quick-input-list .monaco-list-row", has_text=title).first.wait_for()
+    page.keyboard.press("Enter")
+
+
+def test_the_extension_follows_a_live_exam(workbench: dict) -> None:
+    from playwright.sync_api import sync_playwright
+
+    service: LiveServer = workbench["service"]
+    project: Path = workbench["project"]
+    session = json.loads((project / ".tfexam" / "session.json").read_text())["session"]
+    began = time.monotonic()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport=WINDOW).new_page()
+        page.set_default_timeout(60_000)
+        page.goto(workbench["url"])
+
+        # 1. The status bar's time left agrees with the API's (within 2 s).
+        timer = page.locator(".statusbar-item", has_text=TIME_LEFT).first
+        timer.wait_for()
+        shown = _seconds(timer.inner_text())
+        remaining = service.get(f"/api/sessions/{session}")["remaining_seconds"]
+        assert abs(shown - remaining) <= 2, (shown, remaining)
+        time.sleep(1.5)  # and it ticks every second
+        assert _seconds(timer.inner_text()) < shown
+
+        # 2. A grade triggered by saving a model appears in the view without any action.
+        timer.click()  # the status bar item opens the TF Exam view
+        page.locator(".monaco-list-row", has_text=re.compile(r"Q1\s+–")).wait_for()
+        models.save(models.line_model(), project / "Q1" / "mymodel.h5")
+        page.locator(".monaco-list-row", has_text=re.compile(r"Q1\s+5/5")).wait_for()
+        assert service.question(service.get(f"/api/sessions/{session}"), "Q1")["score"] == 5
+        page.locator(".notification-toast", has_text="Q1: 5/5").first.wait_for()
+
+        # 3. Submit and Test from the command palette shows the score the API reports: first
+        #    picking the category, then for the category of the open file.
+        _command(page, "Notifications: Clear All Notifications")
+        _command(page, "TF Exam: Submit and Test")
+        page.locator(".quick-input-widget input").fill("Q1")
+        page.locator(".quick-input-list .monaco-list-row", has_text="Q1").first.wait_for()
+        page.keyboard.press("Enter")
+        page.locator(".notification-toast", has_text="Q1: 5/5").first.wait_for()
+
+        models.save(models.blobs_model(), project / "Q2" / "mymodel.h5")
+        service.wait_for(session, lambda s: service.question(s, "Q2")["state"] == "graded")
+        _command(page, "Notifications: Clear All Notifications")
+        page.locator(".monaco-list-row", has_text=re.compile(r"Q2\s+\d/5")).click()  # opens its question
+        page.locator(".tab", has_text="question.md").wait_for()
+        _command(page, "TF Exam: Submit and Test")
+        toast = page.locator(".notification-toast", has_text=re.compile(r"Q2: \d/5")).first
+        toast.wait_for()
+        shown_score = int(re.search(r"Q2: (\d)/5", toast.inner_text()).group(1))  # type: ignore[union-attr]
+        api_score = service.question(service.get(f"/api/sessions/{session}"), "Q2")["score"]
+        assert shown_score == api_score
+        page.locator(".monaco-list-row", has_text=re.compile(rf"Q2\s+{api_score}/5")).wait_for()
+        shot(page, "vscode-extension")
+
+        # 4. The service stops: said plainly; it comes back: the extension recovers by itself.
+        service.stop()
+        page.locator(".statusbar-item", has_text="service not running").wait_for(timeout=20_000)
+        shot(page, "vscode-extension-service-down")
+        service.start(timeout=60)
+        page.locator(".statusbar-item", has_text=TIME_LEFT).first.wait_for(timeout=30_000)
+        browser.close()
+    print(f"code-server drive took {time.monotonic() - began:.1f} s")
