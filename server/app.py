@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from server.api import errors
 from server.api.broadcast import Broadcaster
+from server.api.downloads import downloads_router
 from server.api.routes import router
 from server.api.security import LocalOnly
 from server.clock import Clock
@@ -42,6 +43,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.add_middleware(LocalOnly, allowed_hosts=allowed, token=settings.token)
     errors.install(app)
     app.include_router(router(services, broadcaster))
+    app.include_router(downloads_router())
     try:
         from server.pages.routes import pages_router
     except ImportError:  # the pages arrive with the browser issue

@@ -66,4 +66,4 @@ def test_errors_are_one_sentence_on_stderr(shared_server: LiveServer, tmp_path: 
     assert unknown.stderr.startswith("tfexam: There is no exam called 'nope'")
     down = subprocess.run([sys.executable, "-m", "plugin_bridge.cli", "--url",
                            "http://127.0.0.1:9", "exams"], capture_output=True, text=True)
-    assert down.returncode == 2 and "tfexam serve" in down.stderr
+    assert down.returncode == 4 and "tfexam serve" in down.stderr

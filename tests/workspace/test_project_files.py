@@ -1,16 +1,14 @@
-"""The learner's README tells the rules and why a variant was not drawn; the IDE files bind the
-exam's buttons to the CLI."""
+"""The learner's README tells the rules and why a variant was not drawn (the IDE files are tested
+in test_ide_files.py)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from server.config import REPO_EXAMS
 from server.datasets.base import Provenance
 from server.manifest import load_exam
 from server.workspace.draw import Drawn
-from server.workspace.ide import write_ide_files
 from server.workspace.readme import learner_readme
 
 
@@ -30,11 +28,3 @@ def test_readme_states_rules_and_skipped_variants(tmp_path: Path) -> None:
     assert "`Q1`: variant other was not drawn: its data cannot be had" in text
     assert "`Q2`: the photos are an **offline stand-in**" in text
     assert "(mirror, partial)" in text
-
-
-def test_vscode_tasks_call_the_cli(tmp_path: Path) -> None:
-    write_ide_files(tmp_path)
-    tasks = json.loads((tmp_path / ".vscode" / "tasks.json").read_text())["tasks"]
-    commands = [t["command"] for t in tasks]
-    assert "tfexam submit ${fileDirnameBasename} --wait" in commands
-    assert {"tfexam status", "tfexam finish", "tfexam report"} <= set(commands)

@@ -1,0 +1,138 @@
+"""Inside an exam project the CLI needs no address and no token: it reads them from the project's
+`.tfexam/session.json`, whatever port the service runs on; `time`, `watch`, `open` and `doctor`
+against a real service, as subprocesses."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import models
+from tests.support.live_server import ROOT, LiveServer, free_port
+
+pytestmark = pytest.mark.slow
+
+TIME_LINE = re.compile(r"^\d+:\d\d:\d\d left · Q1 (–|\d/5|grading|waiting) · Q2 (–|\d/5|grading|waiting)$")
+
+
+def learner_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A learner's shell: no tfexam variables at all, and a home folder with no token in it."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TFEXAM_URL", "TFEXAM_TOKEN", "TFEXAM_HOME")}
+    env["TFEXAM_HOME"] = str(tmp_path / "no-home")
+    return {**env, **extra}
+
+
+def tfexam(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "plugin_bridge.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_project_names_its_service_and_token(shared_server: LiveServer, tmp_path: Path
+                                                 ) -> None:
+    assert shared_server.port != 8765 and shared_server.token
+    project = tmp_path / "exam"
+    shared_server.start_session(project, minutes=30)
+    env = learner_env(tmp_path)
+    line = tfexam("time", cwd=project / "Q2", env=env)
+    assert line.returncode == 0, line.stderr
+    assert TIME_LINE.match(line.stdout.strip()), line.stdout
+    assert line.stdout.startswith(("0:29:", "0:30:00"))
+
+    models.save(models.line_model(), project / "Q1" / "mymodel.h5")
+    session = (project / ".tfexam" / "session.json").read_text()
+    sid = re.search(r'"session": "(\w+)"', session).group(1)  # type: ignore[union-attr]
+    shared_server.wait_for(sid, lambda s: shared_server.question(s, "Q1")["score"] == 5)
+    assert " · Q1 5/5 · Q2 –" in tfexam("time", cwd=project, env=env).stdout
+
+    # An explicit address wins over the project's, and so does TFEXAM_URL.
+    dead = f"http://127.0.0.1:{free_port()}"
+    assert tfexam("--url", dead, "time", cwd=project, env=env).returncode == 4
+    assert tfexam("time", cwd=project, env={**env, "TFEXAM_URL": dead}).returncode == 4
+
+
+def test_watch_follows_grades_and_ends_with_the_report(shared_server: LiveServer,
+                                                       tmp_path: Path) -> None:
+    project = tmp_path / "exam"
+    started = shared_server.start_session(project, minutes=30)
+    watcher = subprocess.Popen([sys.executable, "-m", "plugin_bridge.cli", "watch"], cwd=project,
+                               env=learner_env(tmp_path), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        first = watcher.stdout.readline()  # type: ignore[union-attr]
+        assert TIME_LINE.match(first.strip()), first
+        models.save(models.line_model(), project / "Q1" / "mymodel.h5")
+        seen = ""
+        deadline = time.monotonic() + 90
+        while "Q1 5/5" not in seen and time.monotonic() < deadline:
+            seen += watcher.stdout.readline()  # type: ignore[union-attr]
+        assert "Q1 5/5" in seen, seen
+        assert shared_server.post(f"/api/sessions/{started['session']}/finish").status_code == 200
+        out, err = watcher.communicate(timeout=60)
+    finally:
+        watcher.kill()
+    assert watcher.returncode == 0, err
+    assert "NOT PASSED" in out and "Q1         5/5" in out and "total" in out
+
+
+def test_open_hands_the_browser_the_page_with_its_token(shared_server: LiveServer,
+                                                        tmp_path: Path) -> None:
+    project = tmp_path / "exam"
+    started = shared_server.start_session(project, minutes=30)
+    opened = tmp_path / "opened.txt"
+    browser = f"{sys.executable} -c \"import sys; open({str(opened)!r}, 'w').write(sys.argv[1])\" %s"
+    done = tfexam("open", cwd=project, env=learner_env(tmp_path, BROWSER=browser))
+    assert done.returncode == 0, done.stderr
+    for _ in range(50):
+        if opened.exists() and opened.read_text():
+            break
+        time.sleep(0.1)
+    assert opened.read_text() == (f"{shared_server.url}/sessions/{started['session']}"
+                                  f"?token={shared_server.token}")
+    assert shared_server.token not in done.stdout  # the terminal shows the page, not the token
+
+
+def test_doctor_checks_the_machine_without_importing_tensorflow(shared_server: LiveServer,
+                                                                tmp_path: Path) -> None:
+    project = tmp_path / "exam"
+    shared_server.start_session(project, minutes=30)
+    probe = ("import sys; from plugin_bridge.cli import main; code = main(['doctor']); "
+             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules; "
+             "sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=project, env=learner_env(tmp_path),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode in (0, 1), done.stderr
+    out = done.stdout
+    for row in ("Python", "TensorFlow", "Keras", "tf_keras", "Service", "Model files sandboxed",
+                "Free disk", "Data: Q1", "PyCharm run configurations", "VS Code tasks",
+                "tfexam for the IDE buttons"):
+        assert re.search(rf"^{re.escape(row)}\b", out, re.M), (row, out)
+    assert out.strip().splitlines()[-1].startswith("Verdict: ")
+    assert f"tfexam at {shared_server.url}" in out
+
+    # Without a service the verdict says so, and names the fix.
+    down = tfexam("--url", f"http://127.0.0.1:{free_port()}", "doctor", cwd=tmp_path,
+                  env=learner_env(tmp_path))
+    assert down.returncode == 1
+    assert "Verdict: not ready" in down.stdout and "Service" in down.stdout.splitlines()[-1]
+
+
+def test_exams_check_lists_missing_data(shared_server: LiveServer, tmp_path: Path) -> None:
+    # The template check runs on the smoke exam alone (the others' data take a minute to make);
+    # the availability comes from the service, for all of its exams.
+    templates = tmp_path / "exams"
+    shutil.copytree(ROOT / "exams" / "smoke", templates / "smoke")
+    done = tfexam("--url", shared_server.url, "exams", "--check", "--quick", cwd=tmp_path,
+                  env=learner_env(tmp_path, TFEXAM_HOME=str(shared_server.home),
+                                  TFEXAM_EXAMS=str(templates)))
+    assert "check: ok" in done.stdout
+    for exam in ("smoke", "quick", "tf-developer"):
+        assert re.search(rf"^{exam}: (data here|data missing|this service does not report)",
+                         done.stdout, re.M), done.stdout
