@@ -9,6 +9,7 @@ import sys
 import threading
 import webbrowser
 from pathlib import Path
+from typing import Any
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -44,8 +45,18 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         # An open exam tab holds an event stream that never ends by itself: without a bound,
         # uvicorn waits for it forever and SIGTERM (Ctrl+C) never stops the service.
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                    timeout_graceful_shutdown=1)
+        config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level,
+                                timeout_graceful_shutdown=1)
+
+        class HangingUpServer(uvicorn.Server):
+            """Also ends the pages' event streams the moment a stop signal arrives, so an open
+            exam page says "stopped" at once rather than when the process has exited."""
+
+            def handle_exit(self, sig: int, frame: Any) -> None:
+                app.state.broadcaster.hang_up()
+                super().handle_exit(sig, frame)
+
+        HangingUpServer(config).run()
     finally:
         lock.release()
     return 0

@@ -62,6 +62,21 @@ class Broadcaster:
             for queue in queues:
                 queue.put_nowait(None)
 
+    def hang_up(self) -> None:
+        """End every open stream now, from any thread (a stop was asked for): each page sees its
+        stream close at once and says that the service stopped, instead of waiting for the
+        process to exit."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._end_all)
+
+    def _end_all(self) -> None:
+        for queues in self._subscribers.values():
+            for queue in queues:
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait(None)
+
     def wake(self) -> None:
         """Called by the store from any thread after events were committed."""
         loop, event = self._loop, self._wake

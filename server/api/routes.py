@@ -25,7 +25,7 @@ from server.vocabulary import SessionState, SubmissionState
 
 # A named event (not a comment) so the page's script sees it: with no event or heartbeat for a
 # few seconds, the page says the service stopped instead of showing a stale "grading".
-SSE_HEARTBEAT_SECONDS = 2.0
+SSE_HEARTBEAT_SECONDS = 1.0
 
 
 def router(services: Services, broadcaster: Broadcaster) -> APIRouter:

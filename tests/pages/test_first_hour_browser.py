@@ -6,7 +6,9 @@ Every step leaves a screenshot in tests/artifacts/ to look at."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -228,11 +230,16 @@ def test_a_stopped_service_is_said_within_seconds_and_the_page_recovers(
             save(slow_model(), tmp_path / "project" / "Q2" / "mymodel.h5")
             expect(q2.locator('[data-field="state"]')).to_have_text("Grading", timeout=60_000)
 
-            server.stop()
-            stopped = time.monotonic()
+            # Timed from the stop signal (SIGTERM to the service's process group, as Ctrl+C in
+            # its terminal), not from its exit, which may take longer.
+            stopping = time.monotonic()
+            os.killpg(server.process.pid, signal.SIGTERM)
             banner = tab.locator("#service-down")
             expect(banner).to_be_visible(timeout=5_000)
-            assert time.monotonic() - stopped < 5.0
+            said = time.monotonic() - stopping
+            print(f"the page said the service stopped {said:.1f} s after SIGTERM")
+            assert said < 5.0
+            server.stop()  # waits for the exit
             # Never a stale "Grading": paused, or whatever the service recorded as it stopped.
             expect(q2.locator('[data-field="state"]')).not_to_have_text("Grading")
             print("Q2 after the stop:", q2.locator('[data-field="state"]').text_content(), "|",

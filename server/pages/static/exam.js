@@ -139,12 +139,14 @@
   }
 
   /* Live updates: every event carries the whole fresh status, so any event means "redraw". The
-     service also sends a heartbeat every 2 s: silence for 5 s, or a broken stream, means it
+     service also sends a heartbeat every second: silence for 3 s, or a broken stream, means it
      stopped, and the page says so at once instead of showing a stale "grading". EventSource
      reconnects by itself; when it is back, the page fetches the fresh status. */
   const live = document.getElementById("live");
   const downBanner = document.getElementById("service-down");
-  const SILENCE_MS = 5000;
+  // The service sends a heartbeat every second; three silent seconds mean it is gone (a stopping
+  // service cuts the stream's task but may hold the connection open until its process ends).
+  const SILENCE_MS = 3000;
   const KINDS = ["session.started", "session.submitted", "submission.queued", "submission.grading",
                  "result", "question.waiting", "message"];
   let lastHeard = performance.now();
@@ -198,7 +200,7 @@
   window.setInterval(function () {
     if (!down && performance.now() - lastHeard > SILENCE_MS) serviceDown();
     if (down && source && source.readyState === EventSource.OPEN) refresh(true);
-  }, 1000);
+  }, 500);
 
   /* Submit and Test always answers on its card: the API's sentence ("Already graded: same file as
      at 12:03, 4/5", "Submitted: grading …", or why not). The button stays focusable while busy
