@@ -70,7 +70,8 @@ def router(services: Services, broadcaster: Broadcaster) -> APIRouter:
         if not check.available and not can_download(check):
             # Refused before any folder is made or data prepared: the learner hears it at once.
             raise DataUnavailable(refusal(exam, check, where()))
-        session = services.sessions.create(body.exam, body.workspace, body.minutes)
+        session = services.sessions.create(body.exam, body.workspace, body.minutes,
+                                           keras=body.keras)
         return SessionStarted(
             session=session.id, exam=session.exam_id, project_dir=session.project_dir,
             started_at=iso(session.started_at) or "", deadline=iso(session.deadline) or "",

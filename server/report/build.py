@@ -10,6 +10,7 @@ from server.grading.scoring import band_thresholds, describe_bands
 from server.sessions.status import question_views, session_status
 from server.store import Store
 from server.store.records import SessionRecord
+from server.workspace.keras_env import describe
 
 STATUS_ADVICE = {
     "none": "Save a model for this question (or press Submit and Test): a question never "
@@ -95,6 +96,8 @@ def build_report(store: Store, session: SessionRecord, now: float) -> dict[str, 
         "submitted_at": status["submitted_at"],
         "submit_reason": session.submit_reason,
         "seed": session.seed,
+        "keras": session.keras,
+        "keras_text": describe(session.keras),
         "total": status["total"],
         "pass_mark": status["pass_mark"],
         "passed": status["passed"],

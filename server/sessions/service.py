@@ -21,6 +21,7 @@ from server.store import Store
 from server.store.records import QuestionRecord, SessionRecord
 from server.vocabulary import SessionState, SubmitReason
 from server.workspace.draw import NoVariantAvailable, draw_and_prepare
+from server.workspace.keras_env import DEFAULT_KERAS, check_mode
 from server.workspace.materialise import WorkspaceNotEmpty, check_project_dir, write_project
 
 log = logging.getLogger(__name__)
@@ -87,8 +88,13 @@ class SessionService:
         return exam
 
     # lifecycle --------------------------------------------------------------------------------
-    def create(self, exam_id: str, workspace: str, minutes: float | None = None) -> SessionRecord:
+    def create(self, exam_id: str, workspace: str, minutes: float | None = None,
+               keras: str = DEFAULT_KERAS) -> SessionRecord:
         exam = self.exam(exam_id)
+        try:
+            check_mode(keras)
+        except ValueError as why:
+            raise SessionError(str(why)) from why
         if minutes is not None and not (0 < minutes <= MAX_PRACTICE_MINUTES):
             raise SessionError(
                 f"minutes must be more than 0 and at most {MAX_PRACTICE_MINUTES}; got {minutes}."
@@ -114,7 +120,7 @@ class SessionService:
         )
         try:
             partial.begin(intents_dir(self.settings))
-            session, questions = self._build(exam, partial, seed, minutes)
+            session, questions = self._build(exam, partial, seed, minutes, keras)
             partial.rename_in()
             self.store.create_session(session, questions, session.started_at)
         except NoVariantAvailable as why:
@@ -138,8 +144,8 @@ class SessionService:
             hook.session_started(session)
         return session
 
-    def _build(self, exam: Exam, partial: Partial, seed: int, minutes: float | None
-                ) -> tuple[SessionRecord, list[QuestionRecord]]:
+    def _build(self, exam: Exam, partial: Partial, seed: int, minutes: float | None,
+               keras: str = DEFAULT_KERAS) -> tuple[SessionRecord, list[QuestionRecord]]:
         """Everything of the new session, built in its partial folders (nothing final yet)."""
         session_id = partial.session
         drawn = draw_and_prepare(
@@ -166,6 +172,7 @@ class SessionService:
             seed=seed,
             pass_mark=exam.pass_mark,
             duration_minutes=duration,
+            keras=keras,
         )
         questions = [
             QuestionRecord(

@@ -116,6 +116,7 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
             f"The project folder {session.project_dir} is missing: put it back (or restore it "
             "from a backup); the exam goes on and tfexam picks up its model files when it "
             "returns."),
+        "keras": session.keras,
         "questions": [
             {
                 "id": v.record.question_id,

@@ -22,6 +22,7 @@ class SessionRecord:
     seed: int
     pass_mark: float
     duration_minutes: float
+    keras: str = "2"  # the Keras the learner's scripts run in: "2" (tf_keras, the exam's) or "3"
 
     @property
     def cutoff(self) -> float:

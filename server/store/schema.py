@@ -86,4 +86,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE submissions ADD COLUMN superseded_by INTEGER;
     ALTER TABLE session_questions ADD COLUMN late_note TEXT;
     """,
+    # The Keras a session's scripts run in (contract 2): "2" = tf_keras, the real exam's; "3".
+    """
+    ALTER TABLE sessions ADD COLUMN keras TEXT NOT NULL DEFAULT '2';
+    """,
 ]

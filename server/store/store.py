@@ -69,10 +69,10 @@ class Store:
         self, session: SessionRecord, questions: Iterable[QuestionRecord], now: float
     ) -> None:
         with self.db.transaction() as conn:
+            columns = list(session.__dict__)
             conn.execute(
-                "INSERT INTO sessions VALUES (:id, :exam_id, :exam_title, :project_dir, :started_at,"
-                " :deadline, :state, :submitted_at, :submit_reason, :seed, :pass_mark,"
-                " :duration_minutes)",
+                f"INSERT INTO sessions ({', '.join(columns)})"
+                f" VALUES ({', '.join(':' + c for c in columns)})",
                 session.__dict__,
             )
             for q in questions:

@@ -13,6 +13,7 @@ from server.clock import iso
 from server.manifest import Exam
 from server.workspace.draw import Drawn
 from server.workspace.ide import write_ide_files
+from server.workspace.keras_env import DEFAULT_KERAS, write_keras_files
 from server.workspace.readme import learner_readme
 
 
@@ -66,8 +67,10 @@ def write_project(
                 "token": token,
                 "deadline": iso(float(session["deadline"])),  # type: ignore[arg-type]
                 "questions": {d.question.id: d.question.model_file for d in drawn},
+                "keras": str(session.get("keras", DEFAULT_KERAS)),
             },
             indent=2,
         ),
     )
     write_ide_files(project_dir)
+    write_keras_files(project_dir, str(session.get("keras", DEFAULT_KERAS)))

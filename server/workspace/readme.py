@@ -5,10 +5,12 @@ from __future__ import annotations
 from server.clock import iso
 from server.manifest import Exam
 from server.workspace.draw import Drawn
+from server.workspace.keras_env import DEFAULT_KERAS, describe, learner_env
 
 
 def learner_readme(exam: Exam, drawn: list[Drawn], session: dict[str, object]) -> str:
     total_weight = sum(d.question.weight for d in drawn)
+    keras = str(session.get("keras", DEFAULT_KERAS))
     lines = [
         f"# {exam.title}",
         "",
@@ -27,6 +29,10 @@ def learner_readme(exam: Exam, drawn: list[Drawn], session: dict[str, object]) -
         "- A question with no model scores 0. Do not change the `DO NOT CHANGE` blocks; keep the",
         "  input and output shapes exactly as stated (the grader is strict, as the real one was);",
         "  Lambda layers are not supported by the grader.",
+        f"- Keras: scripts run in {describe(keras)}. The project's",
+        "  `.env` sets it (VS Code and PyCharm read it); in another terminal run",
+        f"  `export {' '.join(f'{k}={v}' for k, v in learner_env(keras).items())}`",
+        "  before `python starter.py`.",
         f"- Pass mark: {exam.pass_mark:.0%} of the weighted maximum. The real exam never published",
         "  its pass mark; candidates estimated about 90 %, so this mock uses that as its default.",
         "",

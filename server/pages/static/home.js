@@ -36,7 +36,8 @@
     const chosen = form.querySelector('input[name="exam"]:checked');
     if (!chosen) return fail("Choose an exam.");
     if (!workspace.value.trim()) return fail("Give the folder where the project should be created.", workspace);
-    const body = { exam: chosen.value, workspace: workspace.value.trim() };
+    const keras = document.getElementById("keras");
+    const body = { exam: chosen.value, workspace: workspace.value.trim(), keras: keras ? keras.value : "2" };
     if (minutes.value.trim() !== "") {
       const value = Number(minutes.value);
       if (!(value > 0)) return fail("The practice length must be a number of minutes above 0.", minutes);

@@ -1,0 +1,67 @@
+"""Which Keras the learner's scripts run in, and the environment that selects it.
+
+The real exam ran TensorFlow 2.x with Keras 2 as `tf.keras`; since TensorFlow 2.16 `tf.keras` is
+Keras 3 unless `TF_USE_LEGACY_KERAS=1` makes it the `tf_keras` package (Keras 2). Exam-era scripts
+(`model.predict([10.0])`, `metrics="accuracy"`, `ModelCheckpoint("x.ckpt")`) only run in Keras 2, so
+that is a session's default; Keras 3 is a choice made at start. Every place that runs a learner's
+script (the project's `.env`, VS Code, PyCharm run configurations, tasks, tests) takes its variables
+from `learner_env`, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+KerasMode = Literal["2", "3"]
+KERAS_MODES: tuple[str, ...] = ("2", "3")
+DEFAULT_KERAS: KerasMode = "2"
+ENV_FILE = ".env"
+
+DESCRIPTIONS = {
+    "2": "Keras 2 (tf.keras = tf_keras, TF_USE_LEGACY_KERAS=1), as in the real exam",
+    "3": "Keras 3 (tf.keras = keras 3, TF_USE_LEGACY_KERAS=0), chosen at start",
+}
+
+
+def check_mode(keras: str) -> KerasMode:
+    """The mode as given, or a ValueError whose sentence says what to send instead."""
+    if keras not in KERAS_MODES:
+        raise ValueError(f'keras must be "2" (the real exam\'s Keras, the default) or "3"; got {keras!r}.')
+    return keras  # type: ignore[return-value]
+
+
+def learner_env(keras: str) -> dict[str, str]:
+    """The environment variables a learner's script needs to run in the session's Keras."""
+    return {"TF_USE_LEGACY_KERAS": "1" if check_mode(keras) == "2" else "0"}
+
+
+def describe(keras: str) -> str:
+    return DESCRIPTIONS[check_mode(keras)]
+
+
+def dotenv_text(keras: str) -> str:
+    lines = [f"# tfexam: this project runs in {describe(keras)}.",
+             "# Read by VS Code (python.envFile), PyCharm run configurations and `tfexam` tasks."]
+    lines += [f"{name}={value}" for name, value in learner_env(keras).items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_keras_files(project_dir: Path, keras: str) -> None:
+    """`.env` in the project root, and VS Code settings that point the Python extension and the
+    integrated terminal at it (merged into settings the IDE helper may already have written)."""
+    env = learner_env(keras)
+    (project_dir / ENV_FILE).write_text(dotenv_text(keras), encoding="utf-8")
+    vscode = project_dir / ".vscode"
+    vscode.mkdir(exist_ok=True)
+    settings_path = vscode / "settings.json"
+    try:
+        settings = json.loads(settings_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        settings = {}
+    settings["python.envFile"] = "${workspaceFolder}/" + ENV_FILE
+    for system in ("linux", "osx", "windows"):
+        key = f"terminal.integrated.env.{system}"
+        settings[key] = {**settings.get(key, {}), **env}
+    settings_path.write_text(json.dumps(settings, indent=2), encoding="utf-8")
