@@ -1,9 +1,10 @@
-"""The exam's text encoding, with the API of Keras 2's `Tokenizer` and `pad_sequences`.
+"""The exam's text encoding, with the API and the exact behaviour of Keras 2's `Tokenizer` and
+`pad_sequences` (filters, lower-casing, splitting, word ids by frequency with ties in order of
+first appearance, the OOV id, `num_words` applied only when encoding).
 
-Keras 3 dropped `keras.preprocessing.text.Tokenizer`, yet the exam's text questions are defined by
-it (vocabulary 1000, `<OOV>`, post padding and truncation). This module reproduces its behaviour
-in plain Python + numpy so that the starter (which gets a copy as `exam_text.py`) and the grader's
-held-out data encode words identically under Keras 3, tf_keras, or no Keras at all.
+The learner's starter fits the real Keras tokenizer (tf_keras, or the legacy copy Keras 3 keeps);
+the grader runs in a process that must not import TensorFlow, so it uses this re-implementation,
+which tests compare with the real Keras tokenizer on the exam's data in both Keras modes.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from server.datasets.base import PrepareContext, Provenance
 from server.datasets.registry import preparer
 from server.manifest import MODEL_FILE_FORMATS, Exam, Question, Variant, load_exam
+from server.workspace.keras_env import DEFAULT_KERAS, learner_env
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMS = ROOT / "exams"
@@ -84,20 +86,25 @@ class Trainer:
             self.prepared[key] = Prepared(question, variant, folder, ctx.heldout_path, provenance)
         return self.prepared[key]
 
-    def env(self) -> dict[str, str]:
+    def env(self, keras: str = DEFAULT_KERAS) -> dict[str, str]:
+        """The learner's environment: the session's Keras mode as the project's .env sets it."""
         return {**os.environ, "KERAS_HOME": str(self.keras_home), "TF_CPP_MIN_LOG_LEVEL": "2",
-                "CUDA_VISIBLE_DEVICES": "-1", "PYTHONHASHSEED": "0"}
+                "CUDA_VISIBLE_DEVICES": "-1", "PYTHONHASHSEED": "0", **learner_env(keras)}
 
-    def run_reference(self, exam_id: str, variant_id: str, solution: str, label: str) -> Trained:
-        """Run the variant's starter with `reference/<solution>.py` as its learner's part."""
+    def run_reference(self, exam_id: str, variant_id: str, solution: str, label: str,
+                      keras: str = DEFAULT_KERAS, edit: Callable[[str], str] | None = None) -> Trained:
+        """Run the variant's starter with `reference/<solution>.py` as its learner's part
+        (`edit` may rewrite the spliced script, e.g. fewer epochs for a quick run)."""
         prepared = self.prepare(exam_id, variant_id)
         script = prepared.folder / f"{label}.py"
-        script.write_text(solved_starter(prepared.folder / "starter.py", REFERENCE / f"{solution}.py"),
-                          encoding="utf-8")
-        return self.run(exam_id, variant_id, script, label)
+        solved = solved_starter(prepared.folder / "starter.py", REFERENCE / f"{solution}.py")
+        script.write_text(edit(solved) if edit else solved, encoding="utf-8")
+        return self.run(exam_id, variant_id, script, label, keras)
 
-    def run(self, exam_id: str, variant_id: str, script: Path, label: str) -> Trained:
-        """Run `script` as `python <name>.py` in the question folder, as a learner would."""
+    def run(self, exam_id: str, variant_id: str, script: Path, label: str,
+            keras: str = DEFAULT_KERAS) -> Trained:
+        """Run `script` as `python <name>.py` in the question folder, as a learner would, in the
+        Keras mode `keras` ("2" = tf_keras, the session default)."""
         key = (exam_id, variant_id, label)
         if key not in self.trained:
             prepared = self.prepare(exam_id, variant_id)
@@ -107,7 +114,7 @@ class Trainer:
             model = prepared.folder / prepared.question.model_file
             model.unlink(missing_ok=True)
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, target.name], cwd=prepared.folder, env=self.env(),
+            done = subprocess.run([sys.executable, target.name], cwd=prepared.folder, env=self.env(keras),
                                   capture_output=True, text=True, timeout=TRAIN_LIMIT_SECONDS + 120)
             seconds = time.perf_counter() - started
             assert done.returncode == 0, f"{label} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
@@ -115,7 +122,7 @@ class Trainer:
             kept = model.with_name(f"{label}-{model.name}")
             model.replace(kept)
             self.trained[key] = Trained(kept, seconds, done.stdout[-2000:])
-            record(f"{exam_id}/{variant_id}/{label}", seconds=round(seconds, 1))
+            record(f"{exam_id}/{variant_id}/{label}", seconds=round(seconds, 1), keras=keras)
         return self.trained[key]
 
 

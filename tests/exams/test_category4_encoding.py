@@ -1,10 +1,14 @@
-"""The grader encodes held-out text exactly as the starter encodes its training text: the starter's
-DO NOT CHANGE block is executed from the materialised project and compared with the preparer's."""
+"""The grader encodes held-out text exactly as the real starter's code does: the starter's DO NOT
+CHANGE block is run with the real Keras tokenizer (tf_keras in Keras 2 mode, the legacy copy in
+Keras 3 mode) in a separate process on the learner's file, and its word index, label numbers and
+encoding of the held-out texts are compared with what the pure-Python grader side wrote."""
 
 from __future__ import annotations
 
-import re
-import textwrap
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,56 +18,91 @@ from server.datasets import text
 from server.datasets.base import PrepareContext
 from server.datasets.catalogue import entry
 from server.datasets.resolver import resolve
+from server.workspace.keras_env import learner_env
 from tests.exams.calibration import EXAMS, find
 from tests.exams.conftest import need_mirror
 
-READERS = {"sarcasm": text.read_sarcasm, "bbc-text": text.read_bbc}
+# Runs in the question folder: the starter's fixed block, then the learner's tokenizers applied to
+# the held-out texts (given with the stop words already removed by the grader's function).
+PROBE = r'''
+import json, re, sys, textwrap
+source = open("starter.py", encoding="utf-8").read()
+block = re.search(r"    # DO NOT CHANGE THIS CODE.*?\n(.*?)    # END OF THE CODE YOU MUST NOT CHANGE",
+                  source, re.S)
+header = "\n".join(l for l in source.splitlines() if l.startswith(("import ", "from ")))
+ns = {"__file__": __import__("os").path.abspath("starter.py")}
+exec(compile(header + "\n" + textwrap.dedent(block.group(1)), "starter.py", "exec"), ns)
+held = json.load(open(sys.argv[1], encoding="utf-8"))
+tok = ns["tokenizer"]
+train = ns.get("training_sentences", ns.get("train_sentences"))
+padded = ns["pad_sequences"](tok.texts_to_sequences(held), maxlen=ns["max_length"],
+                             padding=ns["padding_type"], truncating=ns["trunc_type"])
+out = {"keras": type(tok).__module__, "word_index": dict(tok.word_index), "train": list(train),
+       "held": padded.tolist()}
+if "label_tokenizer" in ns:
+    out["labels"] = dict(ns["label_tokenizer"].word_index)
+json.dump(out, open(sys.argv[2], "w", encoding="utf-8"))
+'''
 
 
-def run_fixed_block(starter: Path) -> dict[str, object]:
-    """Execute the starter's DO NOT CHANGE block as the learner's run would, with its __file__."""
-    source = starter.read_text(encoding="utf-8")
-    block = re.search(r"    # DO NOT CHANGE THIS CODE.*?\n(.*?)    # END OF THE CODE YOU MUST NOT CHANGE",
-                      source, re.S)
-    assert block is not None
-    header = "\n".join(line for line in source.splitlines() if line.startswith(("import ", "from ")))
-    namespace: dict[str, object] = {"__file__": str(starter)}
-    exec(compile(header + "\n" + textwrap.dedent(block.group(1)), str(starter), "exec"), namespace)
-    return namespace
-
-
+@pytest.mark.slow
+@pytest.mark.parametrize("keras", ["2", "3"])
 @pytest.mark.parametrize("variant_id", ["sarcasm", "bbc_news"])
-def test_starter_and_grader_encode_identically(tmp_path: Path, variant_id: str) -> None:
+def test_real_keras_tokenizer_on_the_starter_equals_the_grader(tmp_path: Path, variant_id: str,
+                                                               keras: str) -> None:
     need_mirror()
-    import os
-
     _, variant = find("tf-developer", variant_id)
+    params = dict(variant.params)
     ctx = PrepareContext(question_dir=tmp_path / "Category4", heldout_path=tmp_path / "held" / "c4.npz",
-                         params=dict(variant.params), seed=1234, cache_dir=tmp_path / "cache",
+                         params=params, seed=1234, cache_dir=tmp_path / "cache",
                          mirror=Path(os.environ["TFEXAM_DATASETS"]))
     provenance = text.prepare_text(ctx)
-    assert provenance.source == "mirror" and provenance.complete is False and "partial" in provenance.note
-    starter = ctx.question_dir / "starter.py"
-    starter.write_text((EXAMS / "tf-developer" / variant.starter).read_text(encoding="utf-8"))
-    assert (ctx.question_dir / "exam_text.py").read_bytes() == Path(text.text_encoding.__file__).read_bytes()
+    assert provenance.source == "mirror" and provenance.complete is False
+    (ctx.question_dir / "starter.py").write_text(
+        (EXAMS / "tf-developer" / variant.starter).read_text(encoding="utf-8"), encoding="utf-8")
 
-    ns = run_fixed_block(starter)
+    name = str(params["dataset"])
+    records = text.FORMATS[name].read(resolve(entry(name), ctx).paths[entry(name).files[0].name])
+    kept, heldout = text.split_heldout(len(records.texts), int(params["heldout"]), ctx.seed)
+    held_texts = text.sentences_of([records.texts[i] for i in heldout], params)
+    (tmp_path / "held.json").write_text(json.dumps(held_texts), encoding="utf-8")
+    (tmp_path / "probe.py").write_text(PROBE, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(tmp_path / "probe.py"), str(tmp_path / "held.json"),
+                           str(tmp_path / "out.json")], cwd=ctx.question_dir, capture_output=True,
+                          text=True, timeout=300,
+                          env={**os.environ, **learner_env(keras), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    learner = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert learner["keras"].startswith("tf_keras" if keras == "2" else "keras"), learner["keras"]
 
-    # The held-out records are not in the learner's folder ...
-    name = str(variant.params["dataset"])
-    records = READERS[name](resolve(entry(name), ctx).paths[entry(name).files[0].name])
-    kept, heldout = text.split_heldout(len(records.texts), int(variant.params["heldout"]), ctx.seed)
-    assert ns["sentences"] == [records.texts[i] for i in kept]
-    # ... and the grader's encoding of them is the starter's tokenizer applied to them.
-    learner = ns["tokenizer"]
-    held_texts = [records.texts[i] for i in heldout]
-    expected = ns["pad_sequences"](learner.texts_to_sequences(held_texts), maxlen=ns["max_length"],
-                                   padding=ns["padding_type"], truncating=ns["trunc_type"])
+    # The training sentences: the starter's rule on the learner's file (the grader's stop-word
+    # removal included), in file order.
+    sentences = text.sentences_of([records.texts[i] for i in kept], params)
+    assert learner["train"] == sentences[:text.training_size(len(sentences), params)]
+    # The real Keras word index equals the pure-Python one, and so does the held-out encoding.
+    written = json.loads((ctx.question_dir / "data" / text.ENCODING_FILE).read_text(encoding="utf-8"))
+    assert {w: i for w, i in learner["word_index"].items() if i < 1000} == written["word_index"]
+    grader = text.encoder(learner["train"], params)
+    assert grader.word_index == learner["word_index"]
     with np.load(ctx.heldout_path) as held:
-        assert np.array_equal(held["x"], expected)
+        assert held["x"].tolist() == learner["held"]
         assert held["x"].shape == (len(heldout), 120)
-        assert held["y"].tolist() == [records.labels[i] for i in heldout]
-    grader = text.encoder([str(s) for s in ns["training_sentences"]], variant.params)
-    assert grader.word_index == learner.word_index
-    encoded = text.encode(grader, ns["training_sentences"], variant.params)
-    assert np.array_equal(encoded, ns["training_padded"])
+        if variant_id == "bbc_news":
+            assert learner["labels"] == written["labels"]
+            numbering = learner["labels"]
+            assert sorted(numbering.values()) == [1, 2, 3, 4, 5]
+            assert held["y"].tolist() == [numbering[records.labels[i]] for i in heldout]
+            assert held["class_names"][0] == text.UNUSED_LABEL
+        else:
+            assert held["y"].tolist() == [int(records.labels[i]) for i in heldout]
+
+
+def test_course_label_order_is_by_frequency_ties_first_seen() -> None:
+    numbering = text.label_numbering(["tech", "sport", "sport", "business", "tech", "politics"],
+                                     {"label_tokenizer": True})
+    assert numbering == {"tech": 1, "sport": 2, "business": 3, "politics": 4}
+
+
+def test_stopwords_go_only_between_spaces() -> None:
+    assert text.remove_stopwords("the cat and the hat of it") == "the cat hat it"
+    assert len(text.STOPWORDS) == 153

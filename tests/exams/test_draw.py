@@ -38,7 +38,7 @@ def test_offline_draw_of_the_full_exam(tmp_path: Path, keras_home: Path) -> None
         write_project(EXAMS / "tf-developer", tf_developer, target, drawn,
                       {"id": "s", "deadline": 0.0}, "http://127.0.0.1:1")
         if by_id["Category4"].variant.id in ("sarcasm", "bbc_news"):
-            assert (target / "Category4" / "exam_text.py").is_file()
+            assert (target / "Category4" / "data" / "encoding.json").is_file()
         readme = (target / "README.md").read_text()
         assert "offline stand-in" in readme
         for skip in skipped:  # the learner is told why a variant was not drawn

@@ -14,42 +14,45 @@
 # NLP QUESTION
 #
 # Build and train a classifier for the sarcasm dataset. The classifier should have a
-# final layer with 1 neuron activated by sigmoid; it is scored on whether sarcasm was
-# correctly detected in headlines it never saw. The text is encoded by the exam's
-# fixed tokenisation below (exam_text.py is the same encoding the grader uses, because
-# Keras 3 has no Tokenizer). Input: 120 word indices per headline.
+# final layer with 1 neuron activated by sigmoid as shown. It will be tested against
+# a number of sentences that the network hasn't previously seen and you will be
+# scored on whether sarcasm was correctly detected in those sentences.
+# The grader encodes those sentences with the tokenizer this starter fits (the first
+# training_size headlines of data/sarcasm.json); data/encoding.json holds its word index.
+# Input: 120 word indices per headline.
 # ======================================================================================
 
 import json
 import os
-import sys
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.keras.preprocessing.sequence import pad_sequences
+from tensorflow.keras.preprocessing.text import Tokenizer
 
 
 def solution_model():
     # DO NOT CHANGE THIS CODE OR THE TESTS MAY NOT WORK
     here = os.path.dirname(os.path.abspath(__file__))
-    sys.path.insert(0, here)
-    from exam_text import Tokenizer, pad_sequences
-
     vocab_size = 1000
     embedding_dim = 16
     max_length = 120
-    trunc_type = "post"
-    padding_type = "post"
+    trunc_type = 'post'
+    padding_type = 'post'
     oov_tok = "<OOV>"
-    # The exam used 20000 of the 26709 headlines; a partial file gets 80 % of what it has.
-    with open(os.path.join(here, "data", "sarcasm.json"), encoding="utf-8") as f:
-        datastore = json.load(f)
-    sentences = [item["headline"] for item in datastore]
-    labels = [item["is_sarcastic"] for item in datastore]
-    training_size = min(20000, int(0.8 * len(sentences)))
+    training_size = 20000
 
-    training_sentences = sentences[:training_size]
+    sentences = []
+    labels = []
+    with open(os.path.join(here, "data", "sarcasm.json"), 'r', encoding="utf-8") as f:
+        datastore = json.load(f)
+    for item in datastore:
+        sentences.append(item['headline'])
+        labels.append(item['is_sarcastic'])
+
+    training_sentences = sentences[0:training_size]
     testing_sentences = sentences[training_size:]
-    training_labels = np.array(labels[:training_size])
+    training_labels = np.array(labels[0:training_size])
     testing_labels = np.array(labels[training_size:])
 
     tokenizer = Tokenizer(num_words=vocab_size, oov_token=oov_tok)
@@ -60,16 +63,19 @@ def solution_model():
                                    maxlen=max_length, padding=padding_type, truncating=trunc_type)
     # END OF THE CODE YOU MUST NOT CHANGE
 
+    # A partial data file (fewer than 20000 headlines) leaves no testing part: then hold out
+    # the last 10 % of the training part for validation instead.
+    validation = dict(validation_data=(testing_padded, testing_labels)) if len(testing_labels) \
+        else dict(validation_split=0.1)
     model = tf.keras.Sequential([
         tf.keras.Input(shape=(max_length,)),
         tf.keras.layers.Embedding(vocab_size, embedding_dim),
         # YOUR CODE HERE. KEEP THIS OUTPUT LAYER INTACT OR TESTS MAY FAIL
         tf.keras.layers.GlobalAveragePooling1D(),
-        tf.keras.layers.Dense(1, activation="sigmoid"),
+        tf.keras.layers.Dense(1, activation='sigmoid'),
     ])
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    model.fit(training_padded, training_labels, epochs=1,
-              validation_data=(testing_padded, testing_labels), verbose=2)
+    model.fit(training_padded, training_labels, epochs=1, verbose=2, **validation)
     return model
 
 
