@@ -89,7 +89,18 @@ class Trainer:
     def env(self, keras: str = DEFAULT_KERAS) -> dict[str, str]:
         """The learner's environment: the session's Keras mode as the project's .env sets it."""
         return {**os.environ, "KERAS_HOME": str(self.keras_home), "TF_CPP_MIN_LOG_LEVEL": "2",
-                "CUDA_VISIBLE_DEVICES": "-1", "PYTHONHASHSEED": "0", **learner_env(keras)}
+                "CUDA_VISIBLE_DEVICES": "-1", "PYTHONHASHSEED": "0", **learner_env(keras),
+                "HOME": str(self.learner_home())}
+
+    def learner_home(self) -> Path:
+        """tf_keras (Keras 2) ignores KERAS_HOME and reads ~/.keras: the learner's scripts get a
+        home of the run's own whose .keras is the primed Keras home, so no test touches ~/.keras."""
+        home = self.root / "learner-home"
+        link = home / ".keras"
+        if not link.exists():
+            home.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(self.keras_home, target_is_directory=True)
+        return home
 
     def run_reference(self, exam_id: str, variant_id: str, solution: str, label: str,
                       keras: str = DEFAULT_KERAS, edit: Callable[[str], str] | None = None) -> Trained:
