@@ -60,3 +60,18 @@ def test_session_carries_its_keras(services: Services, tmp_path: Path, chosen: s
 def test_unknown_keras_is_refused_with_a_sentence(services: Services, tmp_path: Path) -> None:
     with pytest.raises(SessionError, match='keras must be "2"'):
         services.sessions.create("smoke", str(tmp_path / "ws"), keras="4")
+
+
+def test_api_takes_the_keras_choice(server, tmp_path: Path) -> None:
+    """POST /api/sessions {"keras": "3"} over a real server; status, marker and report say it."""
+    answer = server.post("/api/sessions", json={"exam": "smoke", "workspace": str(tmp_path / "ws"),
+                                                "keras": "3"})
+    assert answer.status_code == 201, answer.text
+    session = answer.json()["session"]
+    assert server.get(f"/api/sessions/{session}")["keras"] == "3"
+    assert server.get(f"/api/sessions/{session}/report")["keras"] == "3"
+    default = server.start_session(tmp_path / "ws2")
+    assert server.get(f"/api/sessions/{default['session']}")["keras"] == "2"
+    refused = server.post("/api/sessions", json={"exam": "smoke", "workspace": str(tmp_path / "ws3"),
+                                                 "keras": "4"})
+    assert refused.status_code in (400, 422), refused.text
