@@ -1,6 +1,8 @@
 # ======================================================================
 # Q1: a line through six points. Save the model as mymodel.h5 in this folder.
 # ======================================================================
+import os
+
 import numpy as np
 import tensorflow as tf
 
@@ -18,5 +20,7 @@ def solution_model():
 
 
 if __name__ == "__main__":
+    # Save (and read data/) next to this file, wherever it is run from.
+    os.chdir(os.path.dirname(os.path.abspath(__file__)))
     model = solution_model()
     model.save("mymodel.h5")

@@ -25,5 +25,7 @@ def solution_model():
 
 
 if __name__ == "__main__":
+    # Save (and read data/) next to this file, wherever it is run from.
+    os.chdir(os.path.dirname(os.path.abspath(__file__)))
     model = solution_model()
     model.save("mymodel.h5")

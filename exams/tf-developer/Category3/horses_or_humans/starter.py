@@ -57,5 +57,7 @@ def solution_model():
 # Note that you'll need to save your model as a .h5 like this.
 # When you run this file it saves mymodel.h5 next to it; the service grades it.
 if __name__ == "__main__":
+    # Save (and read data/) next to this file, wherever it is run from.
+    os.chdir(os.path.dirname(os.path.abspath(__file__)))
     model = solution_model()
     model.save("mymodel.h5")
