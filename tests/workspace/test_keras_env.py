@@ -32,6 +32,9 @@ def test_learner_env_selects_tf_keras_for_keras_2() -> None:
 
 
 def test_vscode_settings_are_merged_not_replaced(tmp_path: Path) -> None:
+    (tmp_path / ".tfexam").mkdir()
+    (tmp_path / ".tfexam" / "session.json").write_text(json.dumps(
+        {"session": "s", "questions": {"Category1": "mymodel.h5"}, "keras": "2"}))
     write_ide_files(tmp_path)
     before = json.loads((tmp_path / ".vscode" / "settings.json").read_text())
     write_keras_files(tmp_path, "2")
