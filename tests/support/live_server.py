@@ -134,5 +134,15 @@ class LiveServer:
             time.sleep(poll)
         raise TimeoutError(f"condition not met in {timeout}s; last status: {status}")
 
+    def wait_for_health(self, predicate, timeout: float = 30.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        health: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            health = self.get("/api/health")
+            if predicate(health):
+                return health
+            time.sleep(0.1)
+        raise TimeoutError(f"health not as expected in {timeout}s; last: {health}")
+
     def question(self, status: dict[str, Any], question_id: str) -> dict[str, Any]:
         return next(q for q in status["questions"] if q["id"] == question_id)
