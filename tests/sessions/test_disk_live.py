@@ -1,0 +1,133 @@
+"""A full disk and a read-only home, made real with small tmpfs mounts: one sentence each, no
+partial state, no leaked snapshot folder, and the service carries on once there is room again."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import models
+from tests.support.live_server import ROOT, LiveServer, free_port
+
+pytestmark = pytest.mark.slow
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str) -> Iterator[Path]:
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs",
+                              str(path)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()})")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def remount(path: Path, mode: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,{mode}", str(path)], check=True)
+
+
+def fill(folder: Path, leave_bytes: int) -> Path:
+    """Fill a file system until only about `leave_bytes` are free."""
+    stat = os.statvfs(folder)
+    free = stat.f_bavail * stat.f_frsize
+    filler = folder / "filler"
+    with open(filler, "wb") as handle:
+        handle.write(b"\0" * max(0, free - leave_bytes))
+    return filler
+
+
+def everything(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+@pytest.fixture
+def root_only() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+
+
+def test_a_full_disk_when_starting_leaves_nothing_behind(tmp_path: Path, keras_home: Path,
+                                                         root_only: None) -> None:
+    live = LiveServer(tmp_path / "home").start()
+    try:
+        with tmpfs(tmp_path / "disk", "1m") as disk:
+            filler = fill(disk, 24 * 1024)
+            before = everything(disk)
+            refused = live.post("/api/sessions", {"exam": "smoke",
+                                                  "workspace": str(disk / "ws")})
+            assert refused.status_code == 507, refused.text
+            detail = refused.json()["detail"]
+            assert "nothing was left behind" in detail and "\n" not in detail
+            assert everything(disk) == before  # no project folder, no partial folder
+            assert live.get("/api/sessions") == []
+            sessions = live.home / "sessions"
+            assert not sessions.exists() or list(sessions.iterdir()) == []  # no orphan held-out
+            filler.unlink()
+            started = live.start_session(disk / "ws", minutes=10)  # room again: it works
+            assert Path(started["project_dir"], "Q1", "starter.py").is_file()
+    finally:
+        live.stop()
+
+
+def test_a_full_home_is_reported_retried_and_leaks_no_snapshot(tmp_path: Path, keras_home: Path,
+                                                                 root_only: None) -> None:
+    line = models.line_model()
+    with tmpfs(tmp_path / "home", "8m") as home:
+        live = LiveServer(home).start(wait_worker=True, timeout=180)
+        try:
+            started = live.start_session(tmp_path / "ws", minutes=30)
+            session, project = started["session"], Path(started["project_dir"])
+            filler = fill(home, 4 * 1024)
+            models.save(line, project / "Q1" / "mymodel.h5")
+            health = live.wait_for_health(lambda h: h["watcher"]["state"] == "degraded",
+                                          timeout=30)
+            error = (health["watcher"]["error"] or "").lower()
+            assert "no space" in error or "disk is full" in error, error
+            snapshots = home / "sessions" / session / "snapshots"
+            assert not snapshots.exists() or list(snapshots.iterdir()) == []  # nothing leaked
+            refused = live.post("/api/sessions", {"exam": "smoke",
+                                                  "workspace": str(tmp_path / "ws2")})
+            assert refused.status_code in (503, 507) and "\n" not in refused.json()["detail"]
+            assert not (tmp_path / "ws2").exists()
+            filler.unlink()
+            status = live.wait_for(session, lambda s: live.question(s, "Q1")["score"] is not None,
+                                   timeout=120)
+            assert live.question(status, "Q1")["score"] == 5  # retried once there was room
+            assert len(list(snapshots.iterdir())) == 1
+            live.wait_for_health(lambda h: h["status"] == "ok", timeout=15)
+        finally:
+            live.stop()
+
+
+def test_read_only_places_are_one_sentence(tmp_path: Path, keras_home: Path,
+                                           root_only: None) -> None:
+    with tmpfs(tmp_path / "home", "8m") as home, tmpfs(tmp_path / "disk", "1m") as disk:
+        live = LiveServer(home).start()
+        try:
+            remount(disk, "ro")  # the learner chose a folder on a read-only disk
+            refused = live.post("/api/sessions", {"exam": "smoke",
+                                                  "workspace": str(disk / "ws")})
+            assert refused.status_code in (409, 507), refused.text
+            assert "\n" not in refused.json()["detail"]
+            assert live.get("/api/sessions") == []
+            assert live.get("/api/health")["status"] == "ok"
+            live.stop()
+            remount(home, "ro")  # and now tfexam's own home is read-only
+            served = subprocess.run(
+                [sys.executable, "-m", "server", "serve", "--port", str(free_port()), "--home",
+                 str(home), "--no-browser"], cwd=ROOT, capture_output=True, text=True,
+                timeout=60)
+            assert served.returncode == 1
+            assert served.stderr.startswith("tfexam: the home folder"), served.stderr
+            assert served.stderr.count("\n") == 1, served.stderr
+        finally:
+            live.stop()
