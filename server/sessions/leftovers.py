@@ -38,6 +38,10 @@ def clean_leftovers(settings: Settings, store: Store) -> list[str]:
     """Remove what interrupted creations and copies left; returns what was removed."""
     removed: list[str] = []
     folder = intents_dir(settings)
+    # Private files are written to a temporary name and renamed: a kill can leave the temporary.
+    for temporary in [*folder.glob(".*.tmp"), *settings.home.glob(".token.*.tmp")]:
+        temporary.unlink(missing_ok=True)
+        removed.append(str(temporary))
     for record in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
             intent = json.loads(record.read_text(encoding="utf-8"))

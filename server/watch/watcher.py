@@ -102,9 +102,11 @@ class ModelWatcher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._observer.stop()
-        self._observer.join(timeout=5)
-        self._thread.join(timeout=5)
+        if self._observer.is_alive():
+            self._observer.stop()
+            self._observer.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
         self.health.stopped()
 
     @property
