@@ -166,6 +166,9 @@ async def _stream(services: Services, broadcaster: Broadcaster, session_id: str,
     queue = broadcaster.subscribe(session_id)  # before the replay: nothing falls in between
     try:
         yield "retry: 1000\n\n"
+        # An id from the future (a client's mistake, or a home restored from a backup) must not
+        # silence the stream: nothing after the newest stored event is skipped.
+        after = min(after, await asyncio.to_thread(services.store.last_event_id))
         backlog = await asyncio.to_thread(services.store.events_after, session_id, after, 1000)
         if backlog:
             status = await asyncio.to_thread(

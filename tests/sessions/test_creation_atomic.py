@@ -12,15 +12,19 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from server.clock import ManualClock
 from server.config import Settings
 from server.services import Services
+from server.sessions.service import UnknownExam
 from tests.support.live_server import ROOT
 
 CREATE = """
 import sys
 from server.config import Settings
 from server.services import Services
+from server.sessions.service import UnknownExam
 services = Services(Settings.from_env(home=sys.argv[1], start_worker=False))
 print("ready", flush=True)
 sys.stdin.readline()
@@ -94,12 +98,8 @@ def test_an_empty_chosen_folder_is_kept_when_creation_fails(tmp_path: Path) -> N
     try:
         empty = tmp_path / "empty"
         empty.mkdir()
-        from server.sessions.service import UnknownExam
-
-        try:
+        with pytest.raises(UnknownExam):
             services.sessions.create("no-such-exam", str(empty))
-        except UnknownExam:
-            pass
         assert empty.is_dir() and list(empty.iterdir()) == []
         session = services.sessions.create("smoke", str(empty), minutes=5)
         assert Path(session.project_dir) == empty.resolve()
