@@ -23,12 +23,15 @@ from server.store.records import EventRecord
 log = logging.getLogger(__name__)
 
 FALLBACK_SECONDS = 5.0
+# Every open stream gets a heartbeat this often, so a page notices a stopped service within a few
+# seconds. One timer here for all streams, not one per stream.
+HEARTBEAT_SECONDS = 1.0
 QUEUE_LIMIT = 1000
 
 
 @dataclass(frozen=True)
 class Delivery:
-    event: EventRecord
+    event: EventRecord | None  # None: a heartbeat
     status: dict[str, Any] | None
 
 
@@ -101,16 +104,31 @@ class Broadcaster:
                 del self._subscribers[session_id]
 
     async def _run(self) -> None:
-        assert self._wake is not None
+        assert self._wake is not None and self._loop is not None
+        next_read = self._loop.time() + FALLBACK_SECONDS
         while True:
+            woken = False
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), FALLBACK_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), HEARTBEAT_SECONDS)
+                woken = True
             self._wake.clear()
+            if not woken:
+                self._heartbeat()
+                if self._loop.time() < next_read:
+                    continue
+            next_read = self._loop.time() + FALLBACK_SECONDS
             try:
                 await self._deliver()
             except Exception:  # a locked database now must not end live updates for good
                 log.exception("reading new events failed; trying again")
                 await asyncio.sleep(0.5)
+
+    def _heartbeat(self) -> None:
+        beat = Delivery(None, None)
+        for queues in self._subscribers.values():
+            for queue in queues:
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait(beat)
 
     async def _deliver(self) -> None:
         while True:

@@ -23,9 +23,9 @@ from server.sessions.status import session_status
 from server.store.records import EventRecord
 from server.vocabulary import SessionState, SubmissionState
 
-# A named event (not a comment) so the page's script sees it: with no event or heartbeat for a
-# few seconds, the page says the service stopped instead of showing a stale "grading".
-SSE_HEARTBEAT_SECONDS = 1.0
+# Heartbeats are a named event (not a comment) so the page's script sees them: with no event or
+# heartbeat for a few seconds, the page says the service stopped instead of showing a stale
+# "grading". The broadcaster sends them to every stream at once (HEARTBEAT_SECONDS).
 
 
 def router(services: Services, broadcaster: Broadcaster) -> APIRouter:
@@ -178,13 +178,12 @@ async def _stream(services: Services, broadcaster: Broadcaster, session_id: str,
                 yield _frame(event, status)
             after = backlog[-1].id
         while True:
-            try:
-                delivery = await asyncio.wait_for(queue.get(), SSE_HEARTBEAT_SECONDS)
-            except asyncio.TimeoutError:
-                yield f"event: heartbeat\ndata: {json.dumps({'at': iso(services.clock.now())})}\n\n"
-                continue
+            delivery = await queue.get()
             if delivery is None:
                 return
+            if delivery.event is None:  # the broadcaster's heartbeat, every few seconds
+                yield f"event: heartbeat\ndata: {json.dumps({'at': iso(services.clock.now())})}\n\n"
+                continue
             if delivery.event.id <= after:
                 continue
             after = delivery.event.id
