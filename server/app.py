@@ -19,7 +19,7 @@ from server.services import Services
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     services = Services(settings, clock)
-    broadcaster = Broadcaster(services.store, services.status_or_none)
+    broadcaster = Broadcaster(services.store, services.status_or_none, services.clock.now)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from server.clock import iso
 from server.store import Store
 from server.store.records import EventRecord
 
@@ -33,15 +36,18 @@ QUEUE_LIMIT = 1000
 class Delivery:
     event: EventRecord | None  # None: a heartbeat
     status: dict[str, Any] | None
+    frame: str = ""  # a heartbeat's text, made once for every stream
 
 
 StatusOf = Callable[[str], "dict[str, Any] | None"]
 
 
 class Broadcaster:
-    def __init__(self, store: Store, status_of: StatusOf) -> None:
+    def __init__(self, store: Store, status_of: StatusOf,
+                 now: Callable[[], float] | None = None) -> None:
         self.store = store
         self.status_of = status_of
+        self.now = now or time.time
         self._subscribers: dict[str, set[asyncio.Queue[Delivery | None]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -124,7 +130,8 @@ class Broadcaster:
                 await asyncio.sleep(0.5)
 
     def _heartbeat(self) -> None:
-        beat = Delivery(None, None)
+        at = json.dumps({"at": iso(self.now())})
+        beat = Delivery(None, None, f"event: heartbeat\ndata: {at}\n\n")
         for queues in self._subscribers.values():
             for queue in queues:
                 with contextlib.suppress(asyncio.QueueFull):

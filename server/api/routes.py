@@ -181,8 +181,8 @@ async def _stream(services: Services, broadcaster: Broadcaster, session_id: str,
             delivery = await queue.get()
             if delivery is None:
                 return
-            if delivery.event is None:  # the broadcaster's heartbeat, every few seconds
-                yield f"event: heartbeat\ndata: {json.dumps({'at': iso(services.clock.now())})}\n\n"
+            if delivery.event is None:  # the broadcaster's heartbeat, every second
+                yield delivery.frame
                 continue
             if delivery.event.id <= after:
                 continue
