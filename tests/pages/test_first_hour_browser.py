@@ -56,6 +56,14 @@ def no_sideways_scroll(tab) -> bool:
     return tab.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def wider_than_the_screen(tab) -> list[str]:
+    """What sticks out sideways, to name it when the page scrolls sideways."""
+    return tab.evaluate("""() => Array.from(document.querySelectorAll("body *"))
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .slice(0, 8).map(e => e.tagName + "." + e.className + " " +
+                         Math.round(e.getBoundingClientRect().right))""")
+
+
 def fully_in_view(tab, selector: str) -> bool:
     box = tab.locator(selector).bounding_box()
     size = tab.viewport_size
@@ -211,6 +219,12 @@ def test_cards_answers_and_misplaced_models(chromium, shared_server: LiveServer,
         (project / "mymodel.h5").unlink()
         (project / "Q2" / "models" / "mymodel.h5").unlink()
         expect(warning).to_be_hidden(timeout=15_000)
+
+        # The home page, now with past sessions in its table, fits the screen too.
+        tab.goto(shared_server.url + "/")
+        expect(tab.get_by_role("table")).to_be_visible()
+        shot(tab, f"first-hour-home-with-sessions-{size}", full_page=True)
+        assert no_sideways_scroll(tab), wider_than_the_screen(tab)
 
 
 # ------------------------------------------------------------------ item 3: the service stops
