@@ -28,10 +28,12 @@ serve: $(STAMP)
 ## Run the whole test suite (lint included).
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy --strict plugin_bridge
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy --strict plugin_bridge
 
 bench: $(STAMP)
 	$(PY) tests/bench/bench_startup.py

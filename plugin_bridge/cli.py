@@ -71,7 +71,8 @@ class Context:
 
     def status(self, session: str) -> dict[str, Any]:
         try:
-            return self.client.get(f"/api/sessions/{session}")
+            status: dict[str, Any] = self.client.get(f"/api/sessions/{session}")
+            return status
         except ApiError as error:
             if error.status == 404:
                 raise NoSuchSession(f"The service at {self.client.url} has no session "
@@ -330,8 +331,9 @@ def _command(sub: Any, run: Callable[[Context], int], *, session: bool = False,
     """A subcommand whose help is its function's docstring, with the shared options it takes."""
     doc = inspect.cleandoc(run.__doc__ or "")
     name = run.__name__.removeprefix("cmd_")
-    command = sub.add_parser(name, help=doc.split("\n\n")[0].replace("\n", " "), description=doc,
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    summary = doc.split("\n\n")[0].replace("\n", " ")
+    command: argparse.ArgumentParser = sub.add_parser(
+        name, help=summary, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     if session:
         command.add_argument("--session", default=None,
                              help="session id (default: this project's, else the running one)")

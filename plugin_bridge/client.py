@@ -104,8 +104,8 @@ class Client:
             reply = None
         if not is_tfexam_health(reply):
             raise NotTfexam(self._stranger())
-        self.health = reply
-        return reply
+        self.health = dict(reply)
+        return self.health
 
     def _stranger(self) -> str:
         return (f"Another program answers at {self.url}, not tfexam: start tfexam on a free port "

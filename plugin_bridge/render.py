@@ -24,7 +24,7 @@ def short_id(question_id: str) -> str:
 def question_mark(question: dict[str, Any]) -> str:
     """A question in a word: its score, or what it is doing, or – when there is nothing yet."""
     if question["state"] in ("waiting", "grading"):
-        return question["state"]
+        return str(question["state"])
     if question.get("score") is not None:
         return f"{question['score']}/5"
     return "error" if question["state"] == "error" else NO_SCORE

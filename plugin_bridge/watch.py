@@ -75,7 +75,8 @@ class _Screen:
     def remaining(self) -> float:
         if self.status["state"] != "running":
             return 0.0
-        return max(0.0, self.status["remaining_seconds"] - (time.monotonic() - self.synced))
+        left = float(self.status["remaining_seconds"]) - (time.monotonic() - self.synced)
+        return max(0.0, left)
 
     def finished(self) -> bool:
         return self.status["state"] == "submitted" and not self.status.get("grading_pending")
@@ -146,6 +147,6 @@ def watch(client: Client, session: str, console: Console) -> dict[str, Any]:
             if screen.finished():
                 break
             take(1.0)
-    report = client.get(f"/api/sessions/{session}/report")
+    report: dict[str, Any] = client.get(f"/api/sessions/{session}/report")
     console.print(render_summary(report), highlight=False, soft_wrap=True)
     return report
