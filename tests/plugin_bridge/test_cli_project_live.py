@@ -1,19 +1,24 @@
 """Inside an exam project the CLI needs no address and no token: it reads them from the project's
 `.tfexam/session.json`, whatever port the service runs on; `time`, `watch`, `open` and `doctor`
-against a real service, as subprocesses."""
+against a real service, as subprocesses; and `watch`'s terminal view (rich) in-process."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from plugin_bridge.client import Client
+from plugin_bridge.watch import watch
 from tests.support import models
 from tests.support.live_server import ROOT, LiveServer, free_port
 
@@ -136,3 +141,30 @@ def test_exams_check_lists_missing_data(shared_server: LiveServer, tmp_path: Pat
     for exam in ("smoke", "quick", "tf-developer"):
         assert re.search(rf"^{exam}: (data here|data missing|this service does not report)",
                          done.stdout, re.M), done.stdout
+
+
+def test_the_terminal_view_follows_grades_to_the_end(shared_server: LiveServer, tmp_path: Path
+                                                     ) -> None:
+    project = tmp_path / "exam"
+    session = shared_server.start_session(project, minutes=25)["session"]
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=110, color_system=None)
+    client = Client(shared_server.url, shared_server.token)
+
+    def learner() -> None:
+        time.sleep(1.0)
+        models.save(models.line_model(), project / "Q1" / "mymodel.h5")
+        shared_server.wait_for(session, lambda s: shared_server.question(s, "Q1")["score"] == 5)
+        time.sleep(1.5)  # at least one redraw with the grade
+        shared_server.post(f"/api/sessions/{session}/finish")
+
+    acting = threading.Thread(target=learner)
+    acting.start()
+    report = watch(client, session, console)
+    acting.join(timeout=60)
+    drawn = screen.getvalue()
+    assert report["passed"] is False and report["questions"][0]["score"] == 5
+    assert "0:24:" in drawn and " left" in drawn  # the time bar's label
+    assert "question" in drawn and "graded" in drawn and "5/5" in drawn
+    assert "submitted" in drawn
+    assert "NOT PASSED" in drawn

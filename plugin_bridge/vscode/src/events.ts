@@ -5,6 +5,9 @@ import { Api } from "./api";
 import { StreamEvent, asStreamEvent } from "./guards";
 
 const RETRY_MS = 2000;
+/* The service sends a heartbeat every few seconds (a keep-alive at least every 15 s): a stream
+   silent for longer than this is stalled, and is dropped and opened again. */
+const STALL_MS = 30_000;
 
 export interface StreamListener {
   onEvent(event: StreamEvent): void;
@@ -17,10 +20,16 @@ export class EventStream {
   private request: http.ClientRequest | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private lastData = 0;
+  private dropStalled: (() => void) | undefined;
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(private readonly api: Api, private readonly listener: StreamListener,
               startAfter: number) {
     this.lastId = startAfter;
+    this.watchdog = setInterval(() => {
+      if (this.dropStalled && Date.now() - this.lastData > STALL_MS) this.dropStalled();
+    }, 5000);
   }
 
   start(): void {
@@ -30,6 +39,7 @@ export class EventStream {
 
   stop(): void {
     this.stopped = true;
+    clearInterval(this.watchdog);
     if (this.timer) clearTimeout(this.timer);
     this.request?.destroy();
   }
@@ -50,6 +60,8 @@ export class EventStream {
     const fail = (reason: string) => {
       if (!failed) {
         failed = true;
+        this.dropStalled = undefined;
+        req.destroy();
         this.retry(reason);
       }
     };
@@ -60,9 +72,12 @@ export class EventStream {
         return;
       }
       this.listener.onConnected();
+      this.lastData = Date.now();
+      this.dropStalled = () => fail("the event stream went silent");
       res.setEncoding("utf8");
       let buffer = "";
       res.on("data", (chunk: string) => {
+        this.lastData = Date.now();
         buffer += chunk.replace(/\r\n/g, "\n");
         let cut = buffer.indexOf("\n\n");
         while (cut >= 0) {
@@ -73,6 +88,7 @@ export class EventStream {
       });
       res.on("end", () => fail("the service closed the event stream"));
       res.on("error", (e) => fail(e.message));
+      res.on("close", () => fail("the event stream closed"));
     });
     req.on("error", (e) => fail(e.message));
     this.request = req;
