@@ -141,7 +141,8 @@ class Exam implements vscode.Disposable {
     const left = this.clock.remaining();
     const scores = s.questions.map((q) => `${q.id} ${scoreText(q)}`).join(" · ");
     this.bar.text = `$(watch) ${clockText(left)} left`;
-    this.bar.tooltip = `${s.exam_title}: ${clockText(left)} left (deadline ${s.deadline}).\n${scores}`;
+    const keras = s.keras ? ` · Keras ${s.keras}` : "";
+    this.bar.tooltip = `${s.exam_title}: ${clockText(left)} left (deadline ${s.deadline})${keras}.\n${scores}`;
     const level = urgency(left);
     this.bar.backgroundColor = level === "urgent"
       ? new vscode.ThemeColor("statusBarItem.errorBackground")
@@ -264,8 +265,18 @@ export function activate(context: vscode.ExtensionContext): void {
   const watcher = vscode.workspace.createFileSystemWatcher("**/.tfexam/session.json");
   watcher.onDidCreate(load);
   watcher.onDidChange(load);
+  // A model saved anywhere: the service grades it (and says so by event), or notices it is in the
+  // wrong folder (only a fresh status says that), so the view asks for one a moment later.
+  const saves = vscode.workspace.createFileSystemWatcher("**/*.{h5,keras}");
+  let pending: NodeJS.Timeout | undefined;
+  const soon = () => {
+    if (pending) clearTimeout(pending);
+    pending = setTimeout(() => void exam?.refresh(), 1500);
+  };
+  saves.onDidCreate(soon);
+  saves.onDidChange(soon);
   context.subscriptions.push(
-    tree, watcher,
+    tree, watcher, saves,
     vscode.commands.registerCommand("tfexam.submitAndTest", submitAndTest),
     vscode.commands.registerCommand("tfexam.finish", finish),
     vscode.commands.registerCommand("tfexam.openExamPage", open("")),

@@ -9,8 +9,16 @@ export interface Question {
   message: string;
 }
 
+export interface Misplaced {
+  path: string;
+  should_be: string;
+}
+
 export interface Status {
   session: string;
+  keras: string | null;
+  project: string | null;
+  misplaced: Misplaced[];
   exam_title: string;
   state: string;
   deadline: string;
@@ -90,8 +98,16 @@ export function asStatus(x: unknown): Status | undefined {
     return undefined;
   }
   const passed = typeof x.passed === "boolean" ? x.passed : null;
+  const misplaced: Misplaced[] = [];
+  for (const item of Array.isArray(x.misplaced) ? x.misplaced : []) {
+    if (isObj(item) && typeof item.path === "string" && typeof item.should_be === "string") {
+      misplaced.push({ path: item.path, should_be: item.should_be });
+    }
+  }
   return {
-    session, state, remaining_seconds: remaining, server_time: serverTime, passed,
+    session, state, remaining_seconds: remaining, server_time: serverTime, passed, misplaced,
+    keras: str(x, "keras") ?? null,
+    project: str(x, "project") ?? null,
     exam_title: str(x, "exam_title") ?? str(x, "exam") ?? "TF Exam",
     deadline: str(x, "deadline") ?? "",
     total: num(x, "total") ?? 0,

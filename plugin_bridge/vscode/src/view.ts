@@ -29,6 +29,14 @@ export class ExamView implements vscode.TreeDataProvider<Row> {
     this.changed.fire();
   }
 
+  private warning(text: string): Row {
+    const row = new Row(text);
+    row.iconPath = new vscode.ThemeIcon("warning", new vscode.ThemeColor("problemsWarningIcon.foreground"));
+    row.tooltip = text;
+    row.contextValue = "warning";
+    return row;
+  }
+
   getTreeItem(row: Row): vscode.TreeItem {
     return row;
   }
@@ -44,6 +52,12 @@ export class ExamView implements vscode.TreeDataProvider<Row> {
       rows.push(row);
     }
     if (!this.status) return rows;
+    if (this.status.project === "missing") {
+      rows.push(this.warning("The project folder is missing: restore it so that saves are seen again."));
+    }
+    for (const item of this.status.misplaced) {
+      rows.push(this.warning(`${item.path} is not graded there: move it to ${item.should_be}`));
+    }
     for (const q of this.status.questions) {
       const state = STATE_TEXT[q.state] ?? q.state;
       const row = new Row(`${q.id}  ${scoreText(q)}`);

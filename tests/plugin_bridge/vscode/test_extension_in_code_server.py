@@ -176,6 +176,11 @@ def test_the_extension_follows_a_live_exam(workbench: dict) -> None:
         shot(page, "vscode-extension")
 
         step("submit and test")
+
+        # A model saved where nothing grades it is pointed out in the view.
+        save(workbench["models"] / "line.h5", project / "mymodel.h5")
+        page.locator(".monaco-list-row", has_text="mymodel.h5 is not graded there").wait_for()
+        step("misplaced")
         # 4. The service stops: said plainly; it comes back: the extension recovers by itself.
         service.stop()
         page.locator(".statusbar-item", has_text="service not running").wait_for(timeout=20_000)
