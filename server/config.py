@@ -32,6 +32,8 @@ class Settings:
     give_up_seconds: float = 10.0
     job_time_limit: float = 180.0
     job_memory_limit_mb: float = 6144.0
+    model_size_limit_mb: float = 1024.0  # per question unless its manifest says max_model_mb
+    warm_sandboxes: int = 2
     sweep_interval: float = 0.2
     start_worker: bool = True
     token: str | None = None
@@ -63,6 +65,8 @@ class Settings:
             "give_up_seconds": _float_env("TFEXAM_GIVE_UP_SECONDS", 10.0),
             "job_time_limit": _float_env("TFEXAM_JOB_TIMEOUT", 180.0),
             "job_memory_limit_mb": _float_env("TFEXAM_JOB_MEMORY_MB", 6144.0),
+            "model_size_limit_mb": _float_env("TFEXAM_MODEL_SIZE_MB", 1024.0),
+            "warm_sandboxes": int(_float_env("TFEXAM_WARM_SANDBOXES", 2)),
             "token": os.environ.get("TFEXAM_TOKEN") or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

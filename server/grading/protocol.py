@@ -1,33 +1,142 @@
-"""The worker's wire format: one JSON object per line on a private pipe, in both directions."""
+"""The wire between the trusted side and a sandboxed child: one JSON object per line on a private
+socket, each side parsing what it receives with these models (nothing is read with `.get()`).
+
+The child never receives labels, a score, a metric or the held-out file: only the model's file
+name, the inputs to predict (a file in its read-only job folder, or a few windows inline) and a
+nonce that binds every reply to the job. Its replies carry model facts and predictions, never a
+score. A reply that does not parse, names another nonce or answers a question that was not asked is
+a failure of that job alone (a sandbox serves exactly one job).
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import base64
+from typing import Annotated, Literal
 
-from server.store.records import QuestionRecord, SubmissionRecord
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-
-def encode(message: dict[str, Any]) -> bytes:
-    return (json.dumps(message) + "\n").encode("utf-8")
-
-
-def decode(line: bytes) -> dict[str, Any]:
-    return json.loads(line.decode("utf-8"))
+# A reply line longer than this is not read: predictions for the largest held-out set fit easily.
+MAX_LINE_BYTES = 64 * 2**20
 
 
-def job_message(sub: SubmissionRecord, question: QuestionRecord) -> dict[str, Any]:
-    variant = question.variant
-    return {
-        "id": sub.id,
-        "model_path": sub.snapshot_path,
-        "format": sub.format,
-        "task": variant["task"],
-        "input_shape": variant["input_shape"],
-        "output_shape": variant["output_shape"],
-        "final_activation": variant.get("final_activation"),
-        "metric": variant["metric"],
-        "scoring": variant["scoring"],
-        "params": variant.get("params", {}),
-        "heldout_path": question.heldout_path,
-    }
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ArrayPayload(_Message):
+    """A numeric array in transit: dtype, shape and the raw bytes (base64, C order)."""
+
+    dtype: Literal["float32", "float64"]
+    shape: list[Annotated[int, Field(ge=0)]] = Field(max_length=8)
+    data: str
+
+    @classmethod
+    def of(cls, array: np.ndarray) -> ArrayPayload:
+        array = np.ascontiguousarray(array)
+        if array.dtype not in (np.float32, np.float64):
+            array = array.astype("float32")
+        return cls(dtype=str(array.dtype), shape=list(array.shape),  # type: ignore[arg-type]
+                   data=base64.b64encode(array.tobytes()).decode("ascii"))
+
+    def array(self) -> np.ndarray:
+        raw = base64.b64decode(self.data, validate=True)
+        dtype = np.dtype(self.dtype)
+        count = int(np.prod(self.shape)) if self.shape else 1
+        if len(raw) != count * dtype.itemsize:
+            raise ValueError(f"payload has {len(raw)} bytes for shape {self.shape}")
+        return np.frombuffer(raw, dtype=dtype).reshape(self.shape).copy()
+
+
+class ConfigLimits(_Message):
+    """Bounds on what the child reads of a model's own description before any loader runs."""
+
+    config_bytes: int = 8 * 2**20
+    config_depth: int = 200
+    zip_entries: int = 64
+    zip_total_bytes: int = 4 * 2**30
+    zip_ratio: float = 200.0
+
+
+# parent -> child -------------------------------------------------------------------------------
+class LoadRequest(_Message):
+    kind: Literal["load"] = "load"
+    nonce: str = Field(min_length=16, max_length=64)
+    model: str = Field(description="file or folder name inside the job folder")
+    format: Literal["h5", "keras", "savedmodel"]
+    limits: ConfigLimits = ConfigLimits()
+
+
+class PredictRequest(_Message):
+    kind: Literal["predict"] = "predict"
+    nonce: str
+    seq: int = Field(ge=0)
+    inputs_file: str | None = Field(default=None, description=".npy inside the job folder")
+    inputs: ArrayPayload | None = None
+
+
+Request = Annotated[LoadRequest | PredictRequest, Field(discriminator="kind")]
+REQUEST = TypeAdapter(Request)
+
+
+# child -> parent -------------------------------------------------------------------------------
+class Ready(_Message):
+    kind: Literal["ready"] = "ready"
+    import_seconds: float
+    versions: dict[str, str]
+    confinement: dict[str, str | int | bool | None]
+
+
+class ModelInfo(_Message):
+    """What the child read from the loaded model; claims, checked against the predictions."""
+
+    input_shape: list[int | None] | None
+    output_shape: list[int | None] | None
+    inputs: int = 1
+    outputs: int = 1
+    final_activation: str | None
+    keras: str
+    layers: list[str] = Field(default_factory=list, max_length=10000)
+    parameters: int | None = None
+    notes: list[str] = Field(default_factory=list, max_length=20)
+
+
+class ModelReport(_Message):
+    kind: Literal["model"] = "model"
+    nonce: str
+    info: ModelInfo
+    seconds: float
+
+
+class Predictions(_Message):
+    kind: Literal["predictions"] = "predictions"
+    nonce: str
+    seq: int
+    outputs: ArrayPayload
+    seconds: float
+
+
+class ChildFailure(_Message):
+    """The learner's file could not be taken: refused, unreadable, or it failed at predict time."""
+
+    kind: Literal["failure"] = "failure"
+    nonce: str
+    status: Literal["refused", "load_error", "evaluation_error"]
+    message: str = Field(max_length=2000)
+
+
+Reply = Annotated[Ready | ModelReport | Predictions | ChildFailure, Field(discriminator="kind")]
+REPLY = TypeAdapter(Reply)
+
+
+def encode(message: BaseModel) -> bytes:
+    return message.model_dump_json().encode("utf-8") + b"\n"
+
+
+def decode_reply(line: bytes) -> Ready | ModelReport | Predictions | ChildFailure:
+    """Raises pydantic.ValidationError (a ValueError) for anything that is not a valid reply."""
+    return REPLY.validate_json(line)
+
+
+def decode_request(line: bytes) -> LoadRequest | PredictRequest:
+    return REQUEST.validate_json(line)

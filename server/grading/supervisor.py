@@ -1,8 +1,11 @@
-"""The grading loop on the service's side: claim the next queued submission, have the warm worker
-grade it, store the Result (which announces it), and keep a worker alive at all times.
+"""The grading loop on the service's side: claim the next queued submission, grade it in a fresh
+warm sandbox with the trusted scorer, store the Result (which announces it).
 
 The queue is the `submissions` table, so a service killed mid-job loses nothing: at start-up the
-job that was grading is queued again (PrairieLearn's `grading_needed`).
+job that was grading is queued again (PrairieLearn's `grading_needed`). tfexam's own failures (a
+sandbox that does not start, a child that dies without hitting a limit, a full disk) are retried
+automatically, each time in a new sandbox; after the last try the Result says "tfexam could not
+grade this", with a status that is never reused by content hash.
 """
 
 from __future__ import annotations
@@ -14,39 +17,35 @@ from typing import Any
 
 from server.clock import Clock
 from server.config import Settings
-from server.grading.protocol import job_message
-from server.grading.result import Result
+from server.grading import sandbox as sandbox_module
+from server.grading.pool import SandboxPool
+from server.grading.result import TFEXAM_COULD_NOT, Outcome, Result
+from server.grading.sandbox import Isolation, Plan, SandboxFailure, SandboxLimits
+from server.grading.scorer import GradingJob, grade, outcome_of_failure
 from server.grading.scoring import describe_bands
-from server.grading.worker_process import WorkerFailure, WorkerProcess
+from server.sessions import snapshots
 from server.store import Store
 from server.store.records import QuestionRecord, SubmissionRecord
+from server.vocabulary import ResultStatus
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
-RESTART_BACKOFF = 5.0
-# The worker's TensorFlow import takes both cores for seconds; the API answers first.
+MAX_ATTEMPTS = 3        # claims of one submission across restarts of the service
+RETRIES = 2             # extra tries, within one claim, of a failure of tfexam's own
+# The first sandbox's TensorFlow import takes both cores for seconds; the API answers first.
 FIRST_START_DELAY = 1.0
 
+_isolation: Isolation | None = None
 
-def failure_messages(failure: WorkerFailure, settings: Settings) -> list[str]:
-    if failure.kind == "timeout":
-        return [
-            f"Grading stopped at the time limit ({settings.job_time_limit:g} s): loading the model "
-            "and predicting on the held-out data took longer. Make the model smaller (fewer or "
-            "narrower layers), save and submit again.",
-        ]
-    if failure.kind == "memory":
-        return [
-            f"Grading stopped at the memory limit ({settings.job_memory_limit_mb:g} MB; "
-            f"{failure.detail}). Make the model smaller (fewer parameters or smaller layers), save "
-            "and submit again.",
-        ]
-    return [
-        f"The grader process stopped while grading this model ({failure.detail}); it was "
-        "restarted and this submission scores 0. Save the model again and submit; if it happens "
-        "again, rebuild the model with standard layers.",
-    ]
+
+def current_isolation() -> dict[str, Any] | None:
+    """How model files are confined in this service (None before grading was set up)."""
+    return _isolation.model_dump() if _isolation else None
+
+
+def limits_of(settings: Settings) -> SandboxLimits:
+    return SandboxLimits(job_seconds=settings.job_time_limit,
+                         memory_mb=settings.job_memory_limit_mb)
 
 
 class GradingSupervisor:
@@ -54,17 +53,37 @@ class GradingSupervisor:
         self.settings = settings
         self.store = store
         self.clock = clock
-        self.worker = WorkerProcess(settings.home / "logs" / "worker.log")
+        self.limits = limits_of(settings)
+        self.root = settings.home / "sandbox"
+        self.plan: Plan | None = None
+        self.pool: SandboxPool | None = None
         self.state = "stopped"
         self.current: int | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @property
+    def isolation(self) -> Isolation | None:
+        return self.plan.isolation if self.plan else None
+
     def start(self) -> None:
+        global _isolation
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.plan = sandbox_module.plan(self.root)
+        _isolation = self.plan.isolation
+        if self.plan.isolation.sandboxed:
+            log.info("model files are graded in a sandbox: %s", self.plan.isolation.how)
+        else:
+            log.warning("%s", self.plan.isolation.warning)
+        self.pool = SandboxPool(self.plan, self.limits, self.root,
+                                self.settings.home / "logs" / "worker.log",
+                                size=max(1, self.settings.warm_sandboxes))
+        self.pool.start(FIRST_START_DELAY)
         requeued = self.store.requeue_interrupted()
         if requeued:
             log.info("grading again after a restart: submissions %s", requeued)
+        self.state = "starting"
         self._thread = threading.Thread(target=self._run, name="grading", daemon=True)
         self._thread.start()
 
@@ -72,40 +91,29 @@ class GradingSupervisor:
         self._wake.set()
 
     def health(self) -> dict[str, Any]:
+        pool = self.pool
+        state = self.state
+        if state not in ("busy", "stopped") and pool is not None:
+            state = "ready" if pool.ready_count else (
+                "failed" if pool.last_failure else "starting")
         return {
-            "state": self.state,
-            "pid": self.worker.pid,
-            "starts": self.worker.starts,
+            "state": state,
+            "pid": pool.warm_pid if pool else None,
+            "starts": pool.starts if pool else 0,
             "grading": self.current,
             "queued": self.store.queue_length(),
-            "versions": self.worker.info.get("versions", {}),
-            "import_seconds": self.worker.info.get("import_seconds"),
+            "versions": pool.info.get("versions", {}) if pool else {},
+            "import_seconds": pool.info.get("import_seconds") if pool else None,
+            "confinement": pool.info.get("confinement") if pool else None,
+            "last_failure": pool.last_failure.detail if pool and pool.last_failure else None,
         }
 
-    def _ensure_worker(self) -> bool:
-        if self.worker.alive and self.state in ("ready", "busy"):
-            return True
-        self.worker.kill()
-        self.state = "starting"
-        self.worker.start()
-        if self.worker.wait_ready():
-            self.state = "ready"
-            log.info("grading worker ready (pid %s)", self.worker.pid)
-            return True
-        self.state = "failed"
-        self.worker.kill()
-        log.error("the grading worker did not start; see %s", self.worker.log_path)
-        return False
-
     def _run(self) -> None:
-        self._stop.wait(FIRST_START_DELAY)
         while not self._stop.is_set():
             try:
-                if not self._ensure_worker():
-                    self._stop.wait(RESTART_BACKOFF)
-                    continue
                 job = self.store.claim_next_job(self.clock.now())
                 if job is None:
+                    self.state = "idle"
                     self._wake.wait(0.5)
                     self._wake.clear()
                     continue
@@ -114,64 +122,89 @@ class GradingSupervisor:
                 log.exception("grading loop error")
                 time.sleep(0.5)
 
+    def _attempt(self, job: GradingJob) -> Outcome:
+        """One try in one fresh sandbox, destroyed afterwards whatever happened."""
+        assert self.pool is not None
+        sandbox = self.pool.take()
+        if isinstance(sandbox, SandboxFailure):
+            return outcome_of_failure(sandbox, self.limits)
+        try:
+            return grade(sandbox, job, self.limits, self.root / "inputs")
+        finally:
+            sandbox.destroy()
+
     def _grade(self, sub: SubmissionRecord) -> None:
         question = self.store.question(sub.session_id, sub.question_id)
         assert question is not None
         started = time.perf_counter()
         self.current, self.state = sub.id, "busy"
-        if sub.attempts > MAX_ATTEMPTS:
-            outcome: dict[str, Any] | WorkerFailure = WorkerFailure(
-                "crash", f"given up after {MAX_ATTEMPTS} attempts")
-        else:
-            outcome = self.worker.run(
-                job_message(sub, question),
-                self.settings.job_time_limit,
-                self.settings.job_memory_limit_mb,
-            )
-        self.current, self.state = None, "ready"
-        if isinstance(outcome, WorkerFailure):
-            log.warning("submission %s: worker %s (%s)", sub.id, outcome.kind, outcome.detail)
-            self.worker.kill()
-            self.state = "restarting"
-            outcome = {
-                "status": outcome.kind, "score": 0, "messages": failure_messages(
-                    outcome, self.settings), "peak_memory_mb": round(outcome.peak_mb, 1)}
-        result = build_result(sub, question, outcome, time.perf_counter() - started)
+        try:
+            if sub.attempts > MAX_ATTEMPTS:
+                outcome = Outcome.tfexam_failure(
+                    f"grading was cut off {MAX_ATTEMPTS} times by restarts of tfexam",
+                    ResultStatus.INTERRUPTED)
+            else:
+                job = GradingJob.of(sub, question)
+                outcome = self._attempt(job)
+                tries = 1
+                while outcome.retry and tries <= RETRIES and not self._stop.is_set():
+                    log.warning("submission %s: %s; trying again", sub.id, outcome.messages[:1])
+                    outcome = self._attempt(job)
+                    tries += 1
+                if outcome.retry:
+                    outcome.messages.append(
+                        f"(Tried {tries} times.) " + ("If it happens again, rebuild the model with "
+                                                     "standard layers." if outcome.status ==
+                                                     ResultStatus.CRASH else ""))
+        finally:
+            self.current, self.state = None, "idle"
+        result = build_result(sub, question, outcome, time.perf_counter() - started,
+                              self.isolation)
         self.store.save_result(sub.id, result.status, result.score,
                                result.model_dump(mode="json"), self.clock.now())
+        snapshots.prune(self.store, self.settings.sessions_dir, sub.session_id, sub.question_id)
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
         if self._thread:
             self._thread.join(timeout=10)
-        self.worker.stop()
+        if self.pool:
+            self.pool.stop()
+        self.state = "stopped"
 
 
-def build_result(sub: SubmissionRecord, question: QuestionRecord, outcome: dict[str, Any],
-                 duration: float) -> Result:
+def build_result(sub: SubmissionRecord, question: QuestionRecord, outcome: Outcome,
+                 duration: float, isolation: Isolation | None = None) -> Result:
     variant = question.variant
-    timings = dict(outcome.get("timings") or {})
-    if outcome.get("peak_memory_mb"):
-        timings["peak_memory_mb"] = outcome["peak_memory_mb"]
+    timings = dict(outcome.timings)
+    if outcome.peak_memory_mb:
+        timings["peak_memory_mb"] = outcome.peak_memory_mb
+    messages = list(outcome.messages)
+    if isolation is not None and isolation.warning:
+        messages.append(isolation.warning)
     return Result(
         session=sub.session_id,
         question=sub.question_id,
         submission=sub.id,
-        status=outcome["status"],
-        score=int(outcome.get("score") or 0),
+        status=outcome.status,
+        score=outcome.score,
         metric=variant["metric"],
-        value=outcome.get("value"),
+        value=outcome.value,
         bands=describe_bands(variant["metric"], variant["scoring"]),
-        messages=list(outcome.get("messages") or []),
+        messages=messages,
         sha256=sub.sha256,
         format=sub.format,
         size_bytes=sub.size_bytes,
         source_path=sub.source_path,
         saved_at=sub.saved_at,
-        keras=outcome.get("keras"),
+        keras=outcome.keras,
         duration_seconds=round(duration, 3),
-        model=outcome.get("model") or {},
-        diagnostics=outcome.get("diagnostics") or {},
+        model=outcome.model,
+        diagnostics=outcome.diagnostics,
         timings={k: round(float(v), 3) for k, v in timings.items()},
+        isolation=isolation.model_dump() if isolation else {},
     )
+
+
+__all__ = ["TFEXAM_COULD_NOT", "GradingSupervisor", "build_result", "current_isolation"]

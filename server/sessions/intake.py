@@ -1,7 +1,12 @@
 """From "a complete model file for question Q" to a queued submission.
 
-The file is copied into the home folder first and the copy is hashed, so what is graded is exactly
-what was hashed, and later edits in the IDE cannot change it.
+The file is checked first (`model_files.checked`: regular files only, links only inside the
+project, the question's size limit, a .keras zip's directory), then copied into the home folder
+and the copy is hashed, so what is graded is exactly what was hashed, and later edits in the IDE
+cannot change it. A file that fails the checks becomes a submission with a "refused" Result of its
+own, which replaces the previous one on screen. Snapshots no longer needed are deleted
+(`snapshots.prune`). Every call here touches the learner's files, so none runs on the API's event
+loop (the routes that call it are plain `def`s, which FastAPI runs in a worker thread).
 
 Rules that keep the record honest:
 - A save counts by when tfexam observed it (the watcher's last event, or the scan that found it)
@@ -16,6 +21,7 @@ Rules that keep the record honest:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import threading
@@ -26,11 +32,14 @@ from pathlib import Path
 
 from server.clock import Clock, iso
 from server.config import Settings
+from server.grading.result import Outcome
+from server.grading.supervisor import build_result
+from server.sessions import snapshots
 from server.store import Store
 from server.store.records import QuestionRecord, SessionRecord, SubmissionRecord
-from server.vocabulary import SubmissionState, Trigger, is_verdict
+from server.vocabulary import ResultStatus, SubmissionState, Trigger, is_verdict
 from server.watch import model_files
-from server.watch.model_files import ModelFile
+from server.watch.model_files import ModelFile, Refused
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +84,48 @@ class Intake:
         with self._guard:
             return self._locks.setdefault((session_id, question_id), threading.Lock())
 
-    def _snapshot(self, session_id: str, model: ModelFile) -> Path:
-        target_dir = self.settings.sessions_dir / session_id / "snapshots" / uuid.uuid4().hex[:12]
+    def limit_bytes(self, question: QuestionRecord) -> int:
+        """The question's size limit: its manifest's `max_model_mb`, else the setting."""
+        megabytes = question.variant.get("max_model_mb") or self.settings.model_size_limit_mb
+        return int(float(megabytes) * 2**20)
+
+    def _snapshot(self, session: SessionRecord, question: QuestionRecord, model: ModelFile) -> Path:
+        """Check, then copy. Raises Refused (the learner's sentence) or OSError (tfexam's)."""
+        limit = self.limit_bytes(question)
+        files = model_files.checked(model, Path(session.project_dir), limit)
+        target_dir = self.settings.sessions_dir / session.id / "snapshots" / uuid.uuid4().hex[:12]
+        target = target_dir / model.path.name
         try:
-            target_dir.mkdir(parents=True)
-            target = target_dir / model.path.name
-            if model.format == "savedmodel":
-                shutil.copytree(model.path, target)
-            else:
-                shutil.copy2(model.path, target)
+            (target if model.format == "savedmodel" else target_dir).mkdir(parents=True)
+            model_files.copy_checked(files, target if model.format == "savedmodel" else target_dir,
+                                     limit)
         except BaseException:
             shutil.rmtree(target_dir, ignore_errors=True)  # a failed copy leaves nothing behind
             raise
         return target
+
+    def _refuse(self, session: SessionRecord, question: QuestionRecord, model: ModelFile,
+                trigger: str, reason: str, saved_at: float) -> SubmissionRecord:
+        """A file tfexam will not take still gets a submission and a Result of its own, which
+        replaces the previous result on screen."""
+        sha = "refused-" + hashlib.sha256(f"{model.path}\0{reason}".encode()).hexdigest()
+        latest = self.store.latest_submission(session.id, question.question_id)
+        if latest is not None and latest.sha256 == sha:
+            self.store.set_waiting(session.id, question.question_id, None)
+            return latest
+        record = SubmissionRecord(
+            id=0, session_id=session.id, question_id=question.question_id,
+            source_path=str(model.path), snapshot_path="", sha256=sha, format=model.format,
+            size_bytes=model_files.fingerprint(model.path).size, saved_at=saved_at,
+            detected_at=self.clock.now(), trigger=trigger,
+            state=SubmissionState.GRADING,  # never handed to the grader: its result follows now
+            attempts=0, grading_started_at=None)
+        sub = self.store.add_submission(record, self.clock.now())
+        result = build_result(sub, question, Outcome.verdict(ResultStatus.REFUSED, [reason]), 0.0)
+        self.store.save_result(sub.id, result.status, 0, result.model_dump(mode="json"),
+                               self.clock.now())
+        snapshots.prune(self.store, self.settings.sessions_dir, session.id, question.question_id)
+        return self.store.submission(sub.id) or sub
 
     def take(self, session_id: str, question_id: str, model: ModelFile, trigger: str,
              observed_at: float | None = None) -> SubmissionRecord | None:
@@ -103,8 +141,15 @@ class Intake:
     def _take(self, session_id: str, question_id: str, model: ModelFile, trigger: str,
               observed_at: float | None) -> SubmissionRecord | None:
         saved_at = self.clock.now() if observed_at is None else observed_at
+        session = self.store.session(session_id)
+        question = self.store.question(session_id, question_id)
+        if session is None or question is None:
+            return None
         try:
-            snapshot = self._snapshot(session_id, model)
+            snapshot = self._snapshot(session, question, model)
+        except Refused as why:
+            log.info("refused %s: %s", model.path, why)
+            return self._refuse(session, question, model, trigger, str(why), saved_at)
         except FileNotFoundError:
             self.store.set_waiting(session_id, question_id, None)
             return None
@@ -149,15 +194,18 @@ class Intake:
                                     "reused."]}
             self.store.save_result(sub.id, earlier_result.status, earlier_result.score, payload,
                                    self.clock.now())
+            snapshots.prune(self.store, self.settings.sessions_dir, session_id, question_id)
             return self.store.submission(sub.id)
         self.notify_grader()
+        snapshots.prune(self.store, self.settings.sessions_dir, session_id, question_id)
         return sub
 
     def current_model(self, session: SessionRecord, question: QuestionRecord) -> ModelFile | None:
         """The question's model file as it is now. With several formats present, one whose
         content differs from the last submission of its path wins (mtime is not trusted)."""
         folder = Path(session.project_dir) / question.question_id
-        found = [c for c in model_files.candidates(folder, question.model_file) if c.path.exists()]
+        found = [c for c in model_files.candidates(folder, question.model_file)
+                 if model_files.lexists(c.path)]  # a FIFO or a dangling link is refused, not missed
         if len(found) <= 1:
             return found[0] if found else None
         recorded = {s.source_path: s.sha256 for s in self.store.submissions(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from server.clock import iso
+from server.grading.supervisor import current_isolation
 from server.store import Store
 from server.store.records import QuestionRecord, ResultRecord, SessionRecord, SubmissionRecord
 from server.vocabulary import PENDING_STATES, ProjectState, SessionState, SubmissionState
@@ -147,4 +148,5 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
         "misplaced": [m.to_dict() for m in find_misplaced(
             Path(session.project_dir), {v.record.question_id: v.record.model_file for v in views})]
         if session.state == SessionState.RUNNING else [],
+        "isolation": current_isolation(),
     }

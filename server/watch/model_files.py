@@ -1,26 +1,55 @@
-"""Where a question's model can be, whether a save is complete, and what its bytes hash to.
+"""Where a question's model can be, whether a save is complete, whether tfexam will take it at all,
+and what its bytes hash to.
 
 "Complete" means the format's own end marker is present: HDF5's superblock states the file's end
-and h5py refuses a file shorter than that; a zip's central directory is written last; a SavedModel
-needs `saved_model.pb` and its variables index. A file that is still being written fails these,
-so it is never graded half-way (a common cause of the real exam's "corrupt model" grief).
+address (read here from the superblock bytes, never by handing the file to the HDF5 library in the
+service); a zip's central directory is written last; a SavedModel needs `saved_model.pb` and its
+variables index. A file that is still being written fails these, so it is never graded half-way.
+
+Hygiene comes before any open: only regular files (and, for a SavedModel, folders of regular
+files) are taken. A FIFO, socket or device is refused by its `lstat` alone, so nothing ever blocks
+on it; a symbolic link is followed only when it stays inside the project folder; sizes are summed
+from `lstat` and checked against the question's limit before a byte is copied; a `.keras` zip's
+directory (entries, total unpacked size, ratio) is checked before anything is extracted. Files are
+opened with O_NOFOLLOW | O_NONBLOCK and checked again with `fstat`, so a file swapped for a pipe
+between the check and the copy is still refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
+import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+MAX_SAVEDMODEL_FILES = 10000
+ZIP_MAX_ENTRIES = 64
+ZIP_MAX_RATIO = 200.0
+ZIP_DIRECTORY_BYTES = 1 << 20
+COPY_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
 class ModelFile:
     path: Path
     format: str  # h5 | keras | savedmodel
+
+
+class Fingerprint(NamedTuple):
+    """What says that writing stopped: unchanged for the settle time."""
+
+    size: int
+    newest: float
+    count: int
+
+
+class Refused(Exception):
+    """The file will not be taken; the message is the learner's sentence."""
 
 
 def candidates(question_dir: Path, model_file: str) -> list[ModelFile]:
@@ -32,12 +61,21 @@ def candidates(question_dir: Path, model_file: str) -> list[ModelFile]:
     ]
 
 
+def lexists(path: Path) -> bool:
+    try:
+        os.lstat(path)
+    except OSError:
+        return False
+    return True
+
+
 def present(question_dir: Path, model_file: str) -> ModelFile | None:
-    """The most recently saved model of the question, if any."""
-    found = [c for c in candidates(question_dir, model_file) if c.path.exists()]
+    """The most recently saved model of the question, if any (special files included, so that
+    they are refused with a sentence instead of ignored)."""
+    found = [c for c in candidates(question_dir, model_file) if lexists(c.path)]
     if not found:
         return None
-    return max(found, key=lambda c: fingerprint(c.path)[1])
+    return max(found, key=lambda c: fingerprint(c.path).newest)
 
 
 def match(path: Path, question_dir: Path, model_file: str) -> ModelFile | None:
@@ -50,55 +88,269 @@ def match(path: Path, question_dir: Path, model_file: str) -> ModelFile | None:
     return None
 
 
-def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file())
-    return [path] if path.is_file() else []
-
-
-def fingerprint(path: Path) -> tuple[int, float, int]:
-    """(total size, newest mtime, file count): unchanged for the settle time means writing stopped."""
-    size, newest, count = 0, 0.0, 0
-    for file in _files(path):
+def _walk(path: Path) -> list[tuple[Path, os.stat_result]]:
+    """Every entry under a folder with its lstat, links not followed; the path itself for a file."""
+    try:
+        top = os.lstat(path)
+    except OSError:
+        return []
+    if not stat.S_ISDIR(top.st_mode):
+        return [(path, top)]
+    found: list[tuple[Path, os.stat_result]] = []
+    stack = [path]
+    while stack and len(found) <= MAX_SAVEDMODEL_FILES:
+        folder = stack.pop()
         try:
-            stat = file.stat()
+            entries = list(os.scandir(folder))
         except OSError:
             continue
-        size += stat.st_size
-        newest = max(newest, stat.st_mtime)
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                stack.append(Path(entry.path))
+            else:
+                found.append((Path(entry.path), info))
+    return sorted(found)
+
+
+def fingerprint(path: Path) -> Fingerprint:
+    """(total size, newest mtime, file count) from stat alone: never opens anything."""
+    size, newest, count = 0, 0.0, 0
+    entries = _walk(path)
+    if len(entries) == 1 and entries[0][0] == path and stat.S_ISLNK(entries[0][1].st_mode):
+        try:  # a link to a single file: the target's size and time say whether it changes
+            entries = [(path, os.stat(path))]
+        except OSError:
+            return Fingerprint(0, 0.0, 0)
+    for _, info in entries:
+        size += info.st_size
+        newest = max(newest, info.st_mtime)
         count += 1
-    return size, newest, count
+    return Fingerprint(size, newest, count)
+
+
+# Hygiene -------------------------------------------------------------------------------------------
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a link"
+    return "not a regular file"
+
+
+def _inside(path: Path, project: Path, shown: str) -> Path:
+    """The real path of `path`, which must stay inside the project folder."""
+    real = Path(os.path.realpath(path))
+    root = Path(os.path.realpath(project))
+    if real != root and root not in real.parents:
+        raise Refused(f"{shown} is a link to {real}, outside the project folder: tfexam only grades "
+                      "files inside the project. Save the model itself there (or copy it in) and "
+                      "submit again.")
+    return real
+
+
+def checked(model: ModelFile, project: Path, limit_bytes: int) -> list[tuple[Path, Path, int]]:
+    """What would be copied: (source, relative target, size) per file, after every hygiene rule.
+    Raises Refused with the learner's sentence. Opens nothing but a .keras zip's directory."""
+    name = model.path.name
+    try:
+        info = os.lstat(model.path)
+    except OSError as error:
+        raise Refused(f"{name} disappeared before it could be taken; save it again.") from error
+    source = model.path
+    if stat.S_ISLNK(info.st_mode):
+        source = _inside(model.path, project, name)
+        try:
+            info = os.stat(source)
+        except OSError as error:
+            raise Refused(f"{name} is a link to nothing: save the model itself and submit again.") \
+                from error
+    want_dir = model.format == "savedmodel"
+    if stat.S_ISDIR(info.st_mode) != want_dir or not (stat.S_ISDIR(info.st_mode)
+                                                      or stat.S_ISREG(info.st_mode)):
+        if want_dir:
+            raise Refused(f"{name} is {_kind(info.st_mode)}; a SavedModel is a folder with "
+                          "saved_model.pb and variables/ in it. Save the model again and submit.")
+        raise Refused(f"{name} is {_kind(info.st_mode)}, not a model file: tfexam only takes a "
+                      f"regular file there. Remove it, save the model with model.save({name!r}) "
+                      "and submit again.")
+    files: list[tuple[Path, Path, int]] = []
+    if not want_dir:
+        files.append((source, Path(name), info.st_size))
+    else:
+        entries = _walk(source)
+        if len(entries) > MAX_SAVEDMODEL_FILES:
+            raise Refused(f"{name}/ holds more than {MAX_SAVEDMODEL_FILES} files, far more than a "
+                          "SavedModel has: save the model again into an empty folder and submit.")
+        for path, entry in entries:
+            shown = f"{name}/{path.relative_to(source).as_posix()}"
+            if stat.S_ISLNK(entry.st_mode):
+                real = _inside(path, project, shown)
+                try:
+                    entry = os.stat(real)
+                except OSError as error:
+                    raise Refused(f"{shown} is a link to nothing: save the SavedModel again and "
+                                  "submit.") from error
+                if stat.S_ISDIR(entry.st_mode):
+                    raise Refused(f"{shown} is a link to a folder: save the SavedModel again "
+                                  "without links and submit.")
+                path_to_read = real
+            else:
+                path_to_read = path
+            if not stat.S_ISREG(entry.st_mode):
+                raise Refused(f"{shown} is {_kind(entry.st_mode)}: a SavedModel holds regular files "
+                              "only. Remove it, save the model again and submit.")
+            files.append((path_to_read, path.relative_to(source), entry.st_size))
+    total = sum(size for _, _, size in files)
+    if total > limit_bytes:
+        raise Refused(f"{name} is {total / 2**20:.0f} MB, more than this question takes "
+                      f"({limit_bytes / 2**20:.0f} MB): no model for this question needs that much. "
+                      "Make the model smaller (fewer or narrower layers), save and submit again.")
+    if model.format == "keras":
+        check_zip_directory(source, name)
+    return files
+
+
+def check_zip_directory(path: Path, name: str) -> None:
+    """Entries, total unpacked size and ratio of a .keras zip, from its directory alone."""
+    size = os.stat(path).st_size
+    with _open_regular(path) as handle:
+        tail_start = max(0, size - (65536 + 22))
+        handle.seek(tail_start)
+        tail = handle.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or len(tail) - end < 22:
+        raise Refused(f"{name} is not a complete zip archive (a .keras file is one): save it again "
+                      "with model.save(...) and submit.")
+    entries, directory_size = struct.unpack("<HI", tail[end + 10:end + 16])
+    if entries > ZIP_MAX_ENTRIES or directory_size > ZIP_DIRECTORY_BYTES:
+        raise Refused(f"{name} holds {entries} files; a Keras archive holds a few. Save the model "
+                      "again with model.save(...) and submit.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (OSError, zipfile.BadZipFile) as error:
+        raise Refused(f"{name} is not a readable zip archive ({error}): save it again with "
+                      "model.save(...) and submit.") from error
+    unpacked = sum(i.file_size for i in infos)
+    if len(infos) > ZIP_MAX_ENTRIES:
+        raise Refused(f"{name} holds {len(infos)} files; a Keras archive holds a few. Save the "
+                      "model again with model.save(...) and submit.")
+    for info in infos:
+        if info.file_size > 2**20 and info.file_size > ZIP_MAX_RATIO * max(1, info.compress_size):
+            raise Refused(f"{name} is a zip bomb: {info.filename!r} would unpack "
+                          f"{info.file_size / max(1, info.compress_size):.0f} times larger than it "
+                          "is stored. tfexam does not unpack it; save the model again with "
+                          "model.save(...) and submit.")
+    if unpacked > 4 * max(size, 2**20) and unpacked > 64 * 2**20:
+        raise Refused(f"{name} would unpack to {unpacked / 2**20:.0f} MB from "
+                      f"{size / 2**20:.1f} MB: tfexam does not unpack it. Save the model again "
+                      "with model.save(...) and submit.")
+
+
+def _open_regular(path: Path):
+    """Open for reading without following a final link and without blocking on a FIFO; refuse
+    anything that turns out not to be a regular file."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Refused(f"{path.name} is {_kind(os.fstat(fd).st_mode)}, not a model file.")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def copy_checked(files: list[tuple[Path, Path, int]], target: Path, limit_bytes: int) -> int:
+    """Copy what `checked` listed into `target` (a new folder), never more than the limit in all,
+    re-checking each file as it is opened. Returns the bytes copied."""
+    copied = 0
+    for source, relative, _ in files:
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with _open_regular(source) as reader, open(destination, "xb") as writer:
+            while block := reader.read(COPY_BLOCK):
+                copied += len(block)
+                if copied > limit_bytes:
+                    raise Refused(f"{source.name} grew past this question's size limit "
+                                  f"({limit_bytes / 2**20:.0f} MB) while it was copied: make the "
+                                  "model smaller, save and submit again.")
+                writer.write(block)
+    return copied
+
+
+# Completeness ----------------------------------------------------------------------------------
+def _hdf5_complete(path: Path) -> bool:
+    """The superblock's end-of-file address is within the file (what h5py checks on open)."""
+    with _open_regular(path) as handle:
+        head = handle.read(96)
+        size = os.fstat(handle.fileno()).st_size
+    if len(head) < 16 or head[:8] != HDF5_SIGNATURE:
+        return False
+    version = head[8]
+    if version in (0, 1):
+        offsets = head[13]
+        base_at = 24 if version == 0 else 28
+    elif version in (2, 3):
+        offsets = head[9]
+        base_at = 12
+    else:
+        return False
+    if offsets not in (2, 4, 8) or len(head) < base_at + 3 * offsets:
+        return False
+    code = {2: "<H", 4: "<I", 8: "<Q"}[offsets]
+    base = struct.unpack(code, head[base_at:base_at + offsets])[0]
+    eof = struct.unpack(code, head[base_at + 2 * offsets:base_at + 3 * offsets])[0]
+    return 0 < base + eof <= size
 
 
 def is_complete(model: ModelFile) -> bool:
+    """Whether writing finished. A special file is "complete" at once: nothing more will come,
+    and intake refuses it with a sentence instead of anything waiting on it."""
+    path = Path(os.path.realpath(model.path))
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+        return True
+    if stat.S_ISDIR(info.st_mode) != (model.format == "savedmodel"):
+        return True  # a folder where a file belongs, or the reverse: refused, not awaited
     try:
         if model.format == "h5":
-            with open(model.path, "rb") as handle:
-                if handle.read(8) != HDF5_SIGNATURE:
-                    return False
-            import h5py  # h5py is not TensorFlow: it keeps the API process small and fast
-
-            with h5py.File(model.path, "r"):
-                return True
+            return _hdf5_complete(path)
         if model.format == "keras":
-            with zipfile.ZipFile(model.path) as archive:
+            with _open_regular(path) as handle, zipfile.ZipFile(handle) as archive:
                 return "config.json" in archive.namelist()
         if model.format == "savedmodel":
-            return (model.path / "saved_model.pb").is_file() and (
-                model.path / "variables" / "variables.index"
-            ).is_file()
-    except (OSError, zipfile.BadZipFile, ValueError):
+            return (path / "saved_model.pb").is_file() and (
+                path / "variables" / "variables.index").is_file()
+    except (OSError, zipfile.BadZipFile, ValueError, Refused, struct.error):
         return False
     return False
 
 
 def sha256_of(path: Path) -> str:
-    """Hash of the bytes; for a folder, of every relative path and its bytes, in order."""
+    """Hash of the bytes; for a folder, of every relative path and its bytes, in order. Only used
+    on tfexam's own snapshots (regular files it wrote itself)."""
     digest = hashlib.sha256()
-    for file in _files(path):
-        if path.is_dir():
+    is_dir = path.is_dir()
+    for file, info in _walk(path):
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        if is_dir:
             digest.update(os.fsencode(file.relative_to(path).as_posix()) + b"\0")
-        with open(file, "rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+        with _open_regular(file) as handle:
+            for block in iter(lambda h=handle: h.read(COPY_BLOCK), b""):
                 digest.update(block)
     return digest.hexdigest()

@@ -153,29 +153,21 @@ def solved_starter(starter: Path, solution: Path) -> str:
     return "\n".join([*lines[:fixed_end + 1], *body, *lines[learner_end:]]) + "\n"
 
 
-def job(variant: Variant, model: Path, heldout: Path) -> dict[str, Any]:
-    """The same fields as `server.grading.protocol.job_message` builds from the store."""
+def job(variant: Variant, model: Path, heldout: Path):
+    """The same fields as `server.grading.scorer.GradingJob.of` takes from the store."""
+    from server.grading.scorer import GradingJob
+
     data = variant.model_dump()
-    return {
-        "id": 1,
-        "model_path": str(model),
-        "format": MODEL_FILE_FORMATS[model.suffix],
-        "task": data["task"],
-        "input_shape": data["input_shape"],
-        "output_shape": data["output_shape"],
-        "final_activation": data.get("final_activation"),
-        "metric": data["metric"],
-        "scoring": data["scoring"],
-        "params": data.get("params", {}),
-        "heldout_path": str(heldout),
-    }
+    return GradingJob(model, MODEL_FILE_FORMATS[model.suffix], data["task"], data["input_shape"],
+                      data["output_shape"], data.get("final_activation"), data["metric"],
+                      data["scoring"], heldout)
 
 
 def grade(variant: Variant, model: Path, heldout: Path) -> dict[str, Any]:
-    from server.grading.worker.grade import grade as real_grade
+    """Grade as the service does: in a warm sandbox, scored by the trusted side."""
+    from server.grading.local import shared_grader
 
-    outcome = real_grade(job(variant, model, heldout))
-    return outcome
+    return shared_grader().grade(job(variant, model, heldout)).model_dump(mode="json")
 
 
 MEASUREMENTS = Path(os.environ.get("TFEXAM_CALIBRATION_LOG", ROOT / ".pytest_cache" / "calibration.jsonl"))

@@ -100,8 +100,8 @@ def test_slow_chunked_write_is_graded_once_when_complete(shared_server: LiveServ
         (lambda: models.blobs_model(units=5), "output shape is (None, 5); this question needs "
                                               "(None, 3)"),
         (lambda: models.blobs_model(activation="relu"), "activation is 'relu'"),
-        (models.lambda_model, "Lambda layers are not supported by the grader"),
-        (models.custom_layer_model, "'Doubling', which is not a built-in Keras layer"),
+        (models.lambda_model, "is a Lambda layer: Lambda layers are not supported"),
+        (models.custom_layer_model, "uses 'Doubling' from the module"),
     ],
     ids=["input-shape", "output-units", "final-activation", "lambda", "custom-layer"],
 )

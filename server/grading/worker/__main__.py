@@ -1,7 +1,9 @@
-"""Entry point of the worker process: `python -m server.grading.worker`.
+"""Entry point of a sandboxed child: `python -m server.grading.worker`, started by the launcher.
 
-Protocol on a private copy of stdout (real stdout is pointed at stderr, so a print in a learner's
-model or a TensorFlow log line can never corrupt a reply).
+It confines itself (`confine`), imports TensorFlow and warms Keras up, says it is ready, and then
+serves exactly one job: a load request, then predict requests, all for one nonce. It holds no
+labels and computes no score; its replies go over a socket (descriptor `channel_fd`), which graph
+code cannot reopen through /proc the way it could a pipe. stdout and stderr are a pipe to a log.
 """
 
 from __future__ import annotations
@@ -10,58 +12,53 @@ import os
 import socket
 import sys
 import time
+from pathlib import Path
+
+from server.grading import protocol
+from server.grading.confine import ConfineSpec, apply
 
 
-def _network_off() -> None:
-    """Otter-Grader's rule: grading runs with the network off (loopback only)."""
-    original = socket.socket.connect
+def _warm_up() -> None:
+    """Build and run a tiny model once, so the first real job pays no lazy imports or tracing."""
+    import keras
+    import numpy as np
 
-    def guarded(self: socket.socket, address: object) -> object:
-        host = address[0] if isinstance(address, tuple) else ""
-        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in (
-            "127.0.0.1", "::1", "localhost"):
-            raise OSError("the network is off while grading")
-        return original(self, address)
-
-    socket.socket.connect = guarded  # type: ignore[method-assign]
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="softmax")])
+    model.predict_on_batch(np.zeros((1, 2), "float32"))
 
 
 def main() -> None:
-    reply = os.fdopen(os.dup(1), "wb", buffering=0)
-    os.dup2(2, 1)
+    spec = ConfineSpec.model_validate_json(os.environ["TFEXAM_CONFINE"])
+    confinement = apply(spec)
+    channel = socket.socket(fileno=spec.channel_fd)
+    reader = channel.makefile("rb")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if hasattr(os, "nice"):
-        # The API must stay responsive while TensorFlow loads and models are graded.
-        os.nice(10)
-    _network_off()
-    from server.grading import protocol
-
+        os.nice(10)  # the API must stay responsive while TensorFlow loads and models are graded
     started = time.perf_counter()
     import keras
     import tensorflow as tf
     import tf_keras
 
-    from server.grading.worker.grade import grade
+    from server.grading.worker.job import Job
 
-    reply.write(protocol.encode({
-        "ready": True,
-        "import_seconds": round(time.perf_counter() - started, 3),
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__,
-                     "tf_keras": tf_keras.__version__},
-    }))
-    for line in sys.stdin.buffer:
-        if not line.strip():
-            continue
-        job = protocol.decode(line)
-        try:
-            outcome = grade(job)
-        except Exception as error:  # never leave the parent without an answer
-            outcome = {"id": job.get("id"), "status": "crash", "score": 0,
-                       "metric": job.get("metric", ""),
-                       "messages": [f"The grader failed unexpectedly: {type(error).__name__}: "
-                                    f"{error}"]}
-        reply.write(protocol.encode(outcome))
+    _warm_up()
+    channel.sendall(protocol.encode(protocol.Ready(
+        import_seconds=round(time.perf_counter() - started, 3),
+        versions={"tensorflow": tf.__version__, "keras": keras.__version__,
+                  "tf_keras": tf_keras.__version__},
+        confinement=confinement,
+    )))
+    job = Job(Path(os.environ["TFEXAM_JOB_DIR"]))
+    while True:
+        line = reader.readline(protocol.MAX_LINE_BYTES)
+        if not line:
+            return
+        reply = job.handle(line)
+        if reply is None:
+            return  # a request for another job or a malformed one: this sandbox is done
+        channel.sendall(protocol.encode(reply))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,180 +1,123 @@
-"""Open a learner's model file safely and say, in plain words, why one cannot be opened.
+"""Open a learner's model in the sandbox and say, in plain words, why one cannot be opened.
 
-Order: read the saved config without executing anything and refuse Lambda layers and unknown
-classes (the real exam's rule); then Keras 3 with safe_mode; then tf_keras for models saved by
-Keras 2 that Keras 3 refuses; a SavedModel folder through TensorFlow's own loader, which runs no
-Python from the file.
+Order: vet the saved config as data (`vetting`), bounded, refusing anything that is not built-in
+Keras; then Keras 3 with safe_mode; then tf_keras for models saved by Keras 2 that Keras 3
+refuses; a SavedModel folder through TensorFlow's own loader, which runs no Python from the file.
+The facts reported back (shapes, final activation, layers) are claims the trusted side checks
+against the predictions themselves.
 """
 
 from __future__ import annotations
 
-import json
-import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from server.grading.protocol import ConfigLimits, ModelInfo
+from server.grading.worker.vetting import ModelLoadError, ModelRefused, unreadable, vet
 
-class ModelRefused(Exception):
-    """The model contains something the grader will not run (Lambda, custom objects)."""
+__all__ = ["LoadedModel", "ModelLoadError", "ModelRefused", "load"]
 
-
-class ModelLoadError(Exception):
-    """The file is not a model the grader can open; the message says what to do."""
+# Layers that only reshape or drop out: the final activation is the one before them.
+PASS_THROUGH = {"Flatten", "Reshape", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
+                "SpatialDropout3D", "GaussianDropout", "GaussianNoise", "AlphaDropout", "Permute",
+                "ActivityRegularization", "Identity"}
 
 
 @dataclass
 class LoadedModel:
     predict: Callable[[np.ndarray], np.ndarray]
-    input_shape: tuple[int | None, ...] | None
-    output_shape: tuple[int | None, ...] | None
-    final_activation: str | None
-    keras: str
-    summary: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-
-LAMBDA_MESSAGE = (
-    "Lambda layers are not supported by the grader, as in the real exam: replace the Lambda layer "
-    "with a built-in layer (for example Rescaling, Reshape or a Dense layer), save and submit again."
-)
-CUSTOM_MESSAGE = (
-    "The model uses {names}, which {verb} not a built-in Keras layer: the grader only runs "
-    "built-in layers. Rebuild the model with Keras layers only, save and submit again."
-)
-LAYER_KEYS = {"layers", "layer", "forward_layer", "backward_layer", "cell", "cells"}
-
-
-def _layer_configs(node: Any, is_layer: bool = True) -> Iterator[dict[str, Any]]:
-    """Every layer description inside a saved Keras config (nested models and wrappers too)."""
-    if isinstance(node, dict):
-        if is_layer and "class_name" in node:
-            yield node
-        for key, value in node.items():
-            if key in LAYER_KEYS:
-                yield from _layer_configs(value, True)
-            elif isinstance(value, dict | list):
-                yield from _layer_configs(value, False)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _layer_configs(item, is_layer)
-
-
-def saved_config(path: Path, fmt: str) -> dict[str, Any] | None:
-    """The model's architecture as saved, read as data (nothing in the file is executed)."""
-    try:
-        if fmt == "keras":
-            with zipfile.ZipFile(path) as archive:
-                return json.loads(archive.read("config.json"))
-        if fmt == "h5":
-            import h5py
-
-            with h5py.File(path, "r") as handle:
-                raw = handle.attrs.get("model_config")
-                if raw is None:
-                    return None
-                if isinstance(raw, bytes):
-                    raw = raw.decode("utf-8")
-                return json.loads(raw)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
-        raise ModelLoadError(_unreadable(path, fmt, error)) from error
-    return None
-
-
-def _known_layer_names() -> set[str]:
-    import keras
-    import tf_keras
-
-    names = {n for n in dir(keras.layers) if n[:1].isupper()}
-    names |= {n for n in dir(tf_keras.layers) if n[:1].isupper()}
-    names |= {"Sequential", "Functional", "Model", "InputLayer", "TFOpLambda", "SlicingOpLambda"}
-    return names
-
-
-def refuse_unsafe(config: dict[str, Any] | None) -> None:
-    if config is None:
-        return
-    classes = [c.get("class_name", "") for c in _layer_configs(config)]
-    if any(name in ("Lambda", "TFOpLambda", "SlicingOpLambda") for name in classes):
-        raise ModelRefused(LAMBDA_MESSAGE)
-    unknown = sorted({n for n in classes if n and n not in _known_layer_names()})
-    if unknown:
-        names = ", ".join(repr(n) for n in unknown)
-        raise ModelRefused(
-            CUSTOM_MESSAGE.format(names=names, verb="is" if len(unknown) == 1 else "are")
-        )
-
-
-def _unreadable(path: Path, fmt: str, error: BaseException) -> str:
-    size = path.stat().st_size if path.is_file() else None
-    if size == 0:
-        return (
-            f"{path.name} is empty (0 bytes): the save did not finish. Run the starter again so "
-            "that model.save(...) completes, then submit."
-        )
-    kind = {"h5": "an HDF5 (.h5)", "keras": "a Keras zip (.keras)"}.get(fmt, "a model")
-    return (
-        f"{path.name} is not {kind} model file that can be opened ({type(error).__name__}: "
-        f"{str(error).splitlines()[0][:200] if str(error) else 'no detail'}). It may be truncated "
-        "or not a model at all: save it again with model.save(...) and submit."
-    )
-
-
-def _keras_summary(model: Any) -> dict[str, Any]:
-    return {
-        "layers": [f"{layer.__class__.__name__}" for layer in model.layers],
-        "parameters": int(model.count_params()),
-    }
+    info: ModelInfo
 
 
 def _final_activation(model: Any) -> str | None:
-    if not model.layers:
-        return None
-    activation = model.layers[-1].get_config().get("activation")
-    if isinstance(activation, dict):  # serialised form in some versions
-        activation = activation.get("config", {}).get("name") or activation.get("class_name")
-    return str(activation) if activation else None
+    """The activation of the last layer that computes something, looking through layers that only
+    reshape or drop out (Flatten, Reshape, Dropout, ...)."""
+    for layer in reversed(list(getattr(model, "layers", []))):
+        name = layer.__class__.__name__
+        if name in PASS_THROUGH:
+            continue
+        if hasattr(layer, "layers") and layer.layers:  # a nested Sequential or Functional
+            return _final_activation(layer)
+        activation = layer.get_config().get("activation")
+        if isinstance(activation, dict):  # serialised form in some versions
+            activation = activation.get("config", {}).get("name") or activation.get("class_name")
+        return str(activation) if activation else None
+    return None
 
 
-def _shape(value: Any) -> tuple[int | None, ...] | None:
+def _shape(value: Any) -> list[int | None] | None:
     if value is None:
         return None
-    if isinstance(value, list) and value and isinstance(value[0], list | tuple):
-        return None  # several inputs or outputs: the contract check reports it
-    return tuple(None if d is None else int(d) for d in value)
+    return [None if d is None else int(d) for d in value]
 
 
 def _from_keras_model(model: Any, keras_label: str) -> LoadedModel:
+    inputs = list(getattr(model, "inputs", None) or [])
+    outputs = list(getattr(model, "outputs", None) or [])
+    input_shape = _shape(list(inputs[0].shape)) if len(inputs) == 1 else None
+    declared = tuple(input_shape[1:]) if input_shape and None not in input_shape[1:] else None
+
     def predict(x: np.ndarray) -> np.ndarray:
+        if declared is not None and x.shape[1:] != declared and x[0].size == int(np.prod(declared)):
+            x = x.reshape((len(x), *declared))  # the question's shape, as the model spells it
+        if len(x) <= 64:
+            return np.asarray(model.predict_on_batch(x))
         return np.asarray(model.predict(x, batch_size=256, verbose=0))
 
-    inputs = model.inputs if hasattr(model, "inputs") else None
-    input_shape = _shape(list(inputs[0].shape)) if inputs and len(inputs) == 1 else None
-    outputs = model.outputs if hasattr(model, "outputs") else None
-    output_shape = _shape(list(outputs[0].shape)) if outputs and len(outputs) == 1 else None
-    notes = []
-    if inputs and len(inputs) != 1:
-        notes.append(f"The model has {len(inputs)} inputs; this question needs exactly one.")
-    if outputs and len(outputs) != 1:
-        notes.append(f"The model has {len(outputs)} outputs; this question needs exactly one.")
-    return LoadedModel(
-        predict=predict,
+    return LoadedModel(predict, ModelInfo(
         input_shape=input_shape,
-        output_shape=output_shape,
+        output_shape=_shape(list(outputs[0].shape)) if len(outputs) == 1 else None,
+        inputs=len(inputs), outputs=len(outputs),
         final_activation=_final_activation(model),
         keras=keras_label,
-        summary=_keras_summary(model),
-        notes=notes,
-    )
+        layers=[layer.__class__.__name__ for layer in model.layers][:10000],
+        parameters=int(model.count_params()),
+    ))
+
+
+def _missing_weights(path: Path, fmt: str) -> str | None:
+    """A file with the architecture but no weights (or weights but no architecture)."""
+    if fmt == "h5":
+        import h5py
+
+        try:
+            with h5py.File(path, "r") as handle:
+                if "model_config" not in handle.attrs:
+                    if "layer_names" in handle.attrs:
+                        return (f"{path.name} holds only weights (it was written by "
+                                "model.save_weights(...)): save the whole model with "
+                                "model.save(...) and submit again.")
+                    return None
+                if "model_weights" not in handle:
+                    return (f"{path.name} has the model's architecture but no weights: save the "
+                            "trained model with model.save(...) and submit again.")
+        except OSError:
+            return None
+    if fmt == "keras":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+        except (OSError, zipfile.BadZipFile):
+            return None
+        if not names & {"model.weights.h5", "model.weights.npz"}:
+            return (f"{path.name} has the model's architecture but no weights "
+                    "(model.weights.h5 is missing): save the trained model with model.save(...) "
+                    "and submit again.")
+    return None
 
 
 def _load_keras_file(path: Path, fmt: str) -> LoadedModel:
     import keras
 
-    refuse_unsafe(saved_config(path, fmt))
+    missing = _missing_weights(path, fmt)
+    if missing:
+        raise ModelLoadError(missing)
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
         return _from_keras_model(model, f"Keras {keras.__version__}")
@@ -187,12 +130,11 @@ def _load_keras_file(path: Path, fmt: str) -> LoadedModel:
             else:
                 model = tf_keras.models.load_model(path, compile=False)
         except Exception:
-            raise ModelLoadError(_unreadable(path, fmt, keras3_error)) from keras3_error
+            raise ModelLoadError(unreadable(path, fmt, keras3_error)) from keras3_error
         loaded = _from_keras_model(model, f"tf_keras {tf_keras.__version__} (Keras 2)")
-        loaded.notes.append(
-            "Keras 3 could not open this file, so it was loaded with tf_keras (Keras 2): "
-            f"{str(keras3_error).splitlines()[0][:160]}"
-        )
+        note = ("Keras 3 could not open this file, so it was loaded with tf_keras (Keras 2): "
+                f"{str(keras3_error).splitlines()[0][:160] if str(keras3_error) else ''}")
+        loaded.info = loaded.info.model_copy(update={"notes": [*loaded.info.notes, note]})
         return loaded
 
 
@@ -202,31 +144,28 @@ def _load_saved_model(path: Path) -> LoadedModel:
     if not (path / "saved_model.pb").is_file():
         raise ModelLoadError(
             f"The folder {path.name}/ has no saved_model.pb: it is not a SavedModel. Save with "
-            "model.export(...) or tf.saved_model.save(...) and submit again."
-        )
+            "model.export(...) or tf.saved_model.save(...) and submit again.")
     if not (path / "variables" / "variables.index").is_file():
         raise ModelLoadError(
             f"The SavedModel folder {path.name}/ has no variables (variables/variables.index is "
-            "missing): copy or save the whole folder, including variables/, and submit again."
-        )
+            "missing): copy or save the whole folder, including variables/, and submit again.")
     try:
         loaded = tf.saved_model.load(str(path))
     except Exception as error:
         raise ModelLoadError(
             f"The SavedModel folder {path.name}/ cannot be loaded "
-            f"({str(error).splitlines()[0][:200]}): save the whole folder again and submit."
-        ) from error
+            f"({str(error).splitlines()[0][:200] if str(error) else type(error).__name__}): save "
+            "the whole folder again and submit.") from error
     signature = loaded.signatures.get("serving_default")
     if signature is None:
         raise ModelLoadError(
             f"The SavedModel folder {path.name}/ has no 'serving_default' signature: save it with "
-            "model.export(...) (Keras 3) or model.save(...) (Keras 2) and submit again."
-        )
+            "model.export(...) (Keras 3) or model.save(...) (Keras 2) and submit again.")
     specs = signature.structured_input_signature[1]
     outputs = signature.structured_outputs
-    notes = ["SavedModel: the final activation cannot be read from a graph and was not checked."]
-    if len(specs) != 1 or len(outputs) != 1:
-        notes.append("The SavedModel must have exactly one input and one output.")
+    if not specs or not outputs:
+        raise ModelLoadError(f"The SavedModel folder {path.name}/ has a signature without inputs or "
+                             "outputs: save it with model.export(...) and submit again.")
     input_name, input_spec = next(iter(specs.items()))
     output_name, output_spec = next(iter(outputs.items()))
 
@@ -234,27 +173,32 @@ def _load_saved_model(path: Path) -> LoadedModel:
         parts = []
         for start in range(0, len(x), 256):
             batch = tf.constant(x[start:start + 256], dtype=input_spec.dtype)
-            parts.append(signature(**{input_name: batch})[output_name].numpy())
+            parts.append(np.asarray(signature(**{input_name: batch})[output_name]))
         return np.concatenate(parts)
 
-    return LoadedModel(
-        predict=predict,
-        input_shape=tuple(input_spec.shape.as_list()),
-        output_shape=tuple(output_spec.shape.as_list()),
+    variables = getattr(loaded, "variables", None)
+    return LoadedModel(predict, ModelInfo(
+        input_shape=_shape(input_spec.shape.as_list()),
+        output_shape=_shape(output_spec.shape.as_list()),
+        inputs=len(specs), outputs=len(outputs),
         final_activation=None,
         keras=f"TensorFlow {tf.__version__} SavedModel",
-        summary={"layers": [], "parameters": int(sum(np.prod(v.shape) for v in
-                                                     loaded.variables))
-                 if hasattr(loaded, "variables") else None},
-        notes=notes,
-    )
+        parameters=int(sum(int(np.prod(v.shape)) for v in variables)) if variables else None,
+        notes=["SavedModel: the final activation cannot be read from a graph and was not checked."],
+    ))
 
 
-def load(path: Path, fmt: str) -> LoadedModel:
+def load(path: Path, fmt: str, limits: ConfigLimits) -> LoadedModel:
+    """Vet, then load. Raises ModelRefused or ModelLoadError with the learner's sentence."""
     if fmt == "savedmodel":
+        if not path.is_dir():
+            raise ModelLoadError(f"{path.name} is not a folder: a SavedModel is a folder with "
+                                 "saved_model.pb in it. Save it again and submit.")
+        vet(path, fmt, limits)
         return _load_saved_model(path)
     if not path.is_file():
         raise ModelLoadError(f"{path.name} disappeared before it could be graded; save it again.")
     if path.stat().st_size == 0:
-        raise ModelLoadError(_unreadable(path, fmt, ValueError("empty")))
+        raise ModelLoadError(unreadable(path, fmt, ValueError("empty")))
+    vet(path, fmt, limits)
     return _load_keras_file(path, fmt)

@@ -1,14 +1,18 @@
-"""Evaluate a loaded model on held-out data, one function per task, returning the metric value
-and the diagnostics the report draws (confusion matrix, forecast against actual)."""
+"""Score predictions against held-out labels, one function per task, returning the metric value
+and the diagnostics the report draws (confusion matrix, forecast against actual).
+
+Trusted side: these run in the service, never in the sandbox, and import no TensorFlow. They get
+the model's predictions (or, for a series, a `forecast` function that asks the sandbox one window
+at a time) and the held-out arrays, labels included.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from server.grading.worker.loading import LoadedModel
 
 MAX_SERIES_POINTS = 600
 
@@ -26,15 +30,17 @@ class EvaluationError(Exception):
     """The model ran but its predictions cannot be scored (NaN, wrong size)."""
 
 
-def _fit_input(x: np.ndarray, model: LoadedModel) -> np.ndarray:
-    """Feed the shape the model declared when it differs only by open dimensions."""
-    if model.input_shape is not None and None not in model.input_shape[1:]:
-        return x.reshape((len(x), *model.input_shape[1:]))
-    return x
+Forecast = Callable[[np.ndarray], np.ndarray]
 
 
-def _predict(model: LoadedModel, x: np.ndarray) -> np.ndarray:
-    predictions = np.asarray(model.predict(_fit_input(x, model)), dtype="float64")
+def finite(predictions: np.ndarray, count: int) -> np.ndarray:
+    """The predictions as float64, one row per example, or the sentence that says what is wrong."""
+    predictions = np.asarray(predictions, dtype="float64")
+    if predictions.ndim == 0 or len(predictions) != count:
+        raise EvaluationError(
+            f"The model gave {0 if predictions.ndim == 0 else len(predictions)} predictions for "
+            f"{count} held-out examples: it must give one output per input. Keep the final layer "
+            "as the starter shows and submit again.")
     if not np.all(np.isfinite(predictions)):
         raise EvaluationError(
             "The model predicts NaN or infinite values on the held-out data: check the data "
@@ -43,9 +49,14 @@ def _predict(model: LoadedModel, x: np.ndarray) -> np.ndarray:
     return predictions
 
 
-def regression(model: LoadedModel, data: dict[str, np.ndarray], metric: str) -> Evaluation:
+def regression(predictions: np.ndarray, data: dict[str, np.ndarray], metric: str) -> Evaluation:
     x, y = data["x"], data["y"].astype("float64")
-    predicted = _predict(model, x).reshape(y.shape)
+    predicted = finite(predictions, len(y))
+    if predicted.size != y.size:
+        raise EvaluationError(
+            f"The model gives {predicted.size // max(1, len(y))} values per example; this question "
+            f"needs {y.size // max(1, len(y))}. Keep the final layer as the starter shows.")
+    predicted = predicted.reshape(y.shape)
     errors = predicted - y
     mse, mae = float(np.mean(errors**2)), float(np.mean(np.abs(errors)))
     value = {"mse": mse, "mae": mae}[metric]
@@ -58,9 +69,10 @@ def regression(model: LoadedModel, data: dict[str, np.ndarray], metric: str) -> 
                                                                 "points": rows})
 
 
-def classification(model: LoadedModel, data: dict[str, np.ndarray], metric: str) -> Evaluation:
+def classification(probabilities: np.ndarray, data: dict[str, np.ndarray], metric: str
+                   ) -> Evaluation:
     x, y = data["x"], data["y"].astype("int64")
-    probabilities = _predict(model, x)
+    probabilities = finite(probabilities, len(y))
     flat = probabilities.reshape(len(x), -1)
     if flat.shape[1] == 1:
         predicted = (flat[:, 0] > 0.5).astype("int64")
@@ -85,14 +97,17 @@ def classification(model: LoadedModel, data: dict[str, np.ndarray], metric: str)
     )
 
 
-def series(model: LoadedModel, data: dict[str, np.ndarray], metric: str) -> Evaluation:
+def series(forecast_windows: Forecast, data: dict[str, np.ndarray], metric: str) -> Evaluation:
     """The exam's way: forecast every window that ends before a validation step and compare
-    each forecast with the value that followed (MAE on the normalised series)."""
+    each forecast with the value that followed (MAE on the normalised series).
+
+    `forecast_windows` hands the windows to the sandbox in order, one at a time, each only after
+    the previous forecast came back, so no window is ever seen with the value it must predict."""
     values = data["series"].astype("float32")
     split_time, window = int(data["split_time"]), int(data["window"])
     starts = np.arange(split_time - window, len(values) - window)
     windows = np.stack([values[s:s + window] for s in starts])[..., np.newaxis]
-    forecast = _predict(model, windows).reshape(len(starts), -1)[:, -1]
+    forecast = finite(forecast_windows(windows), len(starts)).reshape(len(starts), -1)[:, -1]
     actual = values[split_time:].astype("float64")
     if len(forecast) != len(actual):
         raise EvaluationError(

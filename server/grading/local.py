@@ -1,0 +1,53 @@
+"""Grading outside the service (calibration, benchmarks, tests): the same sandbox pool and trusted
+scorer the supervisor uses, with a scratch folder of its own."""
+
+from __future__ import annotations
+
+import atexit
+import tempfile
+import threading
+from pathlib import Path
+
+from server.grading import sandbox
+from server.grading.pool import SandboxPool
+from server.grading.result import Outcome
+from server.grading.sandbox import SandboxFailure, SandboxLimits
+from server.grading.scorer import GradingJob, grade, outcome_of_failure
+
+
+class LocalGrader:
+    def __init__(self, scratch: Path, limits: SandboxLimits | None = None,
+                 mode: str | None = None, warm: int = 1) -> None:
+        self.scratch = scratch
+        self.limits = limits or SandboxLimits()
+        self.plan = sandbox.plan(scratch, mode)
+        self.pool = SandboxPool(self.plan, self.limits, scratch / "sandbox", scratch / "worker.log",
+                                 size=warm)
+        self.pool.start()
+
+    def grade(self, job: GradingJob) -> Outcome:
+        box = self.pool.take()
+        if isinstance(box, SandboxFailure):
+            return outcome_of_failure(box, self.limits)
+        try:
+            return grade(box, job, self.limits, self.scratch / "inputs")
+        finally:
+            box.destroy()
+
+    def close(self) -> None:
+        self.pool.stop()
+
+
+_shared: LocalGrader | None = None
+_lock = threading.Lock()
+
+
+def shared_grader() -> LocalGrader:
+    """One warm grader per process, stopped at exit."""
+    global _shared
+    with _lock:
+        if _shared is None:
+            scratch = Path(tempfile.mkdtemp(prefix="tfexam-grader-"))
+            _shared = LocalGrader(scratch)
+            atexit.register(_shared.close)
+        return _shared

@@ -1,0 +1,129 @@
+"""Warm sandboxes: one is kept started and ready (TensorFlow imported) before it is needed, used for
+exactly one job, then destroyed while the next one starts in the background.
+
+All sandboxes are started by one long-lived thread: the kernel's "die with parent" signal follows
+the thread that started a process, so a short-lived starter thread would take its sandbox with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from server.grading.sandbox import Plan, Sandbox, SandboxFailure, SandboxLimits, new_sandbox
+
+log = logging.getLogger(__name__)
+
+RESTART_BACKOFF = 5.0
+
+
+class SandboxPool:
+    def __init__(self, plan: Plan, limits: SandboxLimits, root: Path, log_path: Path,
+                 size: int = 1) -> None:
+        self.plan = plan
+        self.limits = limits
+        self.root = root
+        self.log_path = log_path
+        self.size = size
+        self.starts = 0
+        self.last_failure: SandboxFailure | None = None
+        self.info: dict[str, Any] = {}
+        self._ready: deque[Sandbox] = deque()
+        self._starting: Sandbox | None = None
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, delay: float = 0.0) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        for stale in self.root.glob("sb-*"):  # left by a service that was killed
+            import shutil
+
+            shutil.rmtree(stale, ignore_errors=True)
+        self._thread = threading.Thread(target=self._keep_warm, args=(delay,),
+                                        name="sandbox-starter", daemon=True)
+        self._thread.start()
+
+    def _keep_warm(self, delay: float) -> None:
+        self._stop.wait(delay)
+        while not self._stop.is_set():
+            with self._changed:
+                for dead in [s for s in self._ready if not s.alive]:
+                    self._ready.remove(dead)
+                    dead.destroy()
+                    log.warning("a warm sandbox died while waiting; starting another")
+                if len(self._ready) >= self.size:
+                    self._changed.wait(0.5)
+                    continue
+            sandbox = new_sandbox(self.plan, self.limits, self.root, self.log_path)
+            self._starting = sandbox
+            self.starts += 1
+            started = sandbox.start() or sandbox.wait_ready()
+            self._starting = None
+            if isinstance(started, SandboxFailure):
+                sandbox.destroy()
+                if self._stop.is_set():
+                    break
+                self.last_failure = started
+                log.error("a grading sandbox did not start: %s (see %s)", started.detail,
+                          self.log_path)
+                with self._changed:
+                    self._changed.notify_all()
+                self._stop.wait(RESTART_BACKOFF)
+                continue
+            if self._stop.is_set():
+                sandbox.destroy()
+                break
+            self.last_failure = None
+            self.info = {"versions": started.versions, "import_seconds": started.import_seconds,
+                         "confinement": started.confinement}
+            with self._changed:
+                self._ready.append(sandbox)
+                self._changed.notify_all()
+
+    def take(self, timeout: float | None = None) -> Sandbox | SandboxFailure:
+        """A ready sandbox, now yours (destroy it when the job is done); or why there is none."""
+        deadline = time.monotonic() + (timeout if timeout is not None else
+                                       self.limits.start_seconds + 10)
+        with self._changed:
+            failures_seen = self.starts if self.last_failure else -1
+            while True:
+                while self._ready:
+                    sandbox = self._ready.popleft()
+                    self._changed.notify_all()  # the starter makes the next one now
+                    if sandbox.alive:
+                        return sandbox
+                    sandbox.destroy()
+                if self.last_failure is not None and self.starts != failures_seen:
+                    return self.last_failure
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stop.is_set():
+                    return SandboxFailure("start", "no grading sandbox became ready in time")
+                self._changed.wait(min(remaining, 0.5))
+
+    @property
+    def ready_count(self) -> int:
+        with self._changed:
+            return len(self._ready)
+
+    @property
+    def warm_pid(self) -> int | None:
+        with self._changed:
+            return self._ready[0].pid if self._ready else None
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._changed:
+            self._changed.notify_all()
+        starting = self._starting
+        if starting is not None:
+            starting.kill()  # its wait for "ready" ends at once
+        if self._thread:
+            self._thread.join(timeout=15)
+        with self._changed:
+            while self._ready:
+                self._ready.popleft().destroy()

@@ -1,0 +1,442 @@
+"""The sandbox launcher: how one grading child is confined on this machine, in one visible place.
+
+Every limit is named in `SandboxLimits` and comes from the settings. One `Sandbox` is one child
+process for exactly one job, and follows the same steps every time: make its folder (a job folder
+it sees read-only, a private temp folder), start the child under the limits, let the parent copy
+the job in and talk to it, then kill it and delete the folder in `destroy()` (called from a
+`finally`). Nothing here raises past its boundary: failures come back as `SandboxFailure`.
+
+Two ways to confine, chosen once by `plan()`:
+- bubblewrap (`bwrap`): new user, PID, network (nothing but a dead loopback), IPC, UTS and mount
+  namespaces; a read-only view of /usr, the interpreter's prefix, the virtual environment and
+  tfexam's `server` package; the job folder read-only at /job; a size-limited tmpfs at /tmp;
+  nothing else of the machine (no home folders, no held-out data, no tfexam home); a new session;
+  killed with its parent; no capabilities; uid 65534; a seccomp filter (`seccomp.py`).
+- fallback, when bwrap is missing or the kernel refuses user namespaces: the child applies Landlock
+  (read-only system and code, its job folder, a private temp folder; TCP denied) and the same
+  seccomp filter to itself. The machine is then *not* isolated (same PID and network namespaces,
+  same uid), and `Isolation.warning` says so wherever results are shown.
+Both: rlimits (file size, open files, CPU time, no core dumps; never RLIMIT_AS, which breaks
+TensorFlow) and the memory limit, enforced by the parent sampling the resident memory of the whole
+process tree plus the tmpfs it filled (cgroup memory control is not delegated on every machine).
+`TFEXAM_SANDBOX=landlock` forces the fallback (tests use it); `=bwrap` refuses to fall back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import psutil
+from pydantic import BaseModel, ValidationError
+
+from server.grading import landlock, protocol, seccomp
+from server.grading.confine import ConfineSpec
+from server.grading.protocol import ChildFailure, ModelReport, Predictions, Ready
+
+log = logging.getLogger(__name__)
+
+CODE_ROOT = Path(__file__).resolve().parents[2]
+MEMORY_SAMPLE_SECONDS = 0.05
+LOG_BYTES_PER_SANDBOX = 256 * 1024
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
+             "/etc/localtime")
+TOP_DIRS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+SANDBOX_UID = 65534
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Every limit a grading child runs under."""
+
+    job_seconds: float = 180.0          # wall time for one job, load to last prediction
+    memory_mb: float = 6144.0           # resident memory of the child's tree plus its tmpfs
+    file_size_mb: int = 1024            # RLIMIT_FSIZE: the largest file the child may write
+    open_files: int = 4096              # RLIMIT_NOFILE
+    tmp_mb: int = 1024                  # size of the private tmpfs at /tmp (bwrap path)
+    start_seconds: float = 300.0        # to import TensorFlow and say ready
+
+    @property
+    def cpu_seconds(self) -> int:
+        """RLIMIT_CPU, a backstop to the wall-time limit: all cores busy for the whole job, plus
+        the TensorFlow import."""
+        return int(self.job_seconds * max(1, os.cpu_count() or 1) + 300)
+
+
+class Isolation(BaseModel):
+    """How model files are confined here (contract 4: status, health, pages, every Result)."""
+
+    sandboxed: bool
+    how: str
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: Literal["bwrap", "landlock", "rlimits"]
+    isolation: Isolation
+
+
+@dataclass(frozen=True)
+class SandboxFailure:
+    """The sandbox, not the model's file, ended the job: which limit, or what broke."""
+
+    kind: Literal["timeout", "memory", "crash", "protocol", "start"]
+    detail: str
+    peak_mb: float = 0.0
+    limit: bool = False  # True when a limit stopped it (the model's doing, not tfexam's)
+
+
+Reply = Ready | ModelReport | Predictions | ChildFailure
+
+
+def _read_only_roots() -> list[str]:
+    """What the child must read: the interpreter's prefix, the virtual environment, tfexam's
+    `server` package (and nothing else of the repository or the user's files)."""
+    roots = []
+    for path in (sys.base_prefix, sys.prefix, str(CODE_ROOT / "server")):
+        real = os.path.realpath(path)
+        for candidate in {path, real}:
+            if not candidate.startswith("/usr/") and candidate not in roots:
+                roots.append(candidate)
+    return roots
+
+
+def _bwrap_argv(job_dir: Path, limits: SandboxLimits, seccomp_fd: int | None,
+                command: list[str]) -> list[str]:
+    argv = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns",
+            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+            "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--ro-bind", "/usr", "/usr"]
+    for top in TOP_DIRS:
+        if os.path.islink(top):
+            argv += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            argv += ["--ro-bind", top, top]
+    for path in ETC_FILES:
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    argv += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp"]
+    for root in _read_only_roots():  # after the tmpfs, so a root under /tmp is not hidden
+        argv += ["--ro-bind", root, root]
+    argv += ["--ro-bind", str(job_dir), "/job", "--chdir", "/tmp"]
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
+    return [*argv, "--", *command]
+
+
+@lru_cache(maxsize=1)
+def bwrap_version() -> str:
+    try:
+        return subprocess.run(["bwrap", "--version"], capture_output=True, text=True,
+                              timeout=10).stdout.strip() or "bubblewrap"
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _probe_bwrap(scratch: Path) -> str | None:
+    """None when bwrap can build the sandbox here; otherwise why not, in the kernel's words."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed"
+    job = scratch / "probe"
+    job.mkdir(parents=True, exist_ok=True)
+    try:
+        done = subprocess.run(
+            _bwrap_argv(job, SandboxLimits(), None, [sys.executable, "-c", "pass"]),
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as error:
+        return f"bwrap could not be run ({error})"
+    finally:
+        shutil.rmtree(job, ignore_errors=True)
+    if done.returncode != 0:
+        return f"bwrap could not create the sandbox ({done.stderr.strip()[:200] or done.returncode})"
+    return None
+
+
+def plan(scratch: Path, mode: str | None = None) -> Plan:
+    """Decide once how children are confined here, and describe it for the learner."""
+    mode = (mode or os.environ.get("TFEXAM_SANDBOX") or "auto").lower()
+    seccomp_ok = seccomp.supported()
+    filter_text = "a seccomp filter" if seccomp_ok else "no seccomp filter (unknown architecture)"
+    why_not = "the fallback was forced (TFEXAM_SANDBOX=landlock)" if mode == "landlock" else None
+    if why_not is None:
+        why_not = _probe_bwrap(scratch)
+        if why_not is None:
+            return Plan("bwrap", Isolation(sandboxed=True, how=(
+                f"{bwrap_version()}: own user, PID, network and mount namespaces (no network), "
+                f"read-only system and code, the model and its inputs read-only, a private /tmp, "
+                f"{filter_text}, rlimits; memory watched by tfexam"), warning=None))
+        if mode == "bwrap":
+            raise RuntimeError(f"TFEXAM_SANDBOX=bwrap, but {why_not}")
+    abi = landlock.abi_version()
+    if abi >= 1:
+        network = "TCP denied by Landlock and " if abi >= 4 else ""
+        how = (f"Landlock ABI {abi} file rules (read-only system and code, the job folder, a "
+               f"private temp folder), {network}{filter_text} (only local sockets), rlimits")
+        return Plan("landlock", Isolation(sandboxed=False, how=how, warning=(
+            f"model files are not isolated on this machine: {why_not}, so they run with "
+            f"{how}, but share this machine's processes, user and network namespace. Install "
+            "bubblewrap and allow unprivileged user namespaces for full isolation.")))
+    return Plan("rlimits", Isolation(sandboxed=False, how=f"rlimits and {filter_text} only", warning=(
+        f"model files are not isolated on this machine: {why_not}, and this kernel has no "
+        "Landlock, so a model's graph can read and write your files and reach the network. "
+        "Grade only models you trust, or install bubblewrap and allow unprivileged user "
+        "namespaces.")))
+
+
+@dataclass
+class Sandbox:
+    """One child process, for one job."""
+
+    plan: Plan
+    limits: SandboxLimits
+    folder: Path
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    ready: Ready | None = None
+    started_at: float = 0.0
+    peak_mb: float = 0.0
+    _channel: socket.socket | None = None
+    _tree_cache: list[psutil.Process] = field(default_factory=list)
+    _tree_at: float = 0.0
+    _replies: queue.Queue[Reply | SandboxFailure | None] = field(default_factory=queue.Queue)
+
+    @property
+    def job_dir(self) -> Path:
+        """Where the parent places the job's files; read-only inside the sandbox."""
+        return self.folder / "job"
+
+    @property
+    def inside_job_dir(self) -> str:
+        return "/job" if self.plan.kind == "bwrap" else str(self.job_dir)
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    # start ---------------------------------------------------------------------------------------
+    def start(self) -> SandboxFailure | None:
+        """Start the child (it then imports TensorFlow); None when it is on its way."""
+        try:
+            self.job_dir.mkdir(parents=True)
+            tmp = self.folder / "tmp"
+            tmp.mkdir()
+            if self.plan.kind == "bwrap":
+                os.chmod(self.folder, 0o755)
+                os.chmod(self.job_dir, 0o755)  # uid 65534 inside must read what the parent places
+            parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._channel = parent
+            spec = ConfineSpec(
+                channel_fd=child.fileno(), file_size_bytes=self.limits.file_size_mb * 2**20,
+                open_files=self.limits.open_files, cpu_seconds=self.limits.cpu_seconds,
+                die_with_parent=self.plan.kind != "bwrap",
+                landlock_read=self._landlock_read() if self.plan.kind == "landlock" else None,
+                landlock_write=[str(tmp), "/dev/null"] if self.plan.kind == "landlock" else None,
+                seccomp_self=self.plan.kind != "bwrap" and seccomp.supported())
+            command = [sys.executable, "-m", "server.grading.worker"]
+            env = {
+                "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+                "PYTHONPATH": str(CODE_ROOT), "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONUNBUFFERED": "1", "PYTHONNOUSERSITE": "1",
+                "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "-1",
+                "TFEXAM_JOB_DIR": self.inside_job_dir, "TFEXAM_CONFINE": spec.model_dump_json(),
+            }
+            inner_tmp = "/tmp" if self.plan.kind == "bwrap" else str(tmp)
+            env |= {"HOME": inner_tmp, "TMPDIR": inner_tmp, "KERAS_HOME": f"{inner_tmp}/keras"}
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            seccomp_read = None
+            pass_fds = [child.fileno()]
+            if self.plan.kind == "bwrap" and seccomp.supported():
+                seccomp_read, seccomp_write = os.pipe()
+                os.write(seccomp_write, seccomp.program())
+                os.close(seccomp_write)
+                pass_fds.append(seccomp_read)
+                argv = _bwrap_argv(self.job_dir, self.limits, seccomp_read, command)
+            elif self.plan.kind == "bwrap":
+                argv = _bwrap_argv(self.job_dir, self.limits, None, command)
+            else:
+                argv = command
+            try:
+                self.process = subprocess.Popen(
+                    argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT, env=env, cwd=str(tmp), pass_fds=pass_fds,
+                    start_new_session=True)
+            finally:
+                child.close()
+                if seccomp_read is not None:
+                    os.close(seccomp_read)
+            self.started_at = time.monotonic()
+            threading.Thread(target=self._read, name="sandbox-reader", daemon=True).start()
+            threading.Thread(target=self._drain_log, name="sandbox-log", daemon=True).start()
+            return None
+        except OSError as error:
+            self.destroy()
+            return SandboxFailure("start", f"the sandbox could not be started ({error})")
+
+    def _landlock_read(self) -> list[str]:
+        paths = ["/usr", *TOP_DIRS, *ETC_FILES, "/proc", "/dev/urandom", "/dev/random",
+                 "/sys/devices/system/cpu", "/sys/fs/cgroup", *_read_only_roots(), str(self.job_dir)]
+        return [p for p in paths if os.path.exists(p)]
+
+    def wait_ready(self) -> Ready | SandboxFailure:
+        reply = self.receive(time.monotonic() + self.limits.start_seconds, "starting")
+        if isinstance(reply, Ready):
+            self.ready = reply
+            return reply
+        if isinstance(reply, SandboxFailure):
+            return SandboxFailure("start", f"the sandbox did not start: {reply.detail}", reply.peak_mb)
+        return SandboxFailure("start", "the sandbox sent something else than 'ready'")
+
+    # talking -------------------------------------------------------------------------------------
+    def send(self, message: BaseModel) -> SandboxFailure | None:
+        assert self._channel is not None
+        try:
+            self._channel.sendall(protocol.encode(message))
+        except OSError as error:
+            return SandboxFailure("crash", f"the grading process was gone ({error})", self.peak_mb)
+        return None
+
+    def receive(self, deadline: float, doing: str = "grading") -> Reply | SandboxFailure:
+        """The next reply, or the limit that stopped the child meanwhile (which is then killed)."""
+        watched = None
+        while True:
+            try:
+                reply = self._replies.get(timeout=MEMORY_SAMPLE_SECONDS)
+            except queue.Empty:
+                reply = ...
+            if reply is None:
+                return self._ended()
+            if reply is not ...:
+                return reply
+            if watched is None and self.process is not None:
+                with contextlib.suppress(psutil.Error):
+                    watched = psutil.Process(self.process.pid)
+            used = self._memory_mb(watched)
+            self.peak_mb = max(self.peak_mb, used)
+            if used > self.limits.memory_mb:
+                self.kill()
+                return SandboxFailure("memory", f"{used:.0f} MB used while {doing}", used, limit=True)
+            if time.monotonic() > deadline:
+                self.kill()
+                return SandboxFailure("timeout", f"{self.limits.job_seconds:g} s", self.peak_mb,
+                                      limit=True)
+
+    def _tree(self, watched: psutil.Process) -> list[psutil.Process]:
+        """The child's process tree; listing children scans /proc, so it is refreshed once a
+        second, not at every sample (TensorFlow starts no processes of its own)."""
+        now = time.monotonic()
+        if not self._tree_cache or now - self._tree_at > 1.0:
+            try:
+                self._tree_cache = [watched, *watched.children(recursive=True)]
+            except psutil.Error:
+                self._tree_cache = [watched]
+            self._tree_at = now
+        return self._tree_cache
+
+    def _memory_mb(self, watched: psutil.Process | None) -> float:
+        if watched is None:
+            return 0.0
+        total = 0
+        tree = self._tree(watched)
+        for process in tree:
+            with contextlib.suppress(psutil.Error):
+                total += process.memory_info().rss
+        if self.plan.kind == "bwrap" and len(tree) > 1:
+            with contextlib.suppress(OSError):  # what the model wrote to its tmpfs is memory too
+                stat = os.statvfs(f"/proc/{tree[-1].pid}/root/tmp")
+                total += (stat.f_blocks - stat.f_bfree) * stat.f_frsize
+        return total / 2**20
+
+    def _ended(self) -> SandboxFailure:
+        code = None
+        if self.process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                code = self.process.wait(timeout=5)
+        if code is not None and code < 0 and -code == signal.SIGXCPU:
+            return SandboxFailure("timeout", f"CPU time limit ({self.limits.cpu_seconds} s)",
+                                  self.peak_mb, limit=True)
+        if code is not None and code < 0:
+            how = f"was killed by signal {signal.Signals(-code).name}"
+        else:
+            how = f"exited with code {code}"
+        return SandboxFailure("crash", f"the grading process {how}", self.peak_mb)
+
+    def _read(self) -> None:
+        assert self._channel is not None
+        reader = self._channel.makefile("rb")
+        try:
+            while True:
+                line = reader.readline(protocol.MAX_LINE_BYTES + 1)
+                if not line:
+                    break
+                if len(line) > protocol.MAX_LINE_BYTES:
+                    self._replies.put(SandboxFailure("protocol", "a reply longer than the grader "
+                                                     "reads", self.peak_mb))
+                    break
+                try:
+                    self._replies.put(protocol.decode_reply(line))
+                except (ValidationError, ValueError) as error:
+                    self._replies.put(SandboxFailure(
+                        "protocol", f"a reply that is not the grader's ({str(error)[:120]})",
+                        self.peak_mb))
+                    break
+        except (OSError, ValueError):
+            pass
+        self._replies.put(None)
+
+    def _drain_log(self) -> None:
+        """The child's stdout and stderr go to the log, at most LOG_BYTES_PER_SANDBOX of them."""
+        assert self.process is not None and self.process.stdout is not None
+        written = 0
+        with open(self.log_path, "ab") as log_file:
+            for chunk in iter(lambda: self.process.stdout.read1(65536), b""):  # type: ignore[union-attr]
+                if written < LOG_BYTES_PER_SANDBOX:
+                    log_file.write(chunk[:LOG_BYTES_PER_SANDBOX - written])
+                    log_file.flush()
+                    written += len(chunk)
+
+    # clean-up ------------------------------------------------------------------------------------
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=10)
+
+    def destroy(self) -> None:
+        """Kill the child and delete its folder; safe to call twice and from `finally`."""
+        self.kill()
+        if self._channel is not None:
+            with contextlib.suppress(OSError):
+                self._channel.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def new_sandbox(plan_: Plan, limits: SandboxLimits, root: Path, log_path: Path) -> Sandbox:
+    folder = root / f"sb-{secrets.token_hex(6)}"
+    return Sandbox(plan_, limits, folder, log_path)
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)

@@ -1,0 +1,260 @@
+"""The trusted scorer: one job, from a snapshot and a warm sandbox to an `Outcome`.
+
+It runs in the service, where the model's code never runs, and holds what the sandbox must not
+see: the labels, the values that follow each series window, the metric and the bands. Steps: copy
+the snapshot (and the inputs, for questions that have them) into the sandbox's read-only job
+folder; ask the child to load the model; check the contract on what it reports; ask for
+predictions (a series one window at a time, each only after the previous forecast came back);
+check the predictions' own shape; compute the metric and the score. Every reply is checked against
+the job's nonce and the request it answers; anything else ends the job as a failure of that job.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from server.grading import contract, evaluation, heldout
+from server.grading.evaluation import EvaluationError
+from server.grading.protocol import (
+    ArrayPayload,
+    ChildFailure,
+    ConfigLimits,
+    LoadRequest,
+    ModelInfo,
+    ModelReport,
+    Predictions,
+    PredictRequest,
+)
+from server.grading.result import Outcome
+from server.grading.sandbox import Sandbox, SandboxFailure, SandboxLimits, new_nonce
+from server.grading.scoring import score
+from server.store.records import QuestionRecord, SubmissionRecord
+from server.vocabulary import ResultStatus
+
+NAIVE_FACTOR = 1.5
+INPUTS_NAME = "inputs.npy"
+
+
+@dataclass(frozen=True)
+class GradingJob:
+    """What the trusted side needs to grade one submission."""
+
+    snapshot: Path
+    format: str
+    task: str
+    input_shape: list[int | None]
+    output_shape: list[int | None]
+    final_activation: str | None
+    metric: str
+    scoring: dict[str, Any]
+    heldout_path: Path
+
+    @classmethod
+    def of(cls, sub: SubmissionRecord, question: QuestionRecord) -> GradingJob:
+        variant = question.variant
+        return cls(Path(sub.snapshot_path), sub.format, variant["task"],
+                   list(variant["input_shape"]), list(variant["output_shape"]),
+                   variant.get("final_activation"), variant["metric"], dict(variant["scoring"]),
+                   Path(question.heldout_path))
+
+
+class _Stopped(Exception):
+    """The sandbox ended the job (a limit, a crash, a reply out of turn)."""
+
+    def __init__(self, failure: SandboxFailure) -> None:
+        super().__init__(failure.detail)
+        self.failure = failure
+
+
+def trivial_cap(points: int, metrics: dict[str, float], scoring: dict[str, Any]) -> str | None:
+    """A forecast that does no better than a forecast without a model has learned nothing from the
+    series, however kind the exam's formula is to it: on sunspots the formula alone gives 5/5 to
+    the constant training mean and to untrained networks. The yardsticks are the constant mean
+    and half again the error of repeating the last value, whichever is stricter."""
+    if not scoring.get("cap_trivial") or points <= 1 or "constant_mae" not in metrics:
+        return None
+    yardsticks = {
+        "forecasting the training mean every step": metrics["constant_mae"],
+        f"{NAIVE_FACTOR:g} × the error of repeating the last value": NAIVE_FACTOR * metrics["naive_mae"],
+    }
+    name, limit = min(yardsticks.items(), key=lambda item: item[1])
+    if metrics["mae"] < limit:
+        return None
+    return (f"Score 1/5 (the bands alone give {points}/5): MAE = {metrics['mae']:.4g} is no better than "
+            f"{name} (MAE {limit:.4g}), so the model has learned nothing from the series. Train it on "
+            "the windows until it beats that, and submit again.")
+
+
+def _place(source: Path, folder: Path) -> Path:
+    """Hard links where possible (no copy, and the sandbox sees them read-only); else a copy."""
+    target = folder / source.name
+    if source.is_dir():
+        def link_or_copy(src: str, dst: str) -> None:
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+        shutil.copytree(source, target, symlinks=False, copy_function=link_or_copy)
+    else:
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+    return target
+
+
+class _Conversation:
+    """Requests to one sandbox and their replies, each checked against the job's nonce."""
+
+    def __init__(self, sandbox: Sandbox, deadline: float) -> None:
+        self.sandbox = sandbox
+        self.deadline = deadline
+        self.nonce = new_nonce()
+        self.seq = 0
+        self.predict_seconds = 0.0
+
+    def _ask(self, request: LoadRequest | PredictRequest) -> ModelReport | Predictions | ChildFailure:
+        failure = self.sandbox.send(request)
+        if failure:
+            raise _Stopped(failure)
+        reply = self.sandbox.receive(self.deadline)
+        if isinstance(reply, SandboxFailure):
+            raise _Stopped(reply)
+        expected = ModelReport if isinstance(request, LoadRequest) else Predictions
+        if not isinstance(reply, expected | ChildFailure) or reply.nonce != self.nonce or (
+                isinstance(reply, Predictions) and reply.seq != request.seq):  # type: ignore[union-attr]
+            self.sandbox.kill()
+            raise _Stopped(SandboxFailure("protocol", "the grading process answered out of turn",
+                                          self.sandbox.peak_mb))
+        return reply
+
+    def load(self, name: str, fmt: str, limits: ConfigLimits) -> ModelReport | ChildFailure:
+        reply = self._ask(LoadRequest(nonce=self.nonce, model=name, format=fmt,  # type: ignore[arg-type]
+                                      limits=limits))
+        assert isinstance(reply, ModelReport | ChildFailure)
+        return reply
+
+    def predict(self, inputs_file: str | None = None, inputs: np.ndarray | None = None
+                ) -> np.ndarray:
+        request = PredictRequest(nonce=self.nonce, seq=self.seq, inputs_file=inputs_file,
+                                 inputs=ArrayPayload.of(inputs) if inputs is not None else None)
+        self.seq += 1
+        reply = self._ask(request)
+        if isinstance(reply, ChildFailure):
+            raise EvaluationError(reply.message)
+        assert isinstance(reply, Predictions)
+        self.predict_seconds += reply.seconds
+        try:
+            return reply.outputs.array()
+        except ValueError as error:
+            raise _Stopped(SandboxFailure("protocol", f"predictions that do not parse ({error})",
+                                          self.sandbox.peak_mb)) from error
+
+    def forecast_one_at_a_time(self, windows: np.ndarray) -> np.ndarray:
+        """Each window alone, in time order, the next only after this one's forecast is back."""
+        forecasts = []
+        for window in windows:
+            outputs = self.predict(inputs=window[np.newaxis])
+            if len(outputs) != 1:
+                raise EvaluationError(f"The model gave {len(outputs)} forecasts for one window: it "
+                                      "must give one output per input window.")
+            forecasts.append(outputs[0])
+        return np.stack(forecasts) if forecasts else np.zeros((0, 1))
+
+
+def model_facts(info: ModelInfo) -> dict[str, Any]:
+    return {"input_shape": contract.shape_text(info.input_shape),
+            "output_shape": contract.shape_text(info.output_shape),
+            "final_activation": info.final_activation, "layers": info.layers,
+            "parameters": info.parameters}
+
+
+def outcome_of_failure(failure: SandboxFailure, limits: SandboxLimits, **facts: Any) -> Outcome:
+    if failure.kind == "timeout":
+        return Outcome.timeout(limits.job_seconds, "" if failure.detail.endswith(" s") else
+                               failure.detail, **facts)
+    if failure.kind == "memory":
+        return Outcome.memory(failure.peak_mb, limits.memory_mb, **facts)
+    if failure.kind == "start":
+        return Outcome.tfexam_failure(failure.detail, ResultStatus.INFRASTRUCTURE, **facts)
+    return Outcome.tfexam_failure(failure.detail, ResultStatus.CRASH, peak_memory_mb=round(
+        failure.peak_mb, 1), **facts)
+
+
+def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: Path,
+          config_limits: ConfigLimits | None = None) -> Outcome:
+    """Grade one job in one warm sandbox. Never raises: every ending is an Outcome. The caller
+    destroys the sandbox afterwards, whatever happened."""
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    conversation = _Conversation(sandbox, time.monotonic() + limits.job_seconds)
+    facts: dict[str, Any] = {}
+    try:
+        try:
+            name = _place(job.snapshot, sandbox.job_dir).name
+            data = heldout.load(job.heldout_path)
+            if job.task != "series":
+                os.link(heldout.inputs_file(job.heldout_path, cache_dir),
+                        sandbox.job_dir / INPUTS_NAME)
+        except FileNotFoundError as error:
+            return Outcome.tfexam_failure(f"a file it needs is missing ({error.filename})")
+        except OSError as error:
+            return Outcome.tfexam_failure(f"the model could not be made ready for grading ({error})")
+        timings["copy_in"] = time.perf_counter() - started
+        report = conversation.load(name, job.format, config_limits or ConfigLimits())
+        timings["load"] = time.perf_counter() - started - timings["copy_in"]
+        if isinstance(report, ChildFailure):
+            return Outcome.verdict(ResultStatus(report.status), [report.message], timings=timings)
+        info = report.info
+        facts = {"keras": info.keras, "model": model_facts(info)}
+        problems = contract.check(info, job.input_shape, job.output_shape, job.final_activation)
+        if problems:
+            return Outcome.verdict(ResultStatus.CONTRACT_ERROR, [
+                *problems, "Score 0: the grader is strict about shapes, as the real exam was."],
+                timings=timings, **facts)
+        evaluate_started = time.perf_counter()
+        try:
+            if job.task == "series":
+                result = evaluation.series(conversation.forecast_one_at_a_time, data, job.metric)
+            else:
+                predictions = conversation.predict(inputs_file=INPUTS_NAME)
+                _check_outputs(predictions, job.output_shape)
+                task = {"regression": evaluation.regression,
+                        "classification": evaluation.classification}[job.task]
+                result = task(predictions, data, job.metric)
+        except EvaluationError as why:
+            timings["evaluate"] = time.perf_counter() - evaluate_started
+            return Outcome.verdict(ResultStatus.EVALUATION_ERROR, [str(why)], timings=timings,
+                                   **facts)
+        timings["evaluate"] = time.perf_counter() - evaluate_started
+        points = score(result.value, job.scoring)
+        verdict = f"Score {points}/5: {result.metric} = {result.value:.4g} on held-out data."
+        cap = trivial_cap(points, result.extra, job.scoring)
+        if cap:
+            points, verdict = 1, cap
+        return Outcome.graded(points, result.value, [verdict, *result.messages, *info.notes],
+                              diagnostics={**result.diagnostics, "metrics": result.extra},
+                              timings=timings, peak_memory_mb=round(sandbox.peak_mb, 1), **facts)
+    except _Stopped as stopped:
+        return outcome_of_failure(stopped.failure, limits, timings=timings, **facts)
+    except Exception as error:  # a bug of tfexam's own must still end as a result
+        return Outcome.tfexam_failure(f"an internal error ({type(error).__name__}: {error})",
+                                      timings=timings, **facts)
+
+
+def _check_outputs(predictions: np.ndarray, output_shape: list[int | None]) -> None:
+    """The predictions' own shape, whatever the model claimed about itself."""
+    want = [d for d in output_shape if d is not None]
+    got = list(predictions.shape[1:])
+    if int(np.prod(got or [1])) != int(np.prod(want or [1])):
+        raise EvaluationError(
+            f"The model's predictions have shape {contract.shape_text([None, *got])}; this question "
+            f"needs {contract.shape_text([None, *output_shape])}. Keep the final layer as the starter "
+            "shows and submit again.")

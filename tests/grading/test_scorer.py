@@ -1,0 +1,106 @@
+"""The trusted scorer on real models and held-out data made at test time, graded in a real sandbox:
+the Result carries the metric, the score by the question's bands, and the report's diagnostics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from server.datasets.base import write_heldout
+from server.grading.local import LocalGrader
+from server.grading.scorer import GradingJob
+from tests.support import models
+
+pytestmark = pytest.mark.slow
+
+BANDS = {"kind": "bands", "higher_is_better": True, "thresholds": [0.2, 0.4, 0.6, 0.8, 0.95]}
+
+
+def _job(path: Path, heldout: Path, **overrides) -> GradingJob:
+    fields = {"snapshot": path, "format": path.suffix.lstrip(".") or "savedmodel",
+              "task": "classification", "input_shape": [2], "output_shape": [3],
+              "final_activation": "softmax", "metric": "accuracy", "scoring": BANDS,
+              "heldout_path": heldout}
+    fields.update(overrides)
+    return GradingJob(**fields)
+
+
+def _series_job(path: Path, heldout: Path, **overrides) -> GradingJob:
+    fields = {"task": "series", "input_shape": [30, 1], "output_shape": [1],
+              "final_activation": None, "metric": "mae", "scoring": {"kind": "exam_mae_formula"}}
+    return _job(path, heldout, **{**fields, **overrides})
+
+
+def test_series_forecast_is_scored_with_the_exam_formula(grader: LocalGrader, tmp_path: Path):
+    import keras
+
+    t = np.arange(400, dtype="float32")
+    series = (0.5 + 0.4 * np.sin(t / 10)).astype("float32")
+    write_heldout(tmp_path / "s.npz", series=series, split_time=np.asarray(300),
+                  window=np.asarray(30))
+    persistence = keras.Sequential([keras.Input((30, 1)), keras.layers.Cropping1D((29, 0)),
+                                    keras.layers.Flatten(), keras.layers.Dense(1)])
+    persistence.layers[-1].set_weights([np.array([[1.0]]), np.array([0.0])])  # tomorrow = today
+    path = models.save(persistence, tmp_path / "mymodel.h5")
+    outcome = grader.grade(_series_job(path, tmp_path / "s.npz"))
+    assert outcome.status == "graded", outcome
+    naive_mae = float(np.mean(np.abs(series[300:] - series[299:-1])))
+    assert outcome.value == pytest.approx(naive_mae, rel=1e-4)
+    assert outcome.score == 5
+    diagnostics = outcome.diagnostics
+    assert diagnostics["kind"] == "series" and len(diagnostics["actual"]) == 100
+    assert diagnostics["forecast"][:3] == pytest.approx(series[299:302].round(5), abs=1e-4)
+    assert diagnostics["naive_mae"] == pytest.approx(naive_mae, abs=1e-5)
+    assert "without a model: repeating the last value has MAE" in outcome.messages[1]
+    assert "forecasting the training mean has MAE" in outcome.messages[1]
+
+
+def test_classification_gives_a_confusion_matrix(grader: LocalGrader, tmp_path: Path) -> None:
+    x = np.asarray([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]] * 10, dtype="float32")
+    y = np.asarray([0, 1, 2] * 10)
+    write_heldout(tmp_path / "c.npz", x=x, y=y, class_names=np.asarray(["a", "b", "c"]))
+    model = models.blobs_model()
+    path = models.save(model, tmp_path / "mymodel.keras")
+    outcome = grader.grade(_job(path, tmp_path / "c.npz"))
+    assert outcome.status == "graded"
+    matrix = np.asarray(outcome.diagnostics["confusion_matrix"])
+    assert matrix.shape == (3, 3) and matrix.sum() == 30
+    assert outcome.value == pytest.approx(np.trace(matrix) / 30)
+    expected = np.argmax(model.predict(x, verbose=0), axis=1)  # what the model really says
+    assert outcome.value == pytest.approx(float(np.mean(expected == y)))
+    assert outcome.keras.startswith("Keras 3")
+    assert outcome.model["input_shape"] == "(None, 2)"
+
+
+def test_nan_predictions_score_zero_with_a_reason(grader: LocalGrader, tmp_path: Path) -> None:
+    write_heldout(tmp_path / "r.npz", x=np.ones((4, 1), "float32"), y=np.ones((4, 1), "float32"))
+    model = models.line_model()
+    model.layers[0].set_weights([np.array([[np.nan]]), np.array([0.0])])
+    path = models.save(model, tmp_path / "mymodel.h5")
+    outcome = grader.grade(_job(path, tmp_path / "r.npz", task="regression", input_shape=[1],
+                                output_shape=[1], final_activation=None, metric="mse",
+                                scoring={"kind": "bands", "higher_is_better": False,
+                                         "thresholds": [10, 1, 0.1, 0.01, 0.001]}))
+    assert outcome.status == "evaluation_error" and outcome.score == 0
+    assert "NaN" in outcome.messages[0]
+
+
+def test_a_forecast_that_learned_nothing_is_capped_where_the_question_says(grader: LocalGrader,
+                                                                           tmp_path: Path) -> None:
+    import keras
+
+    t = np.arange(400, dtype="float32")
+    series = (0.5 + 0.05 * np.sin(t / 10)).astype("float32")  # the formula alone is generous here
+    write_heldout(tmp_path / "s.npz", series=series, split_time=np.asarray(300),
+                  window=np.asarray(30))
+    constant = keras.Sequential([keras.Input((30, 1)), keras.layers.Flatten(),
+                                 keras.layers.Dense(1)])
+    constant.layers[-1].set_weights([np.zeros((30, 1)), np.array([float(series[:300].mean())])])
+    path = models.save(constant, tmp_path / "mymodel.h5")
+    assert grader.grade(_series_job(path, tmp_path / "s.npz")).score == 5
+    capped = grader.grade(_series_job(path, tmp_path / "s.npz",
+                                      scoring={"kind": "exam_mae_formula", "cap_trivial": True}))
+    assert capped.score == 1
+    assert "the bands alone give 5/5" in capped.messages[0]
