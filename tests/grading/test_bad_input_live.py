@@ -150,9 +150,10 @@ def test_twenty_saves_in_five_seconds_grade_the_last(shared_server: LiveServer, 
         (project / "Q1" / "next.h5").replace(project / "Q1" / "mymodel.h5")
         queue_lengths.append(shared_server.get("/api/health")["worker"]["queued"])
         time.sleep(0.1)
-    assert time.monotonic() - start < 5.0
-    time.sleep(2.0)
-    status = shared_server.get(f"/api/sessions/{session}")
+    assert time.monotonic() - start < 10.0  # a burst (generous: the machine may be busy)
+    # Each job has a fresh sandbox: the last save waits for the one being graded, then counts.
+    status = shared_server.wait_for(session, lambda s: shared_server.question(s, "Q1")["state"]
+                                    in ("graded", "error"), timeout=90)
     q1 = shared_server.question(status, "Q1")
     assert q1["state"] == "graded" and q1["score"] == 5, q1  # the last save is what counts
     assert max(queue_lengths) <= 1, queue_lengths  # a newer save replaces one still waiting

@@ -26,7 +26,7 @@ def _finished(server: LiveServer, session: str, question: str, count: int, timeo
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory, keras_home):
     live = LiveServer(tmp_path_factory.mktemp("strict"), env={
-        "TFEXAM_JOB_TIMEOUT": "3", "TFEXAM_JOB_MEMORY_MB": "1500"}).start(wait_worker=True,
+        "TFEXAM_JOB_TIMEOUT": "6", "TFEXAM_JOB_MEMORY_MB": "1500"}).start(wait_worker=True,
                                                                          timeout=180)
     yield live
     live.stop()
@@ -40,7 +40,7 @@ def test_time_limit_then_memory_limit_then_a_good_file(strict_server: LiveServer
     models.save(models.slow_model(), project / "Q2" / "mymodel.h5")
     q2 = _finished(strict_server, session, "Q2", 1)
     assert q2["state"] == "error" and q2["score"] == 0
-    assert "time limit (3 s)" in q2["message"], q2["message"]
+    assert "time limit (6 s)" in q2["message"], q2["message"]
 
     models.save(models.memory_hog_model(), project / "Q2" / "mymodel.keras")
     q2 = _finished(strict_server, session, "Q2", 2)

@@ -88,6 +88,7 @@ def test_only_verdicts_are_reused_and_the_same_content_is_joined(services: Servi
     session = services.sessions.create("smoke", str(tmp_path / "ws"), minutes=10)
     target = Path(session.project_dir) / "Q1" / "mymodel.h5"
     models.save(models.line_model(trained=True), target)
+    first_bytes = target.read_bytes()  # snapshots no longer needed are deleted (retention)
     first = services.intake.submit_now(session, "Q1")
     joined = services.intake.submit_now(session, "Q1")  # pressed again while still queued
     assert joined.id == first.id and services.store.queue_length() == 1
@@ -103,7 +104,7 @@ def test_only_verdicts_are_reused_and_the_same_content_is_joined(services: Servi
     models.save(models.line_model(trained=False), target)
     other = services.intake.submit_now(session, "Q1")
     models.save(models.line_model(trained=True), target)
-    target.write_bytes(Path(first.snapshot_path).read_bytes())
+    target.write_bytes(first_bytes)
     back = services.intake.submit_now(session, "Q1")
     assert services.store.submission(other.id).state == "superseded"
     assert services.store.submission(other.id).superseded_by == back.id

@@ -114,6 +114,7 @@ def lambda_h5(dest: Path, marker: Path) -> Path:
                               keras.layers.Dense(3, activation="softmax")])
     dest.parent.mkdir(parents=True, exist_ok=True)
     model.save(dest)
+    marker.unlink(missing_ok=True)  # building the model ran it once, here, on purpose
     return dest
 
 

@@ -18,8 +18,13 @@ from server.grading.worker.loading import LoadedModel, ModelLoadError, ModelRefu
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:300] if text else ""
+    """The line that says what went wrong; TensorFlow's graph errors put it last."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if lines[0].startswith("Graph execution error") and len(lines) > 1:
+        return lines[-1][:300]
+    return lines[0][:300]
 
 
 class Job:

@@ -48,12 +48,13 @@ LAYER_KEYS = {"layers", "layer", "forward_layer", "backward_layer", "cell", "cel
 STRUCTURAL = {"Sequential", "Functional", "Model", "InputLayer"}
 # Keras 3 wraps values in these markers; "__lambda__" (a serialised Python function) is not one.
 MARKERS = {"__keras_tensor__", "__tuple__", "__numpy__", "__tensor__", "__slice__",
-           "__ellipsis__", "__typespec__", "__bytes__"}
+           "__ellipsis__", "__typespec__", "__bytes__", "TensorShape", "TypeSpec", "InputSpec"}
 PUBLIC_MODULES = ("layers", "initializers", "regularizers", "constraints", "activations",
                   "optimizers", "optimizers.schedules", "losses", "metrics", "models")
 PRIVATE_MODEL_MODULES = {"keras.src.models.functional", "keras.src.models.sequential",
                          "keras.src.models.model"}
-SKIPPED_KEYS = {"compile_config"}  # never deserialised: the grader loads with compile=False
+# Never deserialised: the grader loads with compile=False (optimizer, loss and metrics live here).
+SKIPPED_KEYS = {"compile_config", "training_config"}
 
 
 @lru_cache(maxsize=1)
@@ -135,7 +136,8 @@ def _nodes(node: Any, is_layer: bool, owner: str) -> Iterator[tuple[dict[str, An
         here = owner
         if "class_name" in node:
             config = node.get("config")
-            if is_layer and isinstance(config, dict) and isinstance(config.get("name"), str):
+            if (is_layer or owner == "the model") and isinstance(config, dict) and isinstance(
+                    config.get("name"), str):
                 here = config["name"]
             yield node, is_layer, here
         for key, value in node.items():
@@ -150,16 +152,17 @@ def _nodes(node: Any, is_layer: bool, owner: str) -> Iterator[tuple[dict[str, An
             yield from _nodes(item, is_layer, owner)
 
 
-def refuse_unsafe(config: Any) -> None:
+def refuse_unsafe(config: Any, top_is_layer: bool = True) -> None:
     """Raise ModelRefused, naming the layer, for the first thing in the config that is not a
-    built-in Keras object."""
+    built-in Keras object. (A SavedModel's metadata describes metrics too: its top objects need
+    only be built-in Keras, not layers.)"""
     if config is None:
         return
     if not isinstance(config, dict):
         raise ModelLoadError("The model's config is not a Keras model description: save it again "
                              "with model.save(...) and submit.")
     known = known_names()
-    for node, is_layer, layer in _nodes(config, True, "the model"):
+    for node, is_layer, layer in _nodes(config, top_is_layer, "the model"):
         name = node.get("class_name")
         label = repr(layer) if layer != "the model" else "at the model's top level"
         if not isinstance(name, str):
@@ -185,7 +188,8 @@ def refuse_unsafe(config: Any) -> None:
                         layer=label, what=f"the registered name {registered!r}"))
                 continue
             if name not in known[module]:
-                raise ModelRefused(CUSTOM_MESSAGE.format(layer=label, what=f"{name!r} from {module!r}"))
+                raise ModelRefused(CUSTOM_MESSAGE.format(
+                    layer=label, what=f"{name!r} from the module {module!r}"))
         elif name not in all_names():
             raise ModelRefused(CUSTOM_MESSAGE.format(layer=label, what=repr(name)))
         if registered not in (None, name):
@@ -326,7 +330,7 @@ def vet(path: Path, fmt: str, limits: ConfigLimits) -> None:
         refuse_unsafe(h5_config(path, limits))
     elif fmt == "savedmodel":
         for metadata in savedmodel_metadata(path, limits):
-            refuse_unsafe(metadata)
+            refuse_unsafe(metadata, top_is_layer=False)
 
 
 def unreadable(path: Path, fmt: str, error: BaseException) -> str:
