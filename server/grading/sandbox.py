@@ -211,6 +211,7 @@ class Sandbox:
     ready: Ready | None = None
     started_at: float = 0.0
     peak_mb: float = 0.0
+    command: list[str] | None = None  # the program to confine: the grading child by default
     _channel: socket.socket | None = None
     _tree_cache: list[psutil.Process] = field(default_factory=list)
     _tree_at: float = 0.0
@@ -252,7 +253,7 @@ class Sandbox:
                 landlock_read=self._landlock_read() if self.plan.kind == "landlock" else None,
                 landlock_write=[str(tmp), "/dev/null"] if self.plan.kind == "landlock" else None,
                 seccomp_self=self.plan.kind != "bwrap" and seccomp.supported())
-            command = [sys.executable, "-m", "server.grading.worker"]
+            command = self.command or [sys.executable, "-m", "server.grading.worker"]
             env = {
                 "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
                 "PYTHONPATH": str(CODE_ROOT), "PYTHONDONTWRITEBYTECODE": "1",
@@ -433,9 +434,10 @@ class Sandbox:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def new_sandbox(plan_: Plan, limits: SandboxLimits, root: Path, log_path: Path) -> Sandbox:
+def new_sandbox(plan_: Plan, limits: SandboxLimits, root: Path, log_path: Path,
+                command: list[str] | None = None) -> Sandbox:
     folder = root / f"sb-{secrets.token_hex(6)}"
-    return Sandbox(plan_, limits, folder, log_path)
+    return Sandbox(plan_, limits, folder, log_path, command=command)
 
 
 def new_nonce() -> str:

@@ -3,8 +3,9 @@
 Each SavedModel answers the smoke exam's Q2 contract (input (None, 2), softmax over 3 classes), so
 it reaches the predict step, and its graph tries one attack with TensorFlow's own C++ file ops
 (which no Python-level guard sees): write outside, read the held-out data, forge replies on every
-descriptor, reach the network. Its prediction encodes what the attack achieved, so a test can tell
-from the score alone whether anything got through.
+descriptor, reach the network. An op that is refused fails the prediction (an evaluation error);
+an attack that got something turns the prediction into NaN, which the grader reports as such, so
+a test tells from the Result alone whether anything got through.
 """
 
 from __future__ import annotations
@@ -34,12 +35,12 @@ def _save(fn, dest: Path) -> Path:
 
 
 def _answer(x, signal):
-    """Softmax favouring class 0 plus `signal` (>0 when the attack got something): the model
-    scores well on the smoke blobs only if the attack succeeded."""
+    """An honest constant answer, or NaN everywhere when `signal` > 0 (the attack got something)."""
     import tensorflow as tf
 
     zeros = x[:, 0] * 0.0
-    return {"output_0": tf.nn.softmax(tf.stack([zeros + signal, zeros, zeros], axis=1))}
+    poison = tf.where(signal > 0, float("nan"), 0.0)
+    return {"output_0": tf.nn.softmax(tf.stack([zeros + 1.0, zeros, zeros], axis=1)) + poison}
 
 
 def writer(targets: list[str], dest: Path) -> Path:
@@ -49,7 +50,7 @@ def writer(targets: list[str], dest: Path) -> Path:
     def serve(x):
         for target in targets:
             tf.io.write_file(target, "written by a model\n")
-        return _answer(x, 0.0)
+        return _answer(x, 1.0)  # reached only if every write went through
 
     return _save(serve, dest)
 
@@ -88,7 +89,7 @@ def forger(dest: Path) -> Path:
             return (i + 1,)
 
         tf.while_loop(lambda i: i < tf.size(descriptors), body, (tf.constant(0),))
-        return _answer(x, 0.0)
+        return _answer(x, 1.0)  # reached only if every write went through
 
     return _save(serve, dest)
 

@@ -1,0 +1,128 @@
+"""Hygiene before any open: special files refused by lstat alone (nothing blocks), links followed
+only inside the project, sizes checked before copying, a .keras zip's directory checked before
+anything is unpacked. Real files, FIFOs, links and sparse files made at test time."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from server.watch import model_files
+from server.watch.model_files import ModelFile, Refused, checked, copy_checked, is_complete
+from tests.support import attacks, models
+
+LIMIT = 64 * 2**20
+
+
+def _in_a_thread(fn, timeout: float = 10.0):
+    """Run fn; fail (instead of hanging the suite) if it blocks."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = fn()
+        except BaseException as error:  # noqa: BLE001 - handed to the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), f"{fn} blocked"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def test_a_fifo_named_like_a_model_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "Q1" / "mymodel.h5"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    model = ModelFile(fifo, "h5")
+    assert _in_a_thread(lambda: is_complete(model)) is True  # nothing to wait for: hand it on
+    with pytest.raises(Refused, match=r"mymodel.h5 is a FIFO \(named pipe\), not a model file"):
+        _in_a_thread(lambda: checked(model, tmp_path, LIMIT))
+    assert _in_a_thread(lambda: model_files.present(fifo.parent, "mymodel.h5")) == model
+    _in_a_thread(lambda: model_files.sha256_of(fifo))
+    _in_a_thread(lambda: model_files.fingerprint(fifo))
+
+
+def test_sockets_and_folders_in_the_wrong_place_are_refused(tmp_path: Path) -> None:
+    import socket
+
+    path = tmp_path / "mymodel.keras"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        with pytest.raises(Refused, match="is a socket"):
+            checked(ModelFile(path, "keras"), tmp_path, LIMIT)
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(Refused, match="mymodel.keras is a folder, not a model file"):
+        checked(ModelFile(path, "keras"), tmp_path, LIMIT)
+    saved = tmp_path / "mymodel"
+    saved.write_bytes(b"not a folder")
+    with pytest.raises(Refused, match="a SavedModel is a folder"):
+        checked(ModelFile(saved, "savedmodel"), tmp_path, LIMIT)
+
+
+def test_links_are_followed_only_inside_the_project(tmp_path: Path) -> None:
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "Q1").mkdir(parents=True)
+    elsewhere.mkdir()
+    outside = models.save(models.line_model(), elsewhere / "model.h5")
+    inside = models.save(models.line_model(), project / "Q1" / "trained.h5")
+    link = project / "Q1" / "mymodel.h5"
+    link.symlink_to(outside)
+    with pytest.raises(Refused, match="is a link to .*outside the project folder"):
+        checked(ModelFile(link, "h5"), project, LIMIT)
+    link.unlink()
+    link.symlink_to("/usr/lib")  # the 138 MB system folder of the issue
+    with pytest.raises(Refused, match="outside the project folder"):
+        checked(ModelFile(link, "h5"), project, LIMIT)
+    link.unlink()
+    link.symlink_to(inside)
+    files = checked(ModelFile(link, "h5"), project, LIMIT)
+    assert files == [(inside.resolve(), Path("mymodel.h5"), inside.stat().st_size)]
+
+    folder = models.save(models.line_model(), project / "Q1" / "mymodel")
+    (folder / "assets" / "escape").symlink_to(elsewhere)
+    with pytest.raises(Refused, match="mymodel/assets/escape is a link to .*outside"):
+        checked(ModelFile(folder, "savedmodel"), project, LIMIT)
+    (folder / "assets" / "escape").unlink()
+    os.mkfifo(folder / "assets" / "pipe")
+    with pytest.raises(Refused, match="mymodel/assets/pipe is a FIFO"):
+        _in_a_thread(lambda: checked(ModelFile(folder, "savedmodel"), project, LIMIT))
+
+
+def test_size_is_checked_before_a_byte_is_copied(tmp_path: Path) -> None:
+    sparse = tmp_path / "mymodel.h5"
+    with open(sparse, "wb") as handle:  # 1 GB on paper, nothing on disk
+        handle.truncate(2**30)
+    with pytest.raises(Refused, match=r"mymodel.h5 is 1024 MB, more than this question takes "
+                                      r"\(64 MB\)"):
+        checked(ModelFile(sparse, "h5"), tmp_path, LIMIT)
+    small = tmp_path / "small.h5"
+    small.write_bytes(b"x" * 1000)
+    files = checked(ModelFile(small, "h5"), tmp_path, LIMIT)
+    small.write_bytes(b"x" * 5000)  # grew between the check and the copy
+    with pytest.raises(Refused, match="grew past"):
+        copy_checked(files, tmp_path / "copy", 2000)
+
+
+def test_keras_zip_bomb_is_refused_from_its_directory(tmp_path: Path) -> None:
+    good = models.save(models.blobs_model(), tmp_path / "good.keras")
+    assert checked(ModelFile(good, "keras"), tmp_path, LIMIT)
+    bomb = attacks.zip_bomb_keras(good, tmp_path / "mymodel.keras", unpacked_mb=256)
+    assert bomb.stat().st_size < 2**20
+    with pytest.raises(Refused, match="zip bomb"):
+        checked(ModelFile(bomb, "keras"), tmp_path, LIMIT)
+
+
+def test_hdf5_completeness_from_the_superblock_alone(tmp_path: Path) -> None:
+    whole = models.save(models.line_model(), tmp_path / "whole.h5")
+    assert is_complete(ModelFile(whole, "h5"))
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(whole.read_bytes()[:-100])
+    assert not is_complete(ModelFile(cut, "h5"))
