@@ -19,6 +19,7 @@ from server.grading.sandbox import Plan, Sandbox, SandboxFailure, SandboxLimits,
 log = logging.getLogger(__name__)
 
 RESTART_BACKOFF = 5.0
+LOG_LIMIT = 8 * 2**20
 
 
 class SandboxPool:
@@ -59,6 +60,7 @@ class SandboxPool:
                 if len(self._ready) >= self.size:
                     self._changed.wait(0.5)
                     continue
+            self._rotate_log()
             sandbox = new_sandbox(self.plan, self.limits, self.root, self.log_path)
             self._starting = sandbox
             self.starts += 1
@@ -84,6 +86,14 @@ class SandboxPool:
             with self._changed:
                 self._ready.append(sandbox)
                 self._changed.notify_all()
+
+    def _rotate_log(self) -> None:
+        """The children's log stays bounded: past LOG_LIMIT it becomes `.1` (one old copy)."""
+        try:
+            if self.log_path.stat().st_size > LOG_LIMIT:
+                self.log_path.replace(self.log_path.with_name(self.log_path.name + ".1"))
+        except OSError:
+            pass
 
     def take(self, timeout: float | None = None) -> Sandbox | SandboxFailure:
         """A ready sandbox, now yours (destroy it when the job is done); or why there is none."""

@@ -234,6 +234,7 @@ def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: P
             return Outcome.verdict(ResultStatus.EVALUATION_ERROR, [str(why)], timings=timings,
                                    **facts)
         timings["evaluate"] = time.perf_counter() - evaluate_started
+        timings["predict_in_sandbox"] = conversation.predict_seconds
         points = score(result.value, job.scoring)
         verdict = f"Score {points}/5: {result.metric} = {result.value:.4g} on held-out data."
         cap = trivial_cap(points, result.extra, job.scoring)

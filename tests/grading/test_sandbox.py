@@ -148,3 +148,19 @@ time.sleep(600)
                                               for p in tree):
         time.sleep(0.1)
     assert not any(p.is_running() and p.status() != "zombie" for p in tree)
+
+
+def test_without_bubblewrap_the_fallback_says_so(tmp_path: Path, monkeypatch) -> None:
+    """A machine without bwrap (or whose kernel refuses user namespaces) falls back loudly."""
+    if landlock.abi_version() < 1:
+        pytest.skip("no Landlock in this kernel")
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))  # bwrap is not found, as on a machine without it
+    monkeypatch.delenv("TFEXAM_SANDBOX", raising=False)
+    plan = sandbox.plan(tmp_path)
+    assert plan.kind == "landlock" and not plan.isolation.sandboxed
+    assert plan.isolation.warning.startswith(
+        "model files are not isolated on this machine: bubblewrap (bwrap) is not installed")
+    with pytest.raises(RuntimeError, match="TFEXAM_SANDBOX=bwrap"):
+        sandbox.plan(tmp_path, "bwrap")

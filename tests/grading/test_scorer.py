@@ -104,3 +104,35 @@ def test_a_forecast_that_learned_nothing_is_capped_where_the_question_says(grade
                                       scoring={"kind": "exam_mae_formula", "cap_trivial": True}))
     assert capped.score == 1
     assert "the bands alone give 5/5" in capped.messages[0]
+
+
+def test_the_final_activation_is_read_through_dropout_and_reshape(grader: LocalGrader,
+                                                                   tmp_path: Path) -> None:
+    import keras
+
+    x = np.asarray([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]] * 4, dtype="float32")
+    write_heldout(tmp_path / "c.npz", x=x, y=np.asarray([0, 1, 2] * 4))
+    softmax_then_dropout = keras.Sequential([
+        keras.Input((2,)), keras.layers.Dense(3, activation="softmax"), keras.layers.Dropout(0.2),
+        keras.layers.Reshape((3,))])
+    path = models.save(softmax_then_dropout, tmp_path / "mymodel.keras")
+    outcome = grader.grade(_job(path, tmp_path / "c.npz"))
+    assert outcome.status == "graded", outcome.messages
+    assert outcome.model["final_activation"] == "softmax"
+    relu_then_dropout = keras.Sequential([
+        keras.Input((2,)), keras.layers.Dense(3, activation="relu"), keras.layers.Dropout(0.2)])
+    path = models.save(relu_then_dropout, tmp_path / "relu.keras")
+    outcome = grader.grade(_job(path, tmp_path / "c.npz"))
+    assert outcome.status == "contract_error"
+    assert "The final layer's activation is 'relu'" in outcome.messages[0]
+
+
+def test_missing_weights_say_so(grader: LocalGrader, tmp_path: Path) -> None:
+    write_heldout(tmp_path / "c.npz", x=np.ones((3, 2), "float32"), y=np.asarray([0, 1, 2]))
+    weights = tmp_path / "mymodel.weights.h5"
+    models.blobs_model().save_weights(weights)
+    only_weights = weights.rename(tmp_path / "mymodel.h5")
+    outcome = grader.grade(_job(only_weights, tmp_path / "c.npz"))
+    assert outcome.status == "load_error"
+    assert "holds only weights (it was written by model.save_weights(...))" in outcome.messages[0]
+    assert "not an HDF5" not in outcome.messages[0]

@@ -61,11 +61,27 @@ def _from_keras_model(model: Any, keras_label: str) -> LoadedModel:
     input_shape = _shape(list(inputs[0].shape)) if len(inputs) == 1 else None
     declared = tuple(input_shape[1:]) if input_shape and None not in input_shape[1:] else None
 
+    compiled: list[Any] = []
+
+    def one_graph(x: np.ndarray) -> np.ndarray:
+        """Small batches (a series window at a time) through one traced graph: Keras's eager call
+        of an LSTM takes a large fraction of a second, predict_on_batch several milliseconds."""
+        import tensorflow as tf
+
+        if not compiled:
+            spec = tf.TensorSpec([None, *x.shape[1:]], inputs[0].dtype if inputs else tf.float32)
+            compiled.append(tf.function(lambda v: model(v, training=False),
+                                        input_signature=[spec], reduce_retracing=True))
+        return np.asarray(compiled[0](x))
+
     def predict(x: np.ndarray) -> np.ndarray:
         if declared is not None and x.shape[1:] != declared and x[0].size == int(np.prod(declared)):
             x = x.reshape((len(x), *declared))  # the question's shape, as the model spells it
         if len(x) <= 64:
-            return np.asarray(model.predict_on_batch(x))
+            try:
+                return one_graph(x)
+            except Exception:  # a model that does not trace: Keras's own path says why
+                return np.asarray(model.predict_on_batch(x))
         return np.asarray(model.predict(x, batch_size=256, verbose=0))
 
     return LoadedModel(predict, ModelInfo(

@@ -33,7 +33,7 @@ def test_built_in_models_pass_in_every_format(tmp_path: Path, good_keras: Path) 
 def test_lambda_h5_is_refused_naming_the_layer(tmp_path: Path) -> None:  # CVE-2025-9905
     marker = tmp_path / "ran"
     path = attacks.lambda_h5(tmp_path / "lambda.h5", marker)
-    with pytest.raises(ModelRefused, match=r"The layer 'lambda' is a Lambda layer"):
+    with pytest.raises(ModelRefused, match=r"The layer 'lambda(_\d+)?' is a Lambda layer"):
         vet(path, "h5", LIMITS)
     assert not marker.exists()
 
@@ -47,7 +47,7 @@ def test_lambda_h5_is_refused_naming_the_layer(tmp_path: Path) -> None:  # CVE-2
 def test_a_config_naming_a_module_is_refused(tmp_path: Path, good_keras: Path, module: str,
                                              class_name: str, expected: str) -> None:  # CVE-2025-1550
     path = attacks.config_module_keras(good_keras, tmp_path / "crafted.keras", module, class_name)
-    with pytest.raises(ModelRefused, match=r"The layer 'dense_1' uses") as refused:
+    with pytest.raises(ModelRefused, match=r"The layer 'dense(_\d+)?' uses") as refused:
         vet(path, "keras", LIMITS)
     assert expected in str(refused.value)
 

@@ -1,0 +1,162 @@
+"""Benchmark: save-to-score with the sandbox against tfexam without it, measured in one run.
+
+The same saves (the quick exam's Category1, a one-neuron model; and a Fashion-MNIST-size CNN),
+a few seconds apart, go through three real services started one after the other:
+- baseline: tfexam as it was before the sandbox (a git ref, checked out into a temporary worktree),
+  whose single worker process is reused for every job, unconfined;
+- sandbox: this tree, a fresh bubblewrap sandbox per job, kept warm in advance;
+- fallback: this tree with TFEXAM_SANDBOX=landlock (Landlock and seccomp, no namespaces).
+Latency is from the moment a save completes in the project folder to the moment its Result is
+stored. Printed: p50 and p95 per service, and each p50 as a ratio of the baseline's.
+Target of issue 9: the sandbox's p50 <= 1 s for Category1 saves a few seconds apart.
+
+    .venv/bin/python tests/bench/bench_sandbox.py [--saves 10] [--gap 3] [--baseline-ref 22e6d41]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if not os.environ.get("TFEXAM_DATASETS") and (ROOT.parent / "shared" / "datasets").is_dir():
+    os.environ["TFEXAM_DATASETS"] = str(ROOT.parent / "shared" / "datasets")
+
+from tests.support.live_server import LiveServer  # noqa: E402
+
+BASELINE_REF = "22e6d41"  # main just before the sandbox landed
+
+
+def line_versions(folder: Path, count: int) -> list[Path]:
+    import keras
+
+    paths = []
+    for i in range(count):
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        model.layers[0].set_weights([np.array([[2.0]]), np.array([-1.0 + 0.001 * i])])
+        path = folder / f"line{i}.h5"
+        model.save(path)
+        paths.append(path)
+    return paths
+
+
+def cnn_versions(folder: Path, count: int) -> list[Path]:
+    import keras
+
+    paths = []
+    for i in range(count):
+        keras.utils.set_random_seed(i)
+        model = keras.Sequential([
+            keras.Input((28, 28)), keras.layers.Reshape((28, 28, 1)),
+            keras.layers.Conv2D(32, 3, activation="relu"), keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(64, 3, activation="relu"), keras.layers.MaxPooling2D(),
+            keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(10, activation="softmax")])
+        path = folder / f"cnn{i}.h5"
+        model.save(path)
+        paths.append(path)
+    return paths
+
+
+class TreeServer(LiveServer):
+    """A LiveServer that runs the service of another source tree (the baseline)."""
+
+    def __init__(self, tree: Path, home: Path, env: dict[str, str]) -> None:
+        super().__init__(home, env={**env, "PYTHONPATH": str(tree)})
+        self.tree = tree
+
+    def start(self, wait_worker: bool = False, timeout: float = 30.0) -> LiveServer:
+        import tests.support.live_server as live
+
+        saved = live.ROOT
+        live.ROOT = self.tree
+        try:
+            return super().start(wait_worker=wait_worker, timeout=timeout)
+        finally:
+            live.ROOT = saved
+
+
+def measure(server: LiveServer, scratch: Path, question: str, versions: list[Path], gap: float
+            ) -> list[float]:
+    started = server.start_session(scratch / f"ws-{question}-{time.monotonic_ns()}", exam="quick",
+                                   minutes=20)
+    target = Path(started["project_dir"]) / question / "mymodel.h5"
+    db = sqlite3.connect(server.home / "tfexam.sqlite3")
+    seen = []
+    for index, version in enumerate(versions):
+        before = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        shutil.copyfile(version, target)  # a save: written and closed in place
+        saved = time.time()
+        while db.execute("SELECT COUNT(*) FROM results").fetchone()[0] == before:
+            time.sleep(0.005)
+        stored, status = db.execute(
+            "SELECT created_at, status FROM results ORDER BY rowid DESC LIMIT 1").fetchone()
+        assert status == "graded", f"{question}: {status}"
+        if index:  # the first save warms held-out caches, as a session's first save does
+            seen.append(stored - saved)
+        time.sleep(gap)
+    db.close()
+    return seen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--saves", type=int, default=10)
+    parser.add_argument("--gap", type=float, default=3.0, help="seconds between saves")
+    parser.add_argument("--baseline-ref", default=BASELINE_REF)
+    parser.add_argument("--no-cnn", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        (scratch / "models").mkdir()
+        cases = {"Category1": line_versions(scratch / "models", args.saves + 1)}
+        if not args.no_cnn:
+            cases["Category2"] = cnn_versions(scratch / "models", args.saves + 1)
+        baseline_tree = scratch / "baseline"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet",
+                        str(baseline_tree), args.baseline_ref], check=True)
+        env = {"KERAS_HOME": str(scratch / "keras")}
+        services = {
+            f"baseline ({args.baseline_ref}, no sandbox)": lambda h: TreeServer(baseline_tree, h, env),
+            "sandbox (bubblewrap)": lambda h: LiveServer(h, env={**env, "TFEXAM_SANDBOX": "bwrap"}),
+            "fallback (Landlock)": lambda h: LiveServer(h, env={**env, "TFEXAM_SANDBOX": "landlock"}),
+        }
+        results: dict[str, dict[str, list[float]]] = {}
+        try:
+            for index, (name, make) in enumerate(services.items()):
+                server = make(scratch / f"home{index}").start(wait_worker=True, timeout=300)
+                try:
+                    results[name] = {q: measure(server, scratch, q, v, args.gap)
+                                     for q, v in cases.items()}
+                    isolation = server.get("/api/health").get("isolation")
+                    print(f"{name}: isolation {isolation}", flush=True)
+                finally:
+                    server.stop()
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                            str(baseline_tree)], check=False)
+        base_name = next(iter(results))
+        print(f"\nsave-to-score, {args.saves} saves {args.gap:g} s apart (seconds)")
+        print(f"{'service':<34} {'question':<10} {'p50':>6} {'p95':>6} {'p50 / baseline':>15}")
+        for name, by_question in results.items():
+            for question, seen in by_question.items():
+                p50, p95 = np.percentile(seen, 50), np.percentile(seen, 95)
+                base = np.percentile(results[base_name][question], 50)
+                print(f"{name:<34} {question:<10} {p50:6.2f} {p95:6.2f} {p50 / base:15.2f}")
+        sandbox_p50 = np.percentile(results["sandbox (bubblewrap)"]["Category1"], 50)
+        print(f"\ntarget: sandbox Category1 p50 <= 1 s: {'yes' if sandbox_p50 <= 1.0 else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
