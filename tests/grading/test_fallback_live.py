@@ -66,7 +66,7 @@ def test_the_fallback_says_so_everywhere_and_still_holds(fallback_server: LiveSe
                             tmp_path / "writer")
     shutil.copytree(writer, project / "Q2" / "mymodel")
     q2 = _finished(fallback_server, session, "Q2", 1)
-    assert q2["state"] == "error" and "Permission denied" in q2["message"], q2
+    assert q2["state"] == "error" and "PermissionDeniedError" in q2["message"], q2
     assert not (outside / "planted.txt").exists() and not (fallback_server.home / "x.txt").exists()
 
 

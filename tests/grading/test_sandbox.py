@@ -140,14 +140,17 @@ time.sleep(600)
     child_pid = int(parent.stdout.readline())
     import psutil
 
+    time.sleep(1.0)  # let bwrap start the program inside
     tree = [psutil.Process(child_pid), *psutil.Process(child_pid).children(recursive=True)]
+    assert len(tree) >= 2 or sandbox.plan(tmp_path).kind != "bwrap"
     parent.kill()
     parent.wait()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(p.is_running() and p.status() != "zombie"
                                               for p in tree):
         time.sleep(0.1)
-    assert not any(p.is_running() and p.status() != "zombie" for p in tree)
+    alive = [(p.pid, p.status()) for p in tree if p.is_running() and p.status() != "zombie"]
+    assert not alive, alive
 
 
 def test_without_bubblewrap_the_fallback_says_so(tmp_path: Path, monkeypatch) -> None:

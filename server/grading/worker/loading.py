@@ -103,7 +103,8 @@ def _missing_weights(path: Path, fmt: str) -> str | None:
         try:
             with h5py.File(path, "r") as handle:
                 if "model_config" not in handle.attrs:
-                    if "layer_names" in handle.attrs:
+                    # Keras 2 weights files carry "layer_names"; Keras 3's hold "layers"/"vars".
+                    if "layer_names" in handle.attrs or {"layers", "vars"} & set(handle.keys()):
                         return (f"{path.name} holds only weights (it was written by "
                                 "model.save_weights(...)): save the whole model with "
                                 "model.save(...) and submit again.")
