@@ -53,7 +53,9 @@ def timed_setup(work: Path, name: str, recipe: list[list[str]]) -> tuple[float, 
            "UV_CACHE_DIR": str(work / f"{name}-uv-cache"), "PYTHON": sys.executable}
     started = time.perf_counter()
     for command in recipe:
-        subprocess.run(command, cwd=clone, env=env, check=True, stdout=subprocess.DEVNULL)
+        done = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return time.perf_counter() - started, size_of(clone / ".venv")
 
 
