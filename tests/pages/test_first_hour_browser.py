@@ -210,6 +210,9 @@ def test_cards_answers_and_misplaced_models(chromium, shared_server: LiveServer,
                                         "(Q1/ or Q2/)")
         expect(warning).to_contain_text("Q2/models/mymodel.h5: Q2/mymodel.h5")
         assert no_sideways_scroll(tab)
+        scroll_to_bottom(tab)  # a taller page now, at either size: the time left stays on screen
+        assert tab.evaluate("window.scrollY") > 0 and fully_in_view(tab, ".timer")
+        shot(tab, f"first-hour-misplaced-bottom-{size}")
         warning.scroll_into_view_if_needed()
         shot(tab, f"first-hour-misplaced-{size}")
         status = httpx.get(f"{shared_server.url}/api/sessions/{started['session']}",
