@@ -70,8 +70,6 @@ class Exam implements vscode.Disposable {
 
   private async begin(): Promise<void> {
     await this.refresh();
-    // Only grades that arrive from now on are announced; earlier ones are already in the view.
-    this.connectedAt = this.status?.server_time;
     this.stream = new EventStream(this.api, {
       onEvent: (e) => this.onEvent(e),
       onConnected: () => {
@@ -96,6 +94,8 @@ class Exam implements vscode.Disposable {
   }
 
   private apply(status: Status): void {
+    // Only grades that arrive from the first status on are announced: earlier ones are in the view.
+    if (this.connectedAt === undefined) this.connectedAt = status.server_time;
     this.status = status;
     this.offline = undefined;
     this.clock.sync(status.remaining_seconds, status.state === "running");
@@ -111,8 +111,8 @@ class Exam implements vscode.Disposable {
   }
 
   private onEvent(event: StreamEvent): void {
+    const fresh = this.connectedAt !== undefined && event.at !== null && event.at > this.connectedAt;
     if (event.status) this.apply(event.status);
-    const fresh = !this.connectedAt || (event.at !== null && event.at > this.connectedAt);
     if (event.kind === "result" && fresh && event.submission !== null &&
         !this.awaited.has(event.submission)) {
       const text = `${event.question}: ${event.score ?? "–"}/5 — ${firstLine(event.message ?? "")}`;
