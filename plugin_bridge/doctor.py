@@ -95,27 +95,38 @@ def service_checks(client: Client) -> tuple[list[Check], dict[str, Any] | None]:
     return checks, health
 
 
-def data_checks(client: Client) -> list[Check]:
+def data_checks(client: Client) -> tuple[list[Check], list[str], list[str]]:
+    """Contract 3, per exam: whether it can start here, and for each missing data set the
+    variants it serves, where tfexam looked and the fix. Also the exams ready and not ready."""
     try:
         exams = client.get("/api/exams")
     except CliError as why:
-        return [Check("Data sets", "fail", str(why))]
-    checks = []
+        return [Check("Data sets", "fail", str(why))], [], []
+    checks: list[Check] = []
+    ready: list[str] = []
+    blocked: list[str] = []
     for exam in exams:
+        name = f"Data: {exam['id']}"
         if "available" not in exam:
-            checks.append(Check(f"Data: {exam['id']}", "warn",
-                                "this service does not say whether the data is here"))
+            checks.append(Check(name, "warn", "this service does not say whether the data is here"))
             continue
-        if exam["available"]:
-            checks.append(Check(f"Data: {exam['id']}", "ok", "every question has its data here"))
-            continue
-        for item in exam.get("missing") or []:
+        missing = exam.get("missing") or []
+        (ready if exam["available"] else blocked).append(exam["id"])
+        if exam["available"] and not missing:
+            checks.append(Check(name, "ok", "every question has its data here"))
+        elif exam["available"]:
+            checks.append(Check(name, "ok", "can start: questions draw among the variants whose "
+                                "data is here"))
+        else:
+            checks.append(Check(name, "warn", "cannot start here: a question has no variant "
+                                "whose data is here"))
+        for item in missing:
             looked = "; ".join(item.get("looked_in") or [])
             checks.append(Check(
-                f"Data: {exam['id']}", "warn",
-                f"{item.get('dataset')} missing (variants {', '.join(item.get('variants') or [])});"
-                f" looked in {looked or 'nowhere'}; fix: {item.get('fix') or '—'}"))
-    return checks
+                f"  {item.get('dataset')}", "warn",
+                f"missing (variants {', '.join(item.get('variants') or [])}); looked in "
+                f"{looked or 'nowhere'}; fix: {item.get('fix') or '—'}"))
+    return checks, ready, blocked
 
 
 def project_checks(client: Client, target: Target) -> list[Check]:
@@ -172,8 +183,11 @@ def run_doctor(client: Client, target: Target) -> int:
     checks = python_checks()
     service, health = service_checks(client)
     checks += service
+    ready: list[str] = []
+    blocked: list[str] = []
     if health is not None:
-        checks += data_checks(client)
+        data, ready, blocked = data_checks(client)
+        checks += data
         checks += project_checks(client, target)
     elif target.project is not None:
         checks += ide_checks(target.project.root)
@@ -191,6 +205,14 @@ def run_doctor(client: Client, target: Target) -> int:
         console.print(f"Verdict: not ready: fix {len(failures)} problem(s) marked FAIL "
                       f"({', '.join(c.name for c in failures)}).")
         return EXIT_FAILED
-    console.print("Verdict: ready for an exam" + (f", with {len(warnings)} warning(s) to read."
-                                                  if warnings else "."))
+    if ready and blocked:
+        console.print(f"Verdict: ready for {', '.join(ready)}; not for {', '.join(blocked)} "
+                      "(its data is missing: see the fix above).")
+    elif blocked:
+        console.print(f"Verdict: not ready: no exam can start here ({', '.join(blocked)} miss "
+                      "data: see the fix above).")
+        return EXIT_FAILED
+    else:
+        console.print("Verdict: ready for an exam" + (f", with {len(warnings)} warning(s) to "
+                                                      "read." if warnings else "."))
     return EXIT_OK
