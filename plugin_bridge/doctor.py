@@ -25,6 +25,7 @@ from plugin_bridge.project import Target
 
 LOW_DISK_BYTES = 2 * 1024**3
 NO_DISK_BYTES = 500 * 1024**2
+PIPED_WIDTH = 240
 MARK = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]"}
 
 
@@ -180,6 +181,8 @@ def ide_checks(root: Path) -> list[Check]:
 
 def run_doctor(client: Client, target: Target) -> int:
     console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console.width = PIPED_WIDTH  # a log or a pipe keeps each row on one line
     checks = python_checks()
     service, health = service_checks(client)
     checks += service

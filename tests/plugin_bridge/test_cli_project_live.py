@@ -168,3 +168,21 @@ def test_the_terminal_view_follows_grades_to_the_end(shared_server: LiveServer, 
     assert "question" in drawn and "graded" in drawn and "5/5" in drawn
     assert "submitted" in drawn
     assert "NOT PASSED" in drawn
+
+
+def test_doctor_names_the_exams_that_cannot_start_and_the_fix(tmp_path: Path, keras_home: Path
+                                                              ) -> None:
+    bare = LiveServer(tmp_path / "home", env={"TFEXAM_DATASETS": str(tmp_path / "no-mirror"),
+                                              "TFEXAM_OFFLINE": "1"}).start()
+    try:
+        done = tfexam("--url", bare.url, "doctor", cwd=tmp_path,
+                      env=learner_env(tmp_path, TFEXAM_HOME=str(bare.home)))
+    finally:
+        bare.stop()
+    out = done.stdout
+    assert done.returncode == 0, out
+    assert re.search(r"^Data: tf-developer\s+warn\s+cannot start here", out, re.M), out
+    assert re.search(r"^  sunspots\s+warn\s+missing \(variants Category5/sunspots\)", out, re.M)
+    assert str(tmp_path / "no-mirror") in out and "fix: " in out
+    verdict = " ".join(out.split("Verdict:")[-1].split())
+    assert verdict.startswith("ready for quick, smoke; not for tf-developer"), verdict
