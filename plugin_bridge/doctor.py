@@ -88,6 +88,9 @@ def service_checks(client: Client) -> tuple[list[Check], dict[str, Any] | None]:
             detail += f"; {isolation['warning']}"
         checks.append(Check("Model files sandboxed", "ok" if sandboxed else "warn",
                             ("yes: " if sandboxed else "no: ") + detail))
+    elif "isolation" in health:
+        checks.append(Check("Model files sandboxed", "warn",
+                            "not known yet: the grader is still starting; run doctor again soon"))
     else:
         checks.append(Check("Model files sandboxed", "warn",
                             "unknown: this service does not report whether it isolates model files"))

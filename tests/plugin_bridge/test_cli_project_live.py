@@ -121,6 +121,7 @@ def test_doctor_checks_the_machine_without_importing_tensorflow(shared_server: L
         assert re.search(rf"^{re.escape(row)}\b", out, re.M), (row, out)
     assert out.strip().splitlines()[-1].startswith("Verdict: ")
     assert f"tfexam at {shared_server.url}" in out
+    assert re.search(r"^Model files sandboxed\s+(ok\s+yes|warn\s+no): \S", out, re.M), out
 
     # Without a service the verdict says so, and names the fix.
     down = tfexam("--url", f"http://127.0.0.1:{free_port()}", "doctor", cwd=tmp_path,
