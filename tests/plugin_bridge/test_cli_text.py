@@ -61,3 +61,18 @@ def test_a_failure_during_the_wait_reaches_the_caller() -> None:
 
     with pytest.raises(ValueError, match="no data"):
         _with_progress("Preparing smoke", broken, first_notice=0.05, every=0.05)
+
+
+def test_status_names_models_saved_where_nothing_grades_them() -> None:
+    from plugin_bridge.render import render_status
+
+    status = {"exam_title": "Smoke", "session": "s1", "state": "running",
+              "remaining_seconds": 600, "deadline": "2026-12-02T04:00:00Z", "project_dir": "/p",
+              "project": "missing", "questions": [question("Q1", "none", None) | {"message": "x"}],
+              "misplaced": [{"path": "mymodel.h5", "should_be": "the folder of the question it "
+                             "answers (Q1/ or Q2/), e.g. Q1/mymodel.h5"}],
+              "total": 0.0, "pass_mark": 90.0, "passed": None}
+    text = render_status(status)
+    assert ("  mymodel.h5 is not graded there: move it to the folder of the question it answers "
+            "(Q1/ or Q2/), e.g. Q1/mymodel.h5") in text
+    assert "the project folder is missing" in text
