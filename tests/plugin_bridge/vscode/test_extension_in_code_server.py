@@ -141,6 +141,9 @@ def test_the_extension_follows_a_live_exam(workbench: dict) -> None:
         assert abs(shown - remaining) <= 2, (shown, remaining)
         time.sleep(1.5)  # and it ticks every second
         assert _seconds(timer.inner_text()) < shown
+        # 20 minutes left: the exam page's amber (its warning from 30 minutes on).
+        classes = timer.get_attribute("class") or ""
+        assert "warning-kind" in classes and "error-kind" not in classes, classes
 
         step("timer")
         # 2. A grade triggered by saving a model appears in the view without any action.
@@ -190,3 +193,17 @@ def test_the_extension_follows_a_live_exam(workbench: dict) -> None:
         step("down and back")
         browser.close()
     print("code-server drive:", "; ".join(steps))
+
+
+def test_the_extension_warns_as_the_exam_page_does(code_server: Path) -> None:
+    """The thresholds and the clock text of the built extension (out/clock.js), run by Node."""
+    script = (
+        "const c = require(process.argv[1]);"
+        "console.log(JSON.stringify([c.urgency(1801), c.urgency(1800), c.urgency(601),"
+        " c.urgency(600), c.urgency(0), c.clockText(11525.9), c.clockText(-3), c.NOTICE_SECONDS]));"
+    )
+    done = subprocess.run(["node", "-e", script, str(EXTENSION / "out" / "clock.js")],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == ["normal", "warning", "warning", "urgent", "urgent",
+                                       "3:12:05", "0:00:00", 300]
