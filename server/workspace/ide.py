@@ -19,13 +19,7 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-try:
-    from server.workspace.keras_env import DEFAULT_KERAS, learner_env
-except ImportError:  # until the Keras mode (issue 10) is on main: the same rule, kept in one place
-    DEFAULT_KERAS = "2"
-
-    def learner_env(keras: str) -> dict[str, str]:
-        return {"TF_USE_LEGACY_KERAS": "1" if keras == "2" else "0"}
+from server.workspace.keras_env import DEFAULT_KERAS, learner_env
 
 EXTENSION_ID = "tfexam.tfexam"
 RUN_CONFIGURATIONS = Path(".idea") / "runConfigurations"

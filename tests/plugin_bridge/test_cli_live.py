@@ -67,3 +67,18 @@ def test_errors_are_one_sentence_on_stderr(shared_server: LiveServer, tmp_path: 
     down = subprocess.run([sys.executable, "-m", "plugin_bridge.cli", "--url",
                            "http://127.0.0.1:9", "exams"], capture_output=True, text=True)
     assert down.returncode == 4 and "tfexam serve" in down.stderr
+
+
+def test_start_with_keras_3_reaches_the_session_and_its_run_configurations(
+        shared_server: LiveServer, tmp_path: Path) -> None:
+    project = tmp_path / "ws"
+    started = tfexam(shared_server, "start", "smoke", "--workspace", str(project), "--keras", "3")
+    assert started.returncode == 0, started.stderr
+    status = json.loads(tfexam(shared_server, "status", "--json", cwd=project).stdout)
+    assert status["keras"] == "3"
+    run = (project / ".idea" / "runConfigurations" / "Run_starter_Q1.xml").read_text()
+    assert '<env name="TF_USE_LEGACY_KERAS" value="0" />' in run
+    default = tfexam(shared_server, "start", "smoke", "--workspace", str(tmp_path / "ws2"))
+    assert default.returncode == 0
+    submit = (tmp_path / "ws2" / ".idea" / "runConfigurations" / "Submit_and_Test_Q1.xml")
+    assert '<env name="TF_USE_LEGACY_KERAS" value="1" />' in submit.read_text()
