@@ -75,14 +75,15 @@ def test_every_control_is_named_and_one_flow_works_from_the_keyboard(
     assert unnamed_controls(page) == []
 
     # Logical order: skip link, navigation, the exam (one stop for the group, then the "which
-    # data is missing" disclosures of exams that lack data here), the folder, the length, Start.
+    # data is missing" disclosures of exams that lack data here), the folder, the length, the
+    # Keras mode, Start.
     order = tab_to(page, "start-button")
     assert order[0] == "Skip to the content"
     radios = [name for name in order if name.startswith("exam-")]
     assert len(radios) == 1, order
     after_radio = order[order.index(radios[0]) + 1:]
     disclosures = [name for name in after_radio if name.startswith("Which data is missing")]
-    assert after_radio == [*disclosures, "workspace", "minutes", "start-button"]
+    assert after_radio == [*disclosures, "workspace", "minutes", "keras", "start-button"]
     assert focus_is_visible(page)
 
     # Choose the smoke exam with the arrow keys, as in any radio group.
