@@ -221,7 +221,7 @@ export function activate(context: vscode.ExtensionContext): void {
             return;
           }
           e.awaited.add(done.submission);
-          const text = `${question}: ${done.result.score}/5 — ${firstLine(done.result.messages[0] ?? "")}`;
+          const text = `Submit and Test ${question}: ${done.result.score}/5 — ${firstLine(done.result.messages[0] ?? "")}`;
           if (done.result.score > 0) void vscode.window.showInformationMessage(text);
           else void vscode.window.showWarningMessage(text);
           void e.refresh();

@@ -162,7 +162,7 @@ def test_the_extension_follows_a_live_exam(workbench: dict) -> None:
         page.locator(".quick-input-widget input").fill("Q1")
         page.locator(".quick-input-list .monaco-list-row", has_text="Q1").first.wait_for()
         page.keyboard.press("Enter")
-        page.locator(".notification-toast", has_text="Q1: 5/5").first.wait_for()
+        page.locator(".notification-toast", has_text="Submit and Test Q1: 5/5").first.wait_for()
 
         save(workbench["models"] / "blobs.h5", project / "Q2" / "mymodel.h5")
         service.wait_for(session, lambda s: service.question(s, "Q2")["state"] == "graded")
@@ -170,9 +170,10 @@ def test_the_extension_follows_a_live_exam(workbench: dict) -> None:
         page.locator(".monaco-list-row", has_text=re.compile(r"Q2\s+\d/5")).click()  # opens its question
         page.locator(".tab", has_text="question.md").wait_for()
         _command(page, "TF Exam: Submit and Test")
-        toast = page.locator(".notification-toast", has_text=re.compile(r"Q2: \d/5")).first
+        answer = re.compile(r"Submit and Test Q2: (\d)/5")
+        toast = page.locator(".notification-toast", has_text=answer).first
         toast.wait_for()
-        shown_score = int(re.search(r"Q2: (\d)/5", toast.inner_text()).group(1))  # type: ignore[union-attr]
+        shown_score = int(answer.search(toast.inner_text()).group(1))  # type: ignore[union-attr]
         api_score = service.question(service.get(f"/api/sessions/{session}"), "Q2")["score"]
         assert shown_score == api_score
         page.locator(".monaco-list-row", has_text=re.compile(rf"Q2\s+{api_score}/5")).wait_for()
