@@ -32,9 +32,15 @@ class Scoring(Strict):
     kind: Literal["bands", "exam_mae_formula"] = "bands"
     higher_is_better: bool = True
     thresholds: list[float] = Field(default_factory=list)
-    cap_trivial: bool = Field(
+    no_model_check: bool = Field(
         default=False,
-        description="series: a forecast no better than the constant training mean scores at most 1",
+        description="series: warn when the forecast is no better than a forecast without a model "
+        "(the training mean, or 1.5 x the MAE of repeating the last value)",
+    )
+    strict: bool = Field(
+        default=False,
+        description="cap a forecast that earned the no-model warning at 1; set from the exam's "
+        "`strict` option when a session starts",
     )
 
     @model_validator(mode="after")
@@ -97,6 +103,11 @@ class Exam(Strict):
     summary: str = ""
     duration_minutes: float = Field(gt=0)
     pass_mark: float = Field(gt=0, le=1, description="fraction of the weighted maximum")
+    strict: bool = Field(
+        default=False,
+        description="stricter than the real exam: a series forecast no better than a forecast "
+        "without a model scores at most 1 (the real exam's formula alone, with a warning, otherwise)",
+    )
     questions: list[Question] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -105,6 +116,14 @@ class Exam(Strict):
         if len(ids) != len(set(ids)):
             raise ValueError("question ids must be unique")
         return self
+
+    def scored_variant(self, variant: Variant) -> dict[str, object]:
+        """The variant as a session stores it: the exam-wide `strict` option folded into its
+        scoring, so the grader needs nothing but the variant."""
+        data = variant.model_dump()
+        if self.strict:
+            data["scoring"]["strict"] = True
+        return data
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.clock import iso
-from server.grading.scoring import band_thresholds, describe_bands
+from server.grading.scoring import band_sign, band_thresholds, describe_bands
 from server.sessions.status import question_views, session_status
 from server.store import Store
 from server.store.records import SessionRecord
@@ -28,15 +28,19 @@ STATUS_ADVICE = {
 }
 
 
-def study_next(variant: dict[str, Any], score: int, status: str) -> list[str]:
+def study_next(variant: dict[str, Any], score: int, status: str,
+               warnings: list[str] | None = None) -> list[str]:
     """What to study for every question under 5: the variant's own advice, led by what the
-    failure itself says to fix, so a learner with an error is not told to "train longer"."""
+    failure itself says to fix, so a learner with an error is not told to "train longer". A
+    result's warnings (a forecast no better than one without a model) are study items even at
+    5/5: the exam's formula was kind to it, the next exam may not be."""
+    warnings = list(warnings or [])
     if score >= 5:
-        return []
+        return [*warnings, *variant.get("study", [])] if warnings else []
     advice = list(variant.get("study", []))
     if status in STATUS_ADVICE:
         advice.insert(0, STATUS_ADVICE[status])
-    return advice
+    return [*warnings, *advice]
 
 
 def build_report(store: Store, session: SessionRecord, now: float) -> dict[str, Any]:
@@ -85,7 +89,12 @@ def build_report(store: Store, session: SessionRecord, now: float) -> dict[str, 
             "diagnostics": payload.get("diagnostics") if payload else {},
             "data": view.record.data,
             "skills": variant.get("skills", []),
-            "study": study_next(variant, score, payload["status"] if payload else "none"),
+            "study": study_next(variant, score, payload["status"] if payload else "none",
+                                payload.get("warnings") if payload else None),
+            "warnings": list(payload.get("warnings") or []) if payload else [],
+            "interval": payload.get("interval") if payload else None,
+            "borderline": bool(payload.get("borderline")) if payload else False,
+            "band_sign": band_sign(variant["scoring"]),
         })
     return {
         "session": session.id,

@@ -182,7 +182,7 @@ class SessionService:
                 title=d.question.title,
                 weight=d.question.weight,
                 model_file=d.question.model_file,
-                variant=d.variant.model_dump(),
+                variant=exam.scored_variant(d.variant),
                 data=d.provenance.to_dict(),
                 # The held-out data's final place, once the partial folder is renamed in.
                 heldout_path=str(partial.home_final / d.heldout_path.relative_to(

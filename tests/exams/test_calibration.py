@@ -120,16 +120,19 @@ SERIES = [v for v in OFFLINE_VARIANTS if v[1] in ("sunspots", "daily_min_tempera
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("exam_id", "variant_id", "mirror"), SERIES, ids=[v for _, v, _ in SERIES])
-def test_trivial_forecasts_score_at_most_one(trainer: Trainer, tmp_path: Path, exam_id: str,
-                                             variant_id: str, mirror: bool) -> None:
-    """The exam's MAE formula is generous on sunspots (the constant mean scores 5/5 by it alone);
-    the series questions' `cap_trivial` keeps a forecast that learned nothing at 1 at most, and
-    so does any randomly initialised, untrained network."""
+def test_no_model_forecasts_are_warned_and_capped_only_when_strict(
+        trainer: Trainer, tmp_path: Path, exam_id: str, variant_id: str, mirror: bool) -> None:
+    """The exam's MAE formula is generous (the constant training mean scores 5/5 on sunspots by it
+    alone). By default such a forecast keeps the formula's score and gets a warning, as the real
+    exam would have scored it; with the exam's `strict` option it scores at most 1. The same holds
+    for randomly initialised, untrained networks; the trained reference gets no warning."""
     import keras
     import numpy as np
 
     need_mirror()
     prepared = trainer.prepare(exam_id, variant_id)
+    strict = prepared.variant.model_copy(update={
+        "scoring": prepared.variant.scoring.model_copy(update={"strict": True})})
     with np.load(prepared.heldout) as data:
         mean = float(data["series"][: int(data["split_time"])].mean())
     shape = tuple(prepared.variant.input_shape)
@@ -138,15 +141,22 @@ def test_trivial_forecasts_score_at_most_one(trainer: Trainer, tmp_path: Path, e
         keras.layers.Dense(1, kernel_initializer="zeros",
                            bias_initializer=keras.initializers.Constant(mean))])
     constant.save(tmp_path / "constant.h5")
-    outcome = grade(prepared.variant, tmp_path / "constant.h5", prepared.heldout)
-    record(f"{exam_id}/{variant_id}/constant-mean", score=outcome["score"], value=outcome.get("value"))
-    assert outcome["score"] <= 1, outcome["messages"]
+    models = {"constant-mean": tmp_path / "constant.h5"}
     for seed in range(3):
         keras.utils.set_random_seed(seed)
         untrained = keras.Sequential([keras.Input(shape), keras.layers.Flatten(),
                                       keras.layers.Dense(16, activation="relu"), keras.layers.Dense(1)])
         untrained.save(tmp_path / f"random{seed}.h5")
-        outcome = grade(prepared.variant, tmp_path / f"random{seed}.h5", prepared.heldout)
-        record(f"{exam_id}/{variant_id}/random-init-{seed}", score=outcome["score"],
+        models[f"random-init-{seed}"] = tmp_path / f"random{seed}.h5"
+    for name, path in models.items():
+        outcome = grade(prepared.variant, path, prepared.heldout)
+        capped = grade(strict, path, prepared.heldout)
+        record(f"{exam_id}/{variant_id}/{name}", score=outcome["score"], strict=capped["score"],
                value=outcome.get("value"))
-        assert outcome["score"] <= 1, outcome["messages"]
+        assert outcome["status"] == "graded", outcome["messages"]
+        assert outcome["warnings"], (name, outcome)
+        assert "no better than a forecast without a model" in outcome["warnings"][0]
+        assert capped["score"] <= 1, (name, capped["messages"])
+        assert outcome["score"] >= capped["score"]
+    reference = trainer.run_reference(exam_id, variant_id, variant_id, "reference")
+    assert not grade(prepared.variant, reference.model, prepared.heldout).get("warnings")

@@ -27,3 +27,29 @@ def test_bands_count_consecutive_thresholds() -> None:
     error = {"kind": "bands", "higher_is_better": False, "thresholds": [10, 1, 0.1, 0.01, 0.001]}
     assert score(0.005, error) == 4
     assert score(None, error) == 0
+
+
+SERIES = {"kind": "exam_mae_formula", "no_model_check": True}
+SUNSPOTS = {"mae": 0.1268, "naive_mae": 0.0405, "constant_mae": 0.1268}
+
+
+def test_no_model_forecast_is_warned_not_capped_by_default() -> None:
+    from server.grading.scoring import no_model_warning, strict_cap
+
+    warning = no_model_warning(SUNSPOTS, SERIES)
+    assert warning and "no better than a forecast without a model" in warning
+    assert "1.5 × the MAE of repeating the last value" in warning
+    assert score(SUNSPOTS["mae"], SERIES) == 5
+    assert strict_cap(5, warning, SERIES) == (5, None)
+    capped, why = strict_cap(5, warning, {**SERIES, "strict": True})
+    assert capped == 1 and "strict" in why
+    assert no_model_warning({**SUNSPOTS, "mae": 0.045}, SERIES) is None
+
+
+def test_band_texts_state_the_formula_edges_once() -> None:
+    from server.grading.scoring import describe_bands
+
+    text = describe_bands("mae", SERIES)
+    assert "mae < 0.13 → 5" in text and "< 0.17 → 1" in text and "≤ 0.12" not in text
+    assert "gets a warning" in text
+    assert "scores at most 1" in describe_bands("mae", {**SERIES, "strict": True})
