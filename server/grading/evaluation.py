@@ -14,6 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from server.grading import series_forms
+from server.grading.margin import Margin, accuracy_margin, error_margin
+
 MAX_SERIES_POINTS = 600
 
 
@@ -24,6 +27,7 @@ class Evaluation:
     extra: dict[str, float] = field(default_factory=dict)
     diagnostics: dict[str, Any] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    interval: Margin | None = None  # 95 % interval of the metric over the held-out set
 
 
 class EvaluationError(Exception):
@@ -94,6 +98,7 @@ def classification(probabilities: np.ndarray, data: dict[str, np.ndarray], metri
         {"accuracy": accuracy},
         {"kind": "classification", "class_names": names, "confusion_matrix": matrix.tolist(),
          "recall": recall, "examples": int(len(y))},
+        interval=accuracy_margin(predicted, y),
     )
 
 
@@ -107,7 +112,16 @@ def series(forecast_windows: Forecast, data: dict[str, np.ndarray], metric: str)
     split_time, window = int(data["split_time"]), int(data["window"])
     starts = np.arange(split_time - window, len(values) - window)
     windows = np.stack([values[s:s + window] for s in starts])[..., np.newaxis]
-    forecast = finite(forecast_windows(windows), len(starts)).reshape(len(starts), -1)[:, -1]
+    # The real grader's forecast[split_time - window_size:-1, -1, 0]: the last step of each output
+    # (a sequence-to-sequence model's (None, None, 1) or (None, window, 1), or a plain (None, 1)).
+    outputs = finite(forecast_windows(windows), len(starts))
+    try:
+        forecast = series_forms.last_step(outputs, len(starts))
+    except ValueError as why:
+        raise EvaluationError(
+            f"The model's forecasts have shape {tuple(outputs.shape[1:])} per window ({why}): keep the "
+            "final Dense(1) layer so that each window gets one value (or a sequence of one value "
+            "per step) and submit again.") from why
     actual = values[split_time:].astype("float64")
     if len(forecast) != len(actual):
         raise EvaluationError(
@@ -133,7 +147,8 @@ def series(forecast_windows: Forecast, data: dict[str, np.ndarray], metric: str)
                 f"(this model's error is {mae / naive_mae:.0%} of that), forecasting the training mean "
                 f"has MAE {constant_mae:.4g}."] if naive_mae else []
     metrics = {"mae": mae, "mse": mse, "naive_mae": naive_mae, "constant_mae": constant_mae}
-    return Evaluation(metric, metrics[metric], metrics, diagnostics, messages)
+    return Evaluation(metric, metrics[metric], metrics, diagnostics, messages,
+                      interval=error_margin(forecast, actual, metric))
 
 
 TASKS = {"regression": regression, "classification": classification, "series": series}

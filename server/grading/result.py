@@ -28,6 +28,9 @@ class Result(BaseModel):
     value: float | None = None
     bands: str = ""
     messages: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)  # e.g. no better than a forecast without a model
+    interval: list[float] | None = None  # 95 % interval of the metric over the held-out set
+    borderline: bool = False  # a band edge lies inside the interval
     sha256: str
     format: str
     size_bytes: int
@@ -62,6 +65,9 @@ class Outcome(BaseModel):
     diagnostics: dict[str, Any] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)
     peak_memory_mb: float | None = None
+    warnings: list[str] = Field(default_factory=list)
+    interval: list[float] | None = None
+    borderline: bool = False
     retry: bool = False  # tfexam's own failure: worth another attempt
 
     @classmethod

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from server.grading import contract, evaluation, heldout
+from server.grading import contract, evaluation, heldout, series_forms
 from server.grading.evaluation import EvaluationError
+from server.grading.margin import borderline
 from server.grading.protocol import (
     ArrayPayload,
     ChildFailure,
@@ -34,11 +35,10 @@ from server.grading.protocol import (
 )
 from server.grading.result import Outcome
 from server.grading.sandbox import Sandbox, SandboxFailure, SandboxLimits, new_nonce
-from server.grading.scoring import score
+from server.grading.scoring import band_thresholds, no_model_warning, score, strict_cap
 from server.store.records import QuestionRecord, SubmissionRecord
 from server.vocabulary import ResultStatus
 
-NAIVE_FACTOR = 1.5
 INPUTS_NAME = "inputs.npy"
 
 
@@ -71,25 +71,6 @@ class _Stopped(Exception):
     def __init__(self, failure: SandboxFailure) -> None:
         super().__init__(failure.detail)
         self.failure = failure
-
-
-def trivial_cap(points: int, metrics: dict[str, float], scoring: dict[str, Any]) -> str | None:
-    """A forecast that does no better than a forecast without a model has learned nothing from the
-    series, however kind the exam's formula is to it: on sunspots the formula alone gives 5/5 to
-    the constant training mean and to untrained networks. The yardsticks are the constant mean
-    and half again the error of repeating the last value, whichever is stricter."""
-    if not scoring.get("cap_trivial") or points <= 1 or "constant_mae" not in metrics:
-        return None
-    yardsticks = {
-        "forecasting the training mean every step": metrics["constant_mae"],
-        f"{NAIVE_FACTOR:g} × the error of repeating the last value": NAIVE_FACTOR * metrics["naive_mae"],
-    }
-    name, limit = min(yardsticks.items(), key=lambda item: item[1])
-    if metrics["mae"] < limit:
-        return None
-    return (f"Score 1/5 (the bands alone give {points}/5): MAE = {metrics['mae']:.4g} is no better than "
-            f"{name} (MAE {limit:.4g}), so the model has learned nothing from the series. Train it on "
-            "the windows until it beats that, and submit again.")
 
 
 def _place(source: Path, folder: Path) -> Path:
@@ -169,6 +150,42 @@ class _Conversation:
         return np.stack(forecasts) if forecasts else np.zeros((0, 1))
 
 
+def contract_problems(info: ModelInfo, job: GradingJob) -> list[str]:
+    """The contract, with the sentence that closes a refusal. Series questions accept the forms
+    the real exam's grader accepted (sequence outputs included); the others their exact shapes."""
+    if job.task == "series":
+        window = int(job.input_shape[0]) if job.input_shape and job.input_shape[0] else 0
+        problems = [p for p in contract.check(info, job.input_shape, job.output_shape, None)
+                    if "exactly one" in p]
+        problems += series_forms.check(info.input_shape, info.output_shape, window)
+        closing = "Score 0: the grader could not feed this model the exam's windows."
+    else:
+        problems = contract.check(info, job.input_shape, job.output_shape, job.final_activation)
+        closing = ("Score 0: the grader is strict about shapes, as the real exam's starters warned "
+                   "(\"very strict about the shape requirements\").")
+    return [*problems, closing] if problems else []
+
+
+def judge(result: evaluation.Evaluation, scoring: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
+    """Score, verdict sentence and the result's extra facts: the real formula or the bands; the
+    no-model warning (a cap only with the exam's strict option); the 95 % interval and whether a
+    band edge lies inside it."""
+    points = score(result.value, scoring)
+    verdict = f"Score {points}/5: {result.metric} = {result.value:.4g} on held-out data."
+    warning = no_model_warning(result.extra, scoring)
+    points, capped = strict_cap(points, warning, scoring)
+    if capped:
+        verdict = capped + f" {result.metric} = {result.value:.4g} on held-out data."
+    facts: dict[str, Any] = {"warnings": [warning] if warning else []}
+    if result.interval is not None:
+        facts["interval"] = result.interval.as_list()
+        facts["borderline"] = borderline(result.interval, band_thresholds(scoring))
+        verdict += (f" 95 % interval over the held-out set: {facts['interval'][0]:.4g} – "
+                    f"{facts['interval'][1]:.4g}" + ("; borderline: a band edge lies inside it."
+                                                      if facts["borderline"] else "."))
+    return points, verdict, facts
+
+
 def model_facts(info: ModelInfo) -> dict[str, Any]:
     return {"input_shape": contract.shape_text(info.input_shape),
             "output_shape": contract.shape_text(info.output_shape),
@@ -214,11 +231,9 @@ def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: P
             return Outcome.verdict(ResultStatus(report.status), [report.message], timings=timings)
         info = report.info
         facts = {"keras": info.keras, "model": model_facts(info)}
-        problems = contract.check(info, job.input_shape, job.output_shape, job.final_activation)
+        problems = contract_problems(info, job)
         if problems:
-            return Outcome.verdict(ResultStatus.CONTRACT_ERROR, [
-                *problems, "Score 0: the grader is strict about shapes, as the real exam was."],
-                timings=timings, **facts)
+            return Outcome.verdict(ResultStatus.CONTRACT_ERROR, problems, timings=timings, **facts)
         evaluate_started = time.perf_counter()
         try:
             if job.task == "series":
@@ -235,12 +250,8 @@ def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: P
                                    **facts)
         timings["evaluate"] = time.perf_counter() - evaluate_started
         timings["predict_in_sandbox"] = conversation.predict_seconds
-        points = score(result.value, job.scoring)
-        verdict = f"Score {points}/5: {result.metric} = {result.value:.4g} on held-out data."
-        cap = trivial_cap(points, result.extra, job.scoring)
-        if cap:
-            points, verdict = 1, cap
-        return Outcome.graded(points, result.value, [verdict, *result.messages, *info.notes],
+        points, verdict, judged = judge(result, job.scoring)
+        return Outcome.graded(points, result.value, [verdict, *result.messages, *info.notes], **judged,
                               diagnostics={**result.diagnostics, "metrics": result.extra},
                               timings=timings, peak_memory_mb=round(sandbox.peak_mb, 1), **facts)
     except _Stopped as stopped:

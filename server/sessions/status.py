@@ -129,6 +129,11 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
                 "message": v.record.late_note if v.record.late_note and session.state
                 == SessionState.SUBMITTED else v.message,
                 "note": v.record.late_note,
+                # contract 4 (issue 10): the counted result's margin and warnings
+                "warnings": (v.counted_result.payload.get("warnings") or []) if v.counted_result else [],
+                "interval": v.counted_result.payload.get("interval") if v.counted_result else None,
+                "borderline": bool(v.counted_result.payload.get("borderline")) if v.counted_result
+                else False,
                 "submissions": len([s for s in v.submissions if s.state != SubmissionState.SUPERSEDED]),
                 "data": {
                     "title": v.record.data.get("title"),

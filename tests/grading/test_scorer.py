@@ -87,8 +87,8 @@ def test_nan_predictions_score_zero_with_a_reason(grader: LocalGrader, tmp_path:
     assert "NaN" in outcome.messages[0]
 
 
-def test_a_forecast_that_learned_nothing_is_capped_where_the_question_says(grader: LocalGrader,
-                                                                           tmp_path: Path) -> None:
+def test_a_forecast_that_learned_nothing_is_warned_and_capped_only_when_strict(
+        grader: LocalGrader, tmp_path: Path) -> None:
     import keras
 
     t = np.arange(400, dtype="float32")
@@ -99,11 +99,15 @@ def test_a_forecast_that_learned_nothing_is_capped_where_the_question_says(grade
                                  keras.layers.Dense(1)])
     constant.layers[-1].set_weights([np.zeros((30, 1)), np.array([float(series[:300].mean())])])
     path = models.save(constant, tmp_path / "mymodel.h5")
-    assert grader.grade(_series_job(path, tmp_path / "s.npz")).score == 5
-    capped = grader.grade(_series_job(path, tmp_path / "s.npz",
-                                      scoring={"kind": "exam_mae_formula", "cap_trivial": True}))
+    plain = grader.grade(_series_job(path, tmp_path / "s.npz"))
+    assert plain.score == 5 and plain.warnings == []
+    check = {"kind": "exam_mae_formula", "no_model_check": True}
+    warned = grader.grade(_series_job(path, tmp_path / "s.npz", scoring=check))
+    assert warned.score == 5 and "no better than a forecast without a model" in warned.warnings[0]
+    assert warned.interval is not None and warned.interval[0] <= warned.value <= warned.interval[1]
+    capped = grader.grade(_series_job(path, tmp_path / "s.npz", scoring={**check, "strict": True}))
     assert capped.score == 1
-    assert "the bands alone give 5/5" in capped.messages[0]
+    assert "the exam's formula gives 5/5" in capped.messages[0]
 
 
 def test_the_final_activation_is_read_through_dropout_and_reshape(grader: LocalGrader,
