@@ -292,6 +292,8 @@ def _print_result(question: str, result: dict[str, Any], as_json: bool) -> None:
     print(f"{question}: {result['score']}/5{value}")
     for message in result["messages"]:
         print(f"  {message}")
+    for warning in result.get("warnings") or []:
+        print(f"  warning: {warning}")
 
 
 def cmd_finish(ctx: Context) -> int:

@@ -47,6 +47,7 @@ class Result(BaseModel):
         value = "" if self.value is None else f" ({self.metric} = {self.value:.4g})"
         lines = [f"{self.question}: {self.score}/5{value} [{self.status}]"]
         lines += [f"  {m}" for m in self.messages]
+        lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 

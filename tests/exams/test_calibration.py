@@ -50,7 +50,8 @@ def test_reference_scores_five_within_ten_minutes(trainer: Trainer, exam_id: str
     prepared = trainer.prepare(exam_id, variant_id)
     outcome = grade(prepared.variant, trained.model, prepared.heldout)
     record(f"{exam_id}/{variant_id}/reference", seconds=round(trained.seconds, 1),
-           score=outcome["score"], value=outcome.get("value"))
+           score=outcome["score"], value=outcome.get("value"), interval=outcome.get("interval"),
+           borderline=outcome.get("borderline"), warnings=len(outcome.get("warnings") or []))
     assert outcome["status"] == "graded", outcome["messages"]
     assert outcome["score"] == 5, (outcome["messages"], trained.output)
     assert trained.seconds <= TRAIN_LIMIT_SECONDS
