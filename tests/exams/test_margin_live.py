@@ -31,6 +31,7 @@ def test_interval_reaches_status_and_report(server: LiveServer, tmp_path: Path) 
     report = server.get(f"/api/sessions/{session}/report")
     counted = next(q for q in report["questions"] if q["id"] == "Q2")
     assert counted["interval"] == [low, high]
-    page = httpx.get(f"{server.url}/sessions/{session}/report.html", cookies=server.cookie(),
-                     headers=server.headers, timeout=30)
+    cookie = server.cookie()
+    page = httpx.get(f"{server.url}/sessions/{session}/report.html",
+                     cookies={cookie["name"]: cookie["value"]}, headers=server.headers, timeout=30)
     assert page.status_code == 200 and 'data-testid="interval-Q2"' in page.text
