@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTHON ?= python3
 
-.PHONY: serve test lint bench
+.PHONY: serve test lint bench soak
 
 # Set-up with uv (wheels only, resolved and installed in parallel), configured from pip's own
 # settings by tools/uv_install.py; uv itself comes from the package index through pip. Progress is
@@ -38,6 +38,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) tests/bench/bench_startup.py
 	$(PY) tests/bench/bench_grading.py
+	$(PY) tests/bench/bench_events.py
 
 ## The VS Code extension as a .vsix (needs Node and npm; builds offline from the npm registry's
 ## packages named in plugin_bridge/vscode/package-lock.json).
@@ -50,3 +51,7 @@ $(VSIX): $(VSCODE_EXT)/package.json $(VSCODE_EXT)/package-lock.json $(VSCODE_EXT
 	cd $(VSCODE_EXT) && npm ci --no-audit --no-fund --loglevel=error
 	cd $(VSCODE_EXT) && npx tsc -p .
 	cd $(VSCODE_EXT) && npx vsce package --no-dependencies --allow-missing-repository --skip-license -o tfexam.vsix
+
+## kill -9 the service twenty times during bursts of saves and gradings (the CI suite runs three).
+soak: $(STAMP)
+	TFEXAM_KILL_ROUNDS=$${TFEXAM_KILL_ROUNDS:-20} $(PY) -m pytest tests/sessions/test_kill9_live.py -x -q -p no:cacheprovider
