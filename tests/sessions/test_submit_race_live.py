@@ -1,0 +1,82 @@
+"""Submit and Test raced against saves of the same question, many times, while the grader is
+busy with another question: whoever waits on a submission follows it to a result (through any
+newer save that replaced it) and never waits past the grading time; one content is graded once.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.support import models
+from tests.support.live_server import LiveServer
+
+pytestmark = pytest.mark.slow
+
+ROUNDS = 12
+WAIT_BOUND = 60.0  # seconds: far above one grading of these tiny models, far below a hang
+
+
+def _follow(live: LiveServer, session: str, submission: int) -> tuple[dict, float, int]:
+    """Wait as `tfexam submit --wait` and the page do: follow `superseded_by` to a result."""
+    began, hops = time.monotonic(), 0
+    while time.monotonic() - began < WAIT_BOUND:
+        found = live.get(f"/api/sessions/{session}/submissions/{submission}")
+        if found["state"] == "superseded":
+            assert found["superseded_by"], found
+            submission, hops = found["superseded_by"], hops + 1
+            continue
+        if found["result"] is not None:
+            return found, time.monotonic() - began, hops
+        time.sleep(0.05)
+    raise AssertionError(f"waited {WAIT_BOUND} s on submission {submission}")
+
+
+def test_submit_and_test_raced_with_saves_never_waits_past_grading(
+        shared_server: LiveServer, tmp_path: Path) -> None:
+    rng = random.Random(8)
+    versions = []
+    for i in range(6):
+        model = models.line_model(trained=False)
+        model.layers[0].set_weights([np.array([[2.0]]), np.array([-1.0 + 0.1 * i])])
+        versions.append(models.save(model, tmp_path / f"v{i}.h5").read_bytes())
+    busy = models.save(models.blobs_model(), tmp_path / "busy.h5").read_bytes()
+    started = shared_server.start_session(tmp_path / "ws", minutes=60)
+    session, project = started["session"], Path(started["project_dir"])
+    target = project / "Q1" / "mymodel.h5"
+
+    def save(data: bytes, name: str) -> None:
+        temporary = target.with_name(name)
+        temporary.write_bytes(data)
+        temporary.replace(target)
+
+    hops_total = 0
+    for round_ in range(ROUNDS):
+        if round_ % 2 == 0:  # keep the grader busy with the other question
+            (project / "Q2" / "mymodel.h5").write_bytes(busy + bytes([round_]))
+        save(versions[round_ % len(versions)], "a.tmp.h5")
+        racer = threading.Thread(target=lambda i=round_: (
+            time.sleep(rng.uniform(0.0, 0.3)),
+            save(versions[(i + 3) % len(versions)], "b.tmp.h5")))
+        racer.start()
+        answer = shared_server.post(f"/api/sessions/{session}/questions/Q1/submit")
+        assert answer.status_code == 200, answer.text
+        found, waited, hops = _follow(shared_server, session, answer.json()["submission"])
+        racer.join()
+        hops_total += hops
+        assert found["result"]["status"] in ("graded", "contract_error"), found
+        assert waited < WAIT_BOUND
+
+    # Let the last saves settle, then: one grading per content of Q1, none left waiting.
+    status = shared_server.wait_for(session, lambda s: not s["grading_pending"] and all(
+        q["state"] in ("graded", "error", "none") for q in s["questions"]), timeout=120)
+    assert shared_server.question(status, "Q1")["score"] is not None
+    report = shared_server.get(f"/api/sessions/{session}/report")
+    q1 = next(q for q in report["questions"] if q["id"] == "Q1")
+    assert all(h["score"] is not None for h in q1["history"])  # nobody left behind
+    print(f"{ROUNDS} rounds, {hops_total} waits followed a newer save")
