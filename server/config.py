@@ -7,7 +7,7 @@ exams (back it up, delete it, or mount it as a Docker volume).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import platformdirs
@@ -15,9 +15,15 @@ import platformdirs
 REPO_EXAMS = Path(__file__).resolve().parent.parent / "exams"
 
 
-def _float_env(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
+# Numeric settings that an environment variable may set; their defaults are the fields' own.
+ENVIRONMENT = {
+    "settle_seconds": "TFEXAM_SETTLE_SECONDS",
+    "give_up_seconds": "TFEXAM_GIVE_UP_SECONDS",
+    "job_time_limit": "TFEXAM_JOB_TIMEOUT",
+    "job_memory_limit_mb": "TFEXAM_JOB_MEMORY_MB",
+    "model_size_limit_mb": "TFEXAM_MODEL_SIZE_MB",
+    "warm_sandboxes": "TFEXAM_WARM_SANDBOXES",
+}
 
 
 @dataclass(frozen=True)
@@ -61,14 +67,14 @@ class Settings:
             "exams_dir": Path(os.environ.get("TFEXAM_EXAMS") or REPO_EXAMS),
             "datasets_mirror": Path(mirror).expanduser() if mirror else None,
             "keras_home": Path(keras_home).expanduser() if keras_home else None,
-            "settle_seconds": _float_env("TFEXAM_SETTLE_SECONDS", 1.0),
-            "give_up_seconds": _float_env("TFEXAM_GIVE_UP_SECONDS", 10.0),
-            "job_time_limit": _float_env("TFEXAM_JOB_TIMEOUT", 180.0),
-            "job_memory_limit_mb": _float_env("TFEXAM_JOB_MEMORY_MB", 6144.0),
-            "model_size_limit_mb": _float_env("TFEXAM_MODEL_SIZE_MB", 1024.0),
-            "warm_sandboxes": int(_float_env("TFEXAM_WARM_SANDBOXES", 2)),
             "token": os.environ.get("TFEXAM_TOKEN") or None,
         }
+        # One default per setting: the field's own; the environment only overrides it.
+        kinds = {f.name: type(f.default) for f in fields(cls)}
+        for name, variable in ENVIRONMENT.items():
+            raw = os.environ.get(variable)
+            if raw:
+                values[name] = kinds[name](float(raw))
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["home"] = Path(values["home"]).expanduser().resolve()  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]

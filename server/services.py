@@ -79,10 +79,12 @@ class Services:
                 if self.clock.now() < session.cutoff:
                     self._observed.add(session.id)
                 return
-            if session.id not in self._missing:
-                log.warning("the project folder of session %s is missing: %s", session.id,
-                            project)
+            newly = session.id not in self._missing
             self._missing.add(session.id)
+        if newly:
+            log.warning("the project folder of session %s is missing: %s", session.id, project)
+            self.store.add_event(session.id, "project.missing", {"project": str(project)},
+                                 self.clock.now())
 
     def session_submitted(self, session: SessionRecord) -> None:
         self.watcher.unwatch(session.id)
@@ -112,6 +114,8 @@ class Services:
                 with self._lock:
                     self._missing.add(session_id)
                 log.warning("the project folder of session %s went away: %s", session_id, folder)
+                self.store.add_event(session_id, "project.missing", {"project": str(folder)},
+                                     self.clock.now())
         with self._lock:
             missing = list(self._missing)
         for session_id in missing:
@@ -124,6 +128,8 @@ class Services:
                 self.session_started(session)
                 if session_id not in self._missing:
                     log.info("the project folder of session %s is back", session_id)
+                    self.store.add_event(session_id, "project.back",
+                                         {"project": session.project_dir}, self.clock.now())
                     self.intake.scan(session, Trigger.RESCAN)
 
     # callbacks from the watcher ----------------------------------------------------------------

@@ -8,8 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from server.sessions.intake import IntakeFailed, NothingToSubmit
-from server.sessions.service import SessionError
+from server.errors import TfexamError
 
 
 def _validation_sentence(error: RequestValidationError) -> str:
@@ -29,16 +28,9 @@ def _validation_sentence(error: RequestValidationError) -> str:
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(SessionError)
-    async def _session_error(_: Request, error: SessionError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=error.status)
-
-    @app.exception_handler(NothingToSubmit)
-    async def _nothing(_: Request, error: NothingToSubmit) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=error.status)
-
-    @app.exception_handler(IntakeFailed)
-    async def _intake(_: Request, error: IntakeFailed) -> JSONResponse:
+    @app.exception_handler(TfexamError)
+    async def _refused(_: Request, error: TfexamError) -> JSONResponse:
+        """Every session, intake and workspace refusal: its own status and sentence."""
         return JSONResponse({"detail": str(error)}, status_code=error.status)
 
     @app.exception_handler(sqlite3.Error)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from server.clock import Clock, iso
 from server.config import Settings
+from server.errors import TfexamError
 from server.grading.result import Outcome
 from server.grading.supervisor import build_result
 from server.sessions import snapshots
@@ -44,11 +45,13 @@ from server.watch.model_files import ModelFile, Refused
 log = logging.getLogger(__name__)
 
 
-class NothingToSubmit(Exception):
+class NothingToSubmit(TfexamError):
+    """Submit and Test found no complete model file to grade."""
+
     status = 409
 
 
-class IntakeFailed(Exception):
+class IntakeFailed(TfexamError):
     """tfexam could not take the file (its home is full or read-only): one sentence says so."""
 
     status = 503

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from server.clock import Clock
 from server.config import Settings
+from server.errors import TfexamError
 from server.manifest import Exam, list_exams
 from server.sessions.leftovers import PARTIAL_SUFFIX, intents_dir
 from server.sessions.partial import Partial
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 MAX_PRACTICE_MINUTES = 24 * 60
 
 
-class SessionError(Exception):
+class SessionError(TfexamError):
     """A request the learner can correct; `status` is the HTTP status it maps to."""
 
     status = 400

@@ -99,6 +99,22 @@
     misplaced.hidden = !(items && items.length);
   }
 
+  /* The project folder went missing (status.project, issue 11): say so until it is back. */
+  function drawProject(next) {
+    let banner = document.getElementById("project-missing");
+    if (!banner) {
+      banner = document.createElement("p");
+      banner.id = "project-missing";
+      banner.className = "problem";
+      banner.setAttribute("role", "alert");
+      banner.hidden = true;
+      misplaced.parentNode.insertBefore(banner, misplaced);
+    }
+    const text = next.project === "missing" ? (next.project_message || "The project folder is missing.") : "";
+    if (banner.textContent !== text) banner.textContent = text;
+    banner.hidden = text === "";
+  }
+
   function draw(next) {
     status = next;
     serverAtSync = Date.parse(next.server_time);
@@ -117,6 +133,7 @@
       setText(card.querySelector('[data-field="submissions"]'), String(q.submissions));
     });
     drawMisplaced(next.misplaced);
+    drawProject(next);
     if (next.state === "submitted") toReport();
     tick();
   }
@@ -148,7 +165,7 @@
   // service cuts the stream's task but may hold the connection open until its process ends).
   const SILENCE_MS = 3000;
   const KINDS = ["session.started", "session.submitted", "submission.queued", "submission.grading",
-                 "result", "question.waiting", "message"];
+                 "result", "question.waiting", "message", "project.missing", "project.back"];
   let lastHeard = performance.now();
   let down = false;
   let source = null;
@@ -278,6 +295,7 @@
     toReport();
     return;
   }
+  drawProject(status);
   tick();
   window.setInterval(tick, 250);
   // A safety net under the event stream; also re-syncs the clock and shows misplaced models.
