@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) tests/bench/bench_startup.py
 	$(PY) tests/bench/bench_grading.py
 	$(PY) tests/bench/bench_events.py
+	$(PY) tests/bench/bench_sandbox.py
 
 ## The VS Code extension as a .vsix (needs Node and npm; builds offline from the npm registry's
 ## packages named in plugin_bridge/vscode/package-lock.json).

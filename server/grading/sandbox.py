@@ -323,23 +323,21 @@ class Sandbox:
             try:
                 reply = self._replies.get(timeout=MEMORY_SAMPLE_SECONDS)
             except queue.Empty:
-                reply = ...
-            if reply is None:
-                return self._ended()
-            if reply is not ...:
-                return reply
-            if watched is None and self.process is not None:
-                with contextlib.suppress(psutil.Error):
-                    watched = psutil.Process(self.process.pid)
-            used = self._memory_mb(watched)
-            self.peak_mb = max(self.peak_mb, used)
-            if used > self.limits.memory_mb:
-                self.kill()
-                return SandboxFailure("memory", f"{used:.0f} MB used while {doing}", used, limit=True)
-            if time.monotonic() > deadline:
-                self.kill()
-                return SandboxFailure("timeout", f"{self.limits.job_seconds:g} s", self.peak_mb,
-                                      limit=True)
+                if watched is None and self.process is not None:
+                    with contextlib.suppress(psutil.Error):
+                        watched = psutil.Process(self.process.pid)
+                used = self._memory_mb(watched)
+                self.peak_mb = max(self.peak_mb, used)
+                if used > self.limits.memory_mb:
+                    self.kill()
+                    return SandboxFailure("memory", f"{used:.0f} MB used while {doing}", used,
+                                          limit=True)
+                if time.monotonic() > deadline:
+                    self.kill()
+                    return SandboxFailure("timeout", f"{self.limits.job_seconds:g} s",
+                                          self.peak_mb, limit=True)
+                continue
+            return self._ended() if reply is None else reply
 
     def _tree(self, watched: psutil.Process) -> list[psutil.Process]:
         """The child's process tree; listing children scans /proc, so it is refreshed once a
@@ -402,18 +400,22 @@ class Sandbox:
                     break
         except (OSError, ValueError):
             pass
+        finally:
+            reader.close()  # the socket's descriptor is released only when its file is closed too
         self._replies.put(None)
 
     def _drain_log(self) -> None:
         """The child's stdout and stderr go to the log, at most LOG_BYTES_PER_SANDBOX of them."""
         assert self.process is not None and self.process.stdout is not None
+        source = self.process.stdout.fileno()
         written = 0
-        with open(self.log_path, "ab") as log_file:
-            for chunk in iter(lambda: self.process.stdout.read1(65536), b""):  # type: ignore[union-attr]
+        with open(self.log_path, "ab") as log_file, contextlib.suppress(OSError):
+            for chunk in iter(lambda: os.read(source, 65536), b""):
                 if written < LOG_BYTES_PER_SANDBOX:
                     log_file.write(chunk[:LOG_BYTES_PER_SANDBOX - written])
                     log_file.flush()
                     written += len(chunk)
+        self.process.stdout.close()
 
     # clean-up ------------------------------------------------------------------------------------
     def kill(self) -> None:

@@ -45,7 +45,7 @@ class Fingerprint(NamedTuple):
 
     size: int
     newest: float
-    count: int
+    files: int
 
 
 class Refused(Exception):
@@ -166,11 +166,11 @@ def checked(model: ModelFile, project: Path, limit_bytes: int) -> list[tuple[Pat
         info = os.lstat(model.path)
     except OSError as error:
         raise Refused(f"{name} disappeared before it could be taken; save it again.") from error
-    source = model.path
-    if stat.S_ISLNK(info.st_mode):
-        source = _inside(model.path, project, name)
+    # Resolved whole, so a linked parent folder (Q1 -> elsewhere) cannot lead outside either.
+    source = _inside(model.path, project, name)
+    if stat.S_ISLNK(info.st_mode) or source != model.path:
         try:
-            info = os.stat(source)
+            info = os.lstat(source)
         except OSError as error:
             raise Refused(f"{name} is a link to nothing: save the model itself and submit again.") \
                 from error

@@ -140,3 +140,30 @@ def test_missing_weights_say_so(grader: LocalGrader, tmp_path: Path) -> None:
     assert outcome.status == "load_error"
     assert "holds only weights (it was written by model.save_weights(...))" in outcome.messages[0]
     assert "not an HDF5" not in outcome.messages[0]
+
+
+def test_one_sandbox_per_job_leaves_nothing_behind(grader: LocalGrader, tmp_path: Path) -> None:
+    """A five-hour exam grades hundreds of jobs: no descriptor, process or folder may pile up."""
+    import os
+    import time
+
+    xs = np.asarray([[10.0], [-4.0]], dtype="float32")
+    write_heldout(tmp_path / "l.npz", x=xs, y=2 * xs - 1)
+    path = models.save(models.line_model(), tmp_path / "mymodel.h5")
+    job = _job(path, tmp_path / "l.npz", task="regression", input_shape=[1], output_shape=[1],
+               final_activation=None, metric="mse",
+               scoring={"kind": "bands", "higher_is_better": False,
+                        "thresholds": [10, 1, 0.1, 0.01, 0.001]})
+
+    def settled() -> tuple[int, int]:
+        deadline = time.monotonic() + 120
+        while grader.pool.ready_count < grader.pool.size and time.monotonic() < deadline:
+            time.sleep(0.2)
+        folders = len(list((grader.scratch / "sandbox").glob("sb-*")))
+        return len(os.listdir("/proc/self/fd")), folders
+
+    assert grader.grade(job).score == 5
+    before = settled()
+    for _ in range(3):
+        assert grader.grade(job).score == 5
+    assert settled() == before

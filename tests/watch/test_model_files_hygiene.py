@@ -85,6 +85,10 @@ def test_links_are_followed_only_inside_the_project(tmp_path: Path) -> None:
     link.symlink_to(inside)
     files = checked(ModelFile(link, "h5"), project, LIMIT)
     assert files == [(inside.resolve(), Path("mymodel.h5"), inside.stat().st_size)]
+    (project / "Q2").symlink_to(elsewhere, target_is_directory=True)  # a linked question folder
+    models.save(models.line_model(), elsewhere / "mymodel.h5")
+    with pytest.raises(Refused, match="outside the project folder"):
+        checked(ModelFile(project / "Q2" / "mymodel.h5", "h5"), project, LIMIT)
 
     folder = models.save(models.line_model(), project / "Q1" / "mymodel")
     (folder / "assets" / "escape").symlink_to(elsewhere)

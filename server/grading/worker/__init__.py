@@ -1,4 +1,5 @@
-"""The grading worker (child process): imports TensorFlow once and grades jobs one after another.
+"""The sandboxed grading child: vets a model's config, loads it, and predicts what it is asked,
+for exactly one job. It holds no labels and computes no score.
 
 Never imported by the API process; it talks to the parent only through `server.grading.protocol`.
 """

@@ -59,7 +59,9 @@ def _from_keras_model(model: Any, keras_label: str) -> LoadedModel:
     inputs = list(getattr(model, "inputs", None) or [])
     outputs = list(getattr(model, "outputs", None) or [])
     input_shape = _shape(list(inputs[0].shape)) if len(inputs) == 1 else None
-    declared = tuple(input_shape[1:]) if input_shape and None not in input_shape[1:] else None
+    declared: tuple[int, ...] | None = (
+        tuple(int(d) for d in input_shape[1:] if d is not None)
+        if input_shape and None not in input_shape[1:] else None)
 
     compiled: list[Any] = []
 
