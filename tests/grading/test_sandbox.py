@@ -26,7 +26,8 @@ applied = apply(spec)
 channel = socket.socket(fileno=spec.channel_fd)
 targets = json.loads(sys.argv[1])
 out = {"uid": os.getuid(), "fds": ",".join(sorted(os.listdir("/proc/self/fd"), key=int)),
-       "channel": spec.channel_fd, "landlock": applied["landlock_abi"]}
+       "channel": spec.channel_fd, "landlock": applied["landlock_abi"],
+       "seccomp": applied["seccomp"]}
 def attempt(name, action):
     try:
         action()
@@ -103,6 +104,7 @@ def test_the_child_sees_only_its_job(mode: str, tmp_path: Path, listener: socket
     for name in ("list_home", "read_secret", "write_venv", "write_code", "write_job"):
         assert seen[name] != "allowed", (name, seen)
     assert seen["read_job"] == "allowed" and seen["write_tmp"] == "allowed"
+    assert seen["seccomp"] == "filter active"  # loaded by bwrap, or by the child itself
     assert not Path(targets["venv_file"]).exists() and not Path(targets["code_file"]).exists()
     others = set(seen["fds"].split(",")) - {"0", "1", "2", str(seen["channel"])}
     assert len(others) <= 1, seen["fds"]  # nothing inherited: only the one listdir itself opened
