@@ -37,7 +37,8 @@ class SandboxPool:
         self.last_failure: SandboxFailure | None = None
         self.info: dict[str, Any] = {}
         self._ready: deque[Sandbox] = deque()
-        self._starting: Sandbox | None = None
+        self._starting: list[Sandbox] = []
+        self._backoff_until = 0.0
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -53,6 +54,9 @@ class SandboxPool:
         self._thread.start()
 
     def _keep_warm(self, delay: float) -> None:
+        """Start sandboxes (here, in this long-lived thread) until ready + starting reaches the
+        target; each one's wait for "ready" runs in a thread of its own, so two can import
+        TensorFlow at once on two cores."""
         self._stop.wait(delay)
         while not self._stop.is_set():
             with self._changed:
@@ -60,35 +64,38 @@ class SandboxPool:
                     self._ready.remove(dead)
                     dead.destroy()
                     log.warning("a warm sandbox died while waiting; starting another")
-                if len(self._ready) >= self._target:
+                backing_off = self._backoff_until > time.monotonic()
+                if backing_off or len(self._ready) + len(self._starting) >= self._target:
                     self._changed.wait(0.5)
                     continue
-            self._rotate_log()
-            sandbox = new_sandbox(self.plan, self.limits, self.root, self.log_path)
-            self._starting = sandbox
-            self.starts += 1
-            started = sandbox.start() or sandbox.wait_ready()
-            self._starting = None
-            if isinstance(started, SandboxFailure):
-                sandbox.destroy()
-                if self._stop.is_set():
-                    break
-                self.last_failure = started
-                log.error("a grading sandbox did not start: %s (see %s)", started.detail,
-                          self.log_path)
-                with self._changed:
-                    self._changed.notify_all()
-                self._stop.wait(RESTART_BACKOFF)
-                continue
+                self._rotate_log()
+                sandbox = new_sandbox(self.plan, self.limits, self.root, self.log_path)
+                self._starting.append(sandbox)
+                self.starts += 1
+            failure = sandbox.start()
+            threading.Thread(target=self._await_ready, args=(sandbox, failure),
+                             name="sandbox-ready", daemon=True).start()
+
+    def _await_ready(self, sandbox: Sandbox, failure: SandboxFailure | None) -> None:
+        started = failure or sandbox.wait_ready()
+        with self._changed:
+            self._starting.remove(sandbox)
             if self._stop.is_set():
                 sandbox.destroy()
-                break
-            self.last_failure = None
-            self.info = {"versions": started.versions, "import_seconds": started.import_seconds,
-                         "confinement": started.confinement}
-            with self._changed:
+                return
+            if isinstance(started, SandboxFailure):
+                sandbox.destroy()
+                self.last_failure = started
+                self._backoff_until = time.monotonic() + RESTART_BACKOFF
+                log.error("a grading sandbox did not start: %s (see %s)", started.detail,
+                          self.log_path)
+            else:
+                self.last_failure = None
+                self.info = {"versions": started.versions,
+                             "import_seconds": started.import_seconds,
+                             "confinement": started.confinement}
                 self._ready.append(sandbox)
-                self._changed.notify_all()
+            self._changed.notify_all()
 
     def _rotate_log(self) -> None:
         """The children's log stays bounded: past LOG_LIMIT it becomes `.1` (one old copy)."""
@@ -133,9 +140,10 @@ class SandboxPool:
         self._stop.set()
         with self._changed:
             self._changed.notify_all()
-        starting = self._starting
-        if starting is not None:
-            starting.kill()  # its wait for "ready" ends at once
+        with self._changed:
+            starting = list(self._starting)
+        for sandbox in starting:
+            sandbox.kill()  # its wait for "ready" ends at once; its thread destroys it
         if self._thread:
             self._thread.join(timeout=15)
         with self._changed:

@@ -125,11 +125,15 @@ class GradingSupervisor:
     def _attempt(self, job: GradingJob) -> Outcome:
         """One try in one fresh sandbox, destroyed afterwards whatever happened."""
         assert self.pool is not None
+        waited = time.perf_counter()
         sandbox = self.pool.take()
+        waited = time.perf_counter() - waited  # nonzero only when saves outrun the warm pool
         if isinstance(sandbox, SandboxFailure):
             return outcome_of_failure(sandbox, self.limits)
         try:
-            return grade(sandbox, job, self.limits, self.root / "inputs")
+            outcome = grade(sandbox, job, self.limits, self.root / "inputs")
+            outcome.timings["sandbox_wait"] = waited
+            return outcome
         finally:
             sandbox.destroy()
 
