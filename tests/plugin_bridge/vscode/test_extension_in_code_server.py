@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -94,8 +95,12 @@ def workbench(code_server: Path, tmp_path: Path, keras_home: Path) -> Iterator[d
         yield {"service": service, "project": project, "url": f"{url}/?folder={project}",
                "models": made}
     finally:
-        os.killpg(editor.pid, 15)
-        editor.wait(timeout=20)
+        os.killpg(editor.pid, signal.SIGTERM)
+        try:
+            editor.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(editor.pid, signal.SIGKILL)
+            editor.wait(timeout=10)
         service.stop()
 
 
