@@ -36,10 +36,16 @@ QUEUE_LIMIT = 1000
 class Delivery:
     event: EventRecord | None  # None: a heartbeat
     status: dict[str, Any] | None
-    frame: str = ""  # a heartbeat's text, made once for every stream
+    frame: bytes = b""  # the encoded text, made once for every stream
 
 
 StatusOf = Callable[[str], "dict[str, Any] | None"]
+
+
+def frame(event: EventRecord, status: dict[str, Any] | None) -> bytes:
+    """One server-sent event: the stored event and the session's fresh status."""
+    data = {"kind": event.kind, **event.payload, "at": iso(event.created_at), "status": status}
+    return f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(data)}\n\n".encode()
 
 
 class Broadcaster:
@@ -131,7 +137,7 @@ class Broadcaster:
 
     def _heartbeat(self) -> None:
         at = json.dumps({"at": iso(self.now())})
-        beat = Delivery(None, None, f"event: heartbeat\ndata: {at}\n\n")
+        beat = Delivery(None, None, f"event: heartbeat\ndata: {at}\n\n".encode())
         for queues in self._subscribers.values():
             for queue in queues:
                 with contextlib.suppress(asyncio.QueueFull):
@@ -147,9 +153,14 @@ class Broadcaster:
             wanted = {e.session_id for e in batch if self._subscribers.get(e.session_id)}
             statuses = {sid: await asyncio.to_thread(self.status_of, sid) for sid in wanted}
             for event in batch:
-                for queue in list(self._subscribers.get(event.session_id, ())):
+                queues = list(self._subscribers.get(event.session_id, ()))
+                if not queues:
+                    continue
+                # Serialised once for every stream of the session, not once per stream.
+                delivery = Delivery(event, None, frame(event, statuses.get(event.session_id)))
+                for queue in queues:
                     try:
-                        queue.put_nowait(Delivery(event, statuses.get(event.session_id)))
+                        queue.put_nowait(delivery)
                     except asyncio.QueueFull:
                         # A stream that stopped reading: end it; its page reconnects with
                         # Last-Event-ID and replays from the store.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
-from server.api.broadcast import Broadcaster
+from server.api.broadcast import Broadcaster, frame
 from server.api.models import ExamSummary, MissingData, QuestionSummary, SessionStarted, StartSession
 from server.api.submit_answer import submit_answer
 from server.clock import iso
@@ -20,7 +19,6 @@ from server.report.build import build_report
 from server.services import Services
 from server.sessions.service import DataUnavailable, SessionClosed, UnknownSession
 from server.sessions.status import session_status
-from server.store.records import EventRecord
 from server.vocabulary import SessionState, SubmissionState
 
 # Heartbeats are a named event (not a comment) so the page's script sees them: with no event or
@@ -153,19 +151,14 @@ def router(services: Services, broadcaster: Broadcaster) -> APIRouter:
     return api
 
 
-def _frame(event: EventRecord, status: dict[str, Any] | None) -> str:
-    data = {"kind": event.kind, **event.payload, "at": iso(event.created_at), "status": status}
-    return f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(data)}\n\n"
-
-
 async def _stream(services: Services, broadcaster: Broadcaster, session_id: str, after: int
-                  ) -> AsyncIterator[str]:
+                  ) -> AsyncIterator[bytes]:
     """Replays what came after `after` from the store, then follows the broadcaster; every event
     carries the fresh status, so a client needs no second request to redraw. Starlette cancels
     this generator when the client goes away."""
     queue = broadcaster.subscribe(session_id)  # before the replay: nothing falls in between
     try:
-        yield "retry: 1000\n\n"
+        yield b"retry: 1000\n\n"
         # An id from the future (a client's mistake, or a home restored from a backup) must not
         # silence the stream: nothing after the newest stored event is skipped.
         after = min(after, await asyncio.to_thread(services.store.last_event_id))
@@ -175,7 +168,7 @@ async def _stream(services: Services, broadcaster: Broadcaster, session_id: str,
                 lambda: session_status(services.store, services.sessions.get(session_id),
                                        services.clock.now()))
             for event in backlog:
-                yield _frame(event, status)
+                yield frame(event, status)
             after = backlog[-1].id
         while True:
             delivery = await queue.get()
@@ -187,6 +180,6 @@ async def _stream(services: Services, broadcaster: Broadcaster, session_id: str,
             if delivery.event.id <= after:
                 continue
             after = delivery.event.id
-            yield _frame(delivery.event, delivery.status)
+            yield delivery.frame
     finally:
         broadcaster.unsubscribe(session_id, queue)
