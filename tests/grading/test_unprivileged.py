@@ -78,16 +78,21 @@ def learner():
 
 
 def _wrapper(user: pwd.struct_passwd, stage: Path, needed: list[Path]) -> str:
-    """Shell run as root in a new mount namespace: hide each blocked folder behind a tmpfs that
-    holds only the needed path inside it, then drop to the user."""
+    """Shell run as root in a new mount namespace: hide each folder the user cannot enter behind
+    a tmpfs that holds only the needed paths inside it (bound read-only), then drop to the user."""
+    hidden: dict[Path, list[Path]] = {}
+    for path in needed:
+        blocked = _unreadable_ancestors(path, user.pw_uid)
+        if blocked:
+            hidden.setdefault(blocked[0], []).append(path)
     lines = ["set -e"]
-    for index, path in enumerate(needed):
-        for blocked in _unreadable_ancestors(path, user.pw_uid):
-            keep = stage / f"keep{index}"
-            lines += [f"mkdir -p {keep}", f"mount --bind {path} {keep}",
-                      f"mount -t tmpfs -o mode=755 tmpfs {blocked}",
-                      f"mkdir -p {path}", f"mount --bind -o ro {keep} {path}"]
-            break
+    for index, (blocked, paths) in enumerate(hidden.items()):
+        keeps = [stage / f"keep{index}-{n}" for n in range(len(paths))]
+        for keep, path in zip(keeps, paths, strict=True):
+            lines += [f"mkdir -p {keep}", f"mount --bind {path} {keep}"]
+        lines.append(f"mount -t tmpfs -o mode=755 tmpfs {blocked}")
+        for keep, path in zip(keeps, paths, strict=True):
+            lines += [f"mkdir -p {path}", f"mount --bind -o ro {keep} {path}"]
     return "\n".join(lines)
 
 
@@ -105,8 +110,10 @@ def test_grading_as_an_unprivileged_user(learner: pwd.struct_passwd) -> None:
                        scratch / "writer")
         subprocess.run(["chown", "-R", f"{learner.pw_uid}:{learner.pw_gid}", str(scratch)],
                        check=True)
-        interpreter = Path(os.path.realpath(sys.base_prefix))
-        needed = [interpreter] if _unreadable_ancestors(interpreter, learner.pw_uid) else []
+        # The interpreter, the virtual environment and tfexam's code, wherever they live.
+        needed = sorted({Path(os.path.realpath(p)) for p in (sys.base_prefix, sys.prefix,
+                                                              CODE_ROOT)})
+        needed = [p for p in needed if not any(q in p.parents for q in needed)]
         script = (_wrapper(learner, stage, needed) + "\n" +
                   f"exec setpriv --reuid={learner.pw_uid} --regid={learner.pw_gid} --clear-groups "
                   f"env -i PATH=/usr/bin:/bin HOME={home_of_user} PYTHONPATH={CODE_ROOT} "
