@@ -174,7 +174,7 @@ async def _stream(services: Services, broadcaster: Broadcaster, session_id: str,
             delivery = await queue.get()
             if delivery is None:
                 return
-            if delivery.event is None:  # the broadcaster's heartbeat, every second
+            if delivery.event is None:  # the broadcaster's heartbeat (HEARTBEAT_SECONDS)
                 yield delivery.frame
                 continue
             if delivery.event.id <= after:

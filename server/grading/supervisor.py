@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3        # claims of one submission across restarts of the service
 RETRIES = 2             # extra tries, within one claim, of a failure of tfexam's own
+# Pause before try N+1 (N seconds times this): a burst that killed every grading process (or a stop
+# of the service) must not spend all tries within a blink on sandboxes that are already dead.
+RETRY_PAUSE = 1.0
 # The first sandbox's TensorFlow import takes both cores for seconds; the API answers first.
 FIRST_START_DELAY = 1.0
 
@@ -153,8 +156,16 @@ class GradingSupervisor:
                 tries = 1
                 while outcome.retry and tries <= RETRIES and not self._stop.is_set():
                     log.warning("submission %s: %s; trying again", sub.id, outcome.messages[:1])
+                    if self._stop.wait(RETRY_PAUSE * tries):
+                        break
                     outcome = self._attempt(job)
                     tries += 1
+                if outcome.retry and self._stop.is_set():
+                    # The service is stopping (its sandboxes die with it): this is not a verdict
+                    # on the model. The job stays "grading" and is queued again at start-up.
+                    log.info("submission %s: grading cut off by the stop; graded again at the "
+                             "next start", sub.id)
+                    return
                 if outcome.retry:
                     outcome.messages.append(
                         f"(Tried {tries} times.) " + ("If it happens again, rebuild the model with "

@@ -156,14 +156,14 @@
   }
 
   /* Live updates: every event carries the whole fresh status, so any event means "redraw". The
-     service also sends a heartbeat every second: silence for 3 s, or a broken stream, means it
+     service also sends a heartbeat every 2 s: silence for 4.5 s, or a broken stream, means it
      stopped, and the page says so at once instead of showing a stale "grading". EventSource
      reconnects by itself; when it is back, the page fetches the fresh status. */
   const live = document.getElementById("live");
   const downBanner = document.getElementById("service-down");
-  // The service sends a heartbeat every second; three silent seconds mean it is gone (a stopping
+  // The service sends a heartbeat every 2 s; 4.5 silent seconds mean it is gone (a stopping
   // service cuts the stream's task but may hold the connection open until its process ends).
-  const SILENCE_MS = 3000;
+  const SILENCE_MS = 4500;
   const KINDS = ["session.started", "session.submitted", "submission.queued", "submission.grading",
                  "result", "question.waiting", "message", "project.missing", "project.back"];
   let lastHeard = performance.now();
