@@ -14,17 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.support import attacks, models
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, settled_question
 
 pytestmark = pytest.mark.slow
-
-
-def _finished(server: LiveServer, session: str, question: str, count: int, timeout: float = 120):
-    def done(status):
-        q = server.question(status, question)
-        return q["submissions"] >= count and q["state"] in ("graded", "error")
-
-    return server.question(server.wait_for(session, done, timeout=timeout), question)
 
 
 class Heartbeat:
@@ -91,7 +83,7 @@ def exam(shared_server: LiveServer, tmp_path: Path):
 def _honest_next(server: LiveServer, session: str, project: Path, count: int) -> None:
     """The next submission, in the same session, is graded on its merits."""
     models.save(models.line_model(), project / "Q1" / "mymodel.h5")
-    q1 = _finished(server, session, "Q1", count)
+    q1 = settled_question(server, session, "Q1", count)
     assert q1["state"] == "graded" and q1["score"] == 5, q1
 
 
@@ -110,7 +102,7 @@ def test_graph_attacks_get_nothing(shared_server: LiveServer, exam, hostile, att
     with Heartbeat(shared_server):
         shutil.copytree(hostile[attack], project / "Q2" / "incoming")
         (project / "Q2" / "incoming").rename(project / "Q2" / "mymodel")
-        q2 = _finished(shared_server, session, "Q2", 1)
+        q2 = settled_question(shared_server, session, "Q2", 1)
     assert q2["score"] in (0, None) or q2["score"] <= 1, q2
     if attack == "list-heldout":
         # Matching files finds nothing there (not an error): the honest constant answer stands.
@@ -138,8 +130,8 @@ def test_forged_replies_do_not_reach_another_session(shared_server: LiveServer, 
     untrained = models.line_model(trained=False)
     untrained.layers[0].set_weights([np.array([[0.0]]), np.array([0.0])])  # predicts 0 always
     models.save(untrained, Path(second["project_dir"]) / "Q1" / "mymodel.h5")
-    forged = _finished(shared_server, first["session"], "Q2", 1)
-    honest = _finished(shared_server, second["session"], "Q1", 1)
+    forged = settled_question(shared_server, first["session"], "Q2", 1)
+    honest = settled_question(shared_server, second["session"], "Q1", 1)
     assert forged["score"] in (0, None) and forged["state"] == "error"
     assert honest["state"] == "graded" and honest["score"] == 0, honest  # MSE ~ 100: 0/5
 
@@ -151,12 +143,12 @@ def test_config_attacks_are_refused_before_loading(shared_server: LiveServer, ex
     good = models.save(models.blobs_model(), tmp_path / "good.keras")
     command = {"command": f"touch {marker}"}
     attacks.config_module_keras(good, project / "Q2" / "mymodel.keras", "os", "system", command)
-    q2 = _finished(shared_server, session, "Q2", 1)
+    q2 = settled_question(shared_server, session, "Q2", 1)
     assert q2["score"] == 0 and "uses 'system' from the module 'os'" in q2["message"], q2
     (project / "Q2" / "mymodel.keras").unlink()
     attacks.lambda_h5(tmp_path / "lambda.h5", marker)
     os.replace(tmp_path / "lambda.h5", project / "Q2" / "mymodel.h5")
-    q2 = _finished(shared_server, session, "Q2", 2)
+    q2 = settled_question(shared_server, session, "Q2", 2)
     assert q2["score"] == 0 and "is a Lambda layer" in q2["message"], q2
     assert not marker.exists()
     _honest_next(shared_server, session, project, 1)
@@ -168,20 +160,20 @@ def test_special_files_links_and_sizes_are_refused_without_blocking(
     q2_file = project / "Q2" / "mymodel.h5"
     with Heartbeat(shared_server):
         os.mkfifo(q2_file)  # this used to hang the API, the sweeper and start-up
-        q2 = _finished(shared_server, session, "Q2", 1, timeout=60)
+        q2 = settled_question(shared_server, session, "Q2", 1, timeout=60)
         assert q2["state"] == "error" and "is a FIFO (named pipe)" in q2["message"], q2
         pressed = shared_server.post(f"/api/sessions/{session}/questions/Q2/submit")
         assert pressed.status_code == 200, pressed.text
         q2_file.unlink()
         outside = models.save(models.blobs_model(), tmp_path / "elsewhere" / "model.h5")
         q2_file.symlink_to(outside)
-        q2 = _finished(shared_server, session, "Q2", 2, timeout=60)
+        q2 = settled_question(shared_server, session, "Q2", 2, timeout=60)
         assert "outside the project folder" in q2["message"], q2
         q2_file.unlink()
         good = models.save(models.blobs_model(), tmp_path / "good.keras")
         attacks.zip_bomb_keras(good, tmp_path / "bomb.keras", unpacked_mb=300)
         os.replace(tmp_path / "bomb.keras", project / "Q2" / "mymodel.keras")
-        q2 = _finished(shared_server, session, "Q2", 3, timeout=60)
+        q2 = settled_question(shared_server, session, "Q2", 3, timeout=60)
         assert "zip bomb" in q2["message"], q2
     snapshots = list((shared_server.home / "sessions" / session / "snapshots").glob("*/*"))
     assert not [s for s in snapshots if s.name == "mymodel.keras"]  # never copied

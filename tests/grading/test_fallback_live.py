@@ -10,18 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.support import attacks, models
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, settled_question
 
 pytestmark = pytest.mark.slow
 WARNING = "model files are not isolated on this machine: "
-
-
-def _finished(server: LiveServer, session: str, question: str, count: int, timeout: float = 120):
-    def done(status):
-        q = server.question(status, question)
-        return q["submissions"] >= count and q["state"] in ("graded", "error")
-
-    return server.question(server.wait_for(session, done, timeout=timeout), question)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +47,7 @@ def test_the_fallback_says_so_everywhere_and_still_holds(fallback_server: LiveSe
     assert page.status_code == 200 and WARNING in page.text  # the exam page's banner
 
     models.save(models.line_model(), project / "Q1" / "mymodel.h5")
-    q1 = _finished(fallback_server, session, "Q1", 1)
+    q1 = settled_question(fallback_server, session, "Q1", 1)
     assert q1["state"] == "graded" and q1["score"] == 5
     result = _latest_result(fallback_server, session, "Q1")
     assert any(m.startswith(WARNING) for m in result["messages"]), result["messages"]
@@ -65,7 +57,7 @@ def test_the_fallback_says_so_everywhere_and_still_holds(fallback_server: LiveSe
     writer = attacks.writer([str(outside / "planted.txt"), str(fallback_server.home / "x.txt")],
                             tmp_path / "writer")
     shutil.copytree(writer, project / "Q2" / "mymodel")
-    q2 = _finished(fallback_server, session, "Q2", 1)
+    q2 = settled_question(fallback_server, session, "Q2", 1)
     assert q2["state"] == "error" and "PermissionDeniedError" in q2["message"], q2
     assert not (outside / "planted.txt").exists() and not (fallback_server.home / "x.txt").exists()
 
@@ -79,7 +71,7 @@ def test_tfexam_failures_are_retried_then_stored_as_such(fallback_server: LiveSe
     heldout = fallback_server.home / "sessions" / session / "heldout" / "Q1.npz"
     heldout.unlink()
     models.save(models.line_model(), project / "Q1" / "mymodel.h5")
-    q1 = _finished(fallback_server, session, "Q1", 1)
+    q1 = settled_question(fallback_server, session, "Q1", 1)
     assert q1["state"] == "error" and q1["score"] == 0
     assert q1["message"].startswith("tfexam could not grade this: a file it needs is missing")
     assert "Press Submit and Test to try again." in q1["message"]

@@ -10,17 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.support import models
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, settled_question
 
 pytestmark = pytest.mark.slow
-
-
-def _finished(server: LiveServer, session: str, question: str, count: int, timeout: float = 120):
-    def done(status):
-        q = server.question(status, question)
-        return q["submissions"] >= count and q["state"] in ("graded", "error")
-
-    return server.question(server.wait_for(session, done, timeout=timeout), question)
 
 
 @pytest.fixture(scope="module")
@@ -38,17 +30,17 @@ def test_time_limit_then_memory_limit_then_a_good_file(strict_server: LiveServer
     starts = strict_server.get("/api/health")["worker"]["starts"]
 
     models.save(models.slow_model(), project / "Q2" / "mymodel.h5")
-    q2 = _finished(strict_server, session, "Q2", 1)
+    q2 = settled_question(strict_server, session, "Q2", 1)
     assert q2["state"] == "error" and q2["score"] == 0
     assert "time limit (6 s)" in q2["message"], q2["message"]
 
     models.save(models.memory_hog_model(), project / "Q2" / "mymodel.keras")
-    q2 = _finished(strict_server, session, "Q2", 2)
+    q2 = settled_question(strict_server, session, "Q2", 2)
     assert "memory limit: the model used" in q2["message"], q2["message"]
     assert "the limit is 1500 MB" in q2["message"], q2["message"]
 
     models.save(models.line_model(), project / "Q1" / "mymodel.h5")
-    q1 = _finished(strict_server, session, "Q1", 1)
+    q1 = settled_question(strict_server, session, "Q1", 1)
     assert q1["state"] == "graded" and q1["score"] == 5
     strict_server.wait_worker()  # a fresh sandbox is warm again
     assert strict_server.get("/api/health")["worker"]["starts"] >= starts + 3  # one per job
@@ -60,7 +52,7 @@ def test_a_killed_worker_is_replaced(strict_server: LiveServer, tmp_path: Path) 
     old_pid = strict_server.get("/api/health")["worker"]["pid"]
     os.kill(old_pid, signal.SIGKILL)
     models.save(models.line_model(), Path(started["project_dir"]) / "Q1" / "mymodel.h5")
-    q1 = _finished(strict_server, started["session"], "Q1", 1)
+    q1 = settled_question(strict_server, started["session"], "Q1", 1)
     assert q1["state"] == "graded" and q1["score"] == 5
     assert strict_server.get("/api/health")["worker"]["pid"] != old_pid
 
@@ -77,7 +69,7 @@ def test_job_cut_off_by_a_service_crash_is_graded_at_start_up(tmp_path: Path, ke
         live.start()
         assert live.question(live.get(f"/api/sessions/{session}"), "Q2")["state"] in (
             "waiting", "grading")
-        q2 = _finished(live, session, "Q2", 1, timeout=180)
+        q2 = settled_question(live, session, "Q2", 1, timeout=180)
         assert q2["state"] == "graded" and q2["submissions"] == 1, q2
     finally:
         live.stop()

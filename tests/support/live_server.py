@@ -146,3 +146,15 @@ class LiveServer:
 
     def question(self, status: dict[str, Any], question_id: str) -> dict[str, Any]:
         return next(q for q in status["questions"] if q["id"] == question_id)
+
+
+def settled_question(server: LiveServer, session: str, question: str, count: int,
+                     timeout: float = 120) -> dict[str, Any]:
+    """The question once at least `count` submissions exist and the latest is graded or refused:
+    the wait every live grading test shares."""
+
+    def done(status: dict[str, Any]) -> bool:
+        q = server.question(status, question)
+        return q["submissions"] >= count and q["state"] in ("graded", "error")
+
+    return server.question(server.wait_for(session, done, timeout=timeout), question)
