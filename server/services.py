@@ -69,22 +69,32 @@ class Services:
         self._lock = threading.RLock()
 
     # hooks from the session lifecycle ----------------------------------------------------------
-    def session_started(self, session: SessionRecord) -> None:
-        """Watch a running session's project; a missing folder is noted and retried."""
-        questions = {q.question_id: q.model_file for q in self.store.questions(session.id)}
+    def session_started(self, session: SessionRecord) -> bool:
+        """Follow a running session's project folder. A missing folder is reported once, and a
+        folder that is back is reported at once (True), whether or not file-system events work
+        for it this time: the watcher polls a folder it cannot watch."""
         project = Path(session.project_dir)
+        present = project.is_dir()
+        if present:
+            self.watcher.watch(session.id, project, {q.question_id: q.model_file
+                                                     for q in self.store.questions(session.id)})
         with self._lock:
-            if project.is_dir() and self.watcher.watch(session.id, project, questions):
+            was_missing = session.id in self._missing
+            if present:
                 self._missing.discard(session.id)
                 if self.clock.now() < session.cutoff:
                     self._observed.add(session.id)
-                return
-            newly = session.id not in self._missing
-            self._missing.add(session.id)
-        if newly:
+            else:
+                self._missing.add(session.id)
+        if not present and not was_missing:
             log.warning("the project folder of session %s is missing: %s", session.id, project)
             self.store.add_event(session.id, "project.missing", {"project": str(project)},
                                  self.clock.now())
+        if present and was_missing:
+            log.info("the project folder of session %s is back", session.id)
+            self.store.add_event(session.id, "project.back", {"project": session.project_dir},
+                                 self.clock.now())
+        return present and was_missing
 
     def session_submitted(self, session: SessionRecord) -> None:
         self.watcher.unwatch(session.id)
@@ -105,10 +115,10 @@ class Services:
         self.store.heartbeat(self.run_id, self.clock.now())
 
     def check_projects(self) -> None:
-        """A project folder that went away is reported missing; one that came back is watched
-        again and scanned (what changed meanwhile was observed now, by a running service)."""
-        watched = self.watcher.folders()
-        for session_id, folder in watched.items():
+        """A project folder that went away is reported missing; one that came back is followed
+        again and scanned (what changed meanwhile was observed now, by a running service); for
+        one that is only polled, file-system events are tried again."""
+        for session_id, folder in self.watcher.folders().items():
             if not folder.is_dir():
                 self.watcher.unwatch(session_id)
                 with self._lock:
@@ -116,21 +126,18 @@ class Services:
                 log.warning("the project folder of session %s went away: %s", session_id, folder)
                 self.store.add_event(session_id, "project.missing", {"project": str(folder)},
                                      self.clock.now())
+        polled = set(self.watcher.polled())
         with self._lock:
-            missing = list(self._missing)
-        for session_id in missing:
+            unsettled = sorted(self._missing | polled)
+        for session_id in unsettled:
             session = self.store.session(session_id)
             if session is None or session.state != SessionState.RUNNING:
+                self.watcher.unwatch(session_id)
                 with self._lock:
                     self._missing.discard(session_id)
                 continue
-            if Path(session.project_dir).is_dir():
-                self.session_started(session)
-                if session_id not in self._missing:
-                    log.info("the project folder of session %s is back", session_id)
-                    self.store.add_event(session_id, "project.back",
-                                         {"project": session.project_dir}, self.clock.now())
-                    self.intake.scan(session, Trigger.RESCAN)
+            if self.session_started(session):
+                self.intake.scan(session, Trigger.RESCAN)
 
     # callbacks from the watcher ----------------------------------------------------------------
     def _waiting(self, session_id: str, question_id: str, since: float | None) -> None:
@@ -188,9 +195,15 @@ class Services:
             worker = self.grading.health()
         except Exception as error:
             worker = {"state": "unknown", "error": f"{type(error).__name__}: {error}"}
+        polled = self.watcher.polled()
         watcher = self.watcher.health.report(
             alive=self.watcher.alive, watching=self.watcher.watching(),
-            missing_projects=self.missing_projects())
+            missing_projects=self.missing_projects(), polled_projects=polled)
+        if polled and watcher["state"] == ComponentState.OK:
+            watcher["state"] = ComponentState.DEGRADED
+            watcher["error"] = (f"cannot watch the project folders of {', '.join(polled)} (a "
+                                "system limit?): looking at their model files every "
+                                f"{self.watcher.poll_seconds:g} s instead")
         if not self.watcher.alive and watcher["state"] != ComponentState.STOPPED:
             watcher["state"] = ComponentState.FAILED
         sweeper = self.sweeper.health.report(alive=self.sweeper.alive)

@@ -39,3 +39,18 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory, keras_home: Path):
                                                                     timeout=180)
     yield live
     live.stop()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """A failing test that ran a live service shows the end of that service's log: a failure
+    seen only in CI can then be understood from CI's output alone."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for name in ("server", "shared_server"):
+        live = getattr(item, "funcargs", {}).get(name)
+        if isinstance(live, LiveServer) and live.log_path.exists():
+            report.sections.append((f"{name} log (last 4000 characters)",
+                                    live.log_path.read_text(errors="replace")[-4000:]))

@@ -12,6 +12,12 @@ the file's mtime). Nothing a callback raises (a locked or full database) reaches
 threads or the settle loop: the file stays pending and is handed on again a moment later, and
 `health` says what failed. A project folder that disappears is reported missing and watched again
 when it comes back (see `Services`).
+
+Events can be missed without a word: past the system's inotify watch limit watchdog skips the
+folders below a project silently (and cannot watch a new project at all), a full event queue drops
+events, and a network or virtual-machine share sends none. So every few seconds each question's
+model files are also compared by `stat` with what was last seen; a change no event announced is
+taken as an event then. A folder that cannot be watched at all is still followed this way.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -31,7 +37,7 @@ from watchdog.observers.api import ObservedWatch
 from server.clock import Clock
 from server.components import Component
 from server.watch import model_files
-from server.watch.model_files import ModelFile
+from server.watch.model_files import Fingerprint, ModelFile
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +46,27 @@ OnComplete = Callable[[str, str, ModelFile, float], None]
 
 CLOSED_QUIET_SECONDS = 0.05
 RETRY_SECONDS = 0.5
+POLL_SECONDS = 2.0
 
 
 @dataclass
 class _Watched:
     project_dir: Path
     model_files: dict[str, str]  # question id -> model file name
-    handle: ObservedWatch
+    handle: ObservedWatch | None  # None: watchdog could not watch it; followed by polling only
+    seen: dict[Path, Fingerprint | None] = field(default_factory=dict)
+    last_event: dict[str, float] = field(default_factory=dict)  # question -> monotonic time
+
+
+def _fingerprints(project_dir: Path, questions: dict[str, str]
+                  ) -> dict[Path, Fingerprint | None]:
+    """Every place a question's model can be, with its stat fingerprint (None: nothing there)."""
+    found: dict[Path, Fingerprint | None] = {}
+    for question_id, model_file in questions.items():
+        for candidate in model_files.candidates(project_dir / question_id, model_file):
+            there = model_files.lexists(candidate.path)
+            found[candidate.path] = model_files.fingerprint(candidate.path) if there else None
+    return found
 
 
 @dataclass
@@ -78,11 +98,15 @@ class _Handler(FileSystemEventHandler):
 
 class ModelWatcher:
     def __init__(self, settle_seconds: float, on_waiting: OnWaiting, on_complete: OnComplete,
-                 give_up_seconds: float | None = None, clock: Clock | None = None) -> None:
+                 give_up_seconds: float | None = None, clock: Clock | None = None,
+                 poll_seconds: float = POLL_SECONDS) -> None:
         from server.clock import TrustedClock
 
         self.settle_seconds = settle_seconds
         self.give_up_seconds = max(give_up_seconds or 10.0, 2 * settle_seconds)
+        self.poll_seconds = poll_seconds
+        self._next_poll = 0.0  # monotonic
+        self._last_poll = time.monotonic()  # when the fingerprints last seen were taken
         self.on_waiting = on_waiting
         self.on_complete = on_complete
         self.clock = clock or TrustedClock()
@@ -91,6 +115,8 @@ class ModelWatcher:
         self._handler = _Handler(self)
         self._sessions: dict[str, _Watched] = {}
         self._pending: dict[tuple[str, str], _Pending] = {}
+        # Unwatch calls per session: a watch that raced an unwatch sees the count change.
+        self._epochs: dict[str, int] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._settle_loop, name="settle", daemon=True)
@@ -114,32 +140,65 @@ class ModelWatcher:
         return self._observer.is_alive() and self._thread.is_alive()
 
     def watch(self, session_id: str, project_dir: Path, questions: dict[str, str]) -> bool:
-        """Watch a project folder; False (and nothing scheduled) when it is not there."""
+        """Follow a project folder. True: file-system events come. False: watchdog could not
+        watch it (a system limit); it is then polled, and calling again tries events again.
+
+        watchdog calls our handler while holding its observer's lock, and the handler takes ours;
+        so ours is never held while asking watchdog for anything (else a save in one project
+        while another is watched again would stop both threads for good). An unwatch that comes
+        while watchdog is being asked wins: the new watch is dropped at once."""
         with self._lock:
-            if session_id in self._sessions:
+            known = self._sessions.get(session_id)
+            if known is not None and known.handle is not None:
                 return True
-            try:
-                handle = self._observer.schedule(self._handler, str(project_dir), recursive=True)
-            except OSError as why:
-                log.warning("cannot watch %s: %s", project_dir, why)
-                return False
-            self._sessions[session_id] = _Watched(project_dir.resolve(), questions, handle)
-            return True
+            epoch = self._epochs.get(session_id, 0)
+        seen = _fingerprints(project_dir.resolve(), questions) if known is None else {}
+        handle: ObservedWatch | None
+        try:
+            handle = self._observer.schedule(self._handler, str(project_dir), recursive=True)
+        except Exception as why:  # a limit (OSError) or watchdog's own bookkeeping
+            log.warning("cannot watch %s (%s): looking at its model files every %g s instead",
+                        project_dir, why, self.poll_seconds)
+            handle = None
+        with self._lock:
+            cancelled = self._epochs.get(session_id, 0) != epoch
+            current = self._sessions.get(session_id)
+            if cancelled:
+                pass
+            elif current is None:
+                self._sessions[session_id] = _Watched(project_dir.resolve(), questions, handle,
+                                                      seen)
+            elif current.handle is None:
+                current.handle = handle
+        if cancelled and handle is not None:
+            self._unschedule(handle)
+        return handle is not None and not cancelled
 
     def unwatch(self, session_id: str) -> None:
         with self._lock:
+            self._epochs[session_id] = self._epochs.get(session_id, 0) + 1
             watched = self._sessions.pop(session_id, None)
             for key in [k for k in self._pending if k[0] == session_id]:
                 del self._pending[key]
-        if watched:
-            with contextlib.suppress(KeyError, ValueError, OSError):
-                self._observer.unschedule(watched.handle)
+        if watched and watched.handle is not None:
+            self._unschedule(watched.handle)
+
+    def _unschedule(self, handle: ObservedWatch) -> None:
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self._observer.unschedule(handle)
 
     def watching(self) -> list[str]:
+        """Sessions whose folder sends file-system events."""
         with self._lock:
-            return list(self._sessions)
+            return [sid for sid, w in self._sessions.items() if w.handle is not None]
+
+    def polled(self) -> list[str]:
+        """Sessions whose folder could not be watched: followed by polling alone."""
+        with self._lock:
+            return sorted(sid for sid, w in self._sessions.items() if w.handle is None)
 
     def folders(self) -> dict[str, Path]:
+        """Every followed session's folder, watched or polled."""
         with self._lock:
             return {sid: w.project_dir for sid, w in self._sessions.items()}
 
@@ -158,13 +217,16 @@ class ModelWatcher:
             return (session_id, question_id, model) if model else None
         return None
 
-    def touched(self, path: Path, closed: bool = False) -> None:
+    def touched(self, path: Path, closed: bool = False, polled: bool = False) -> None:
+        """A file-system event (or, `polled`, a change found by the poll) for `path`."""
         now = self.clock.now()
         with self._lock:
             found = self._locate(path)
             if found is None:
                 return
             session_id, question_id, model = found
+            if not polled:
+                self._sessions[session_id].last_event[question_id] = time.monotonic()
             key = (session_id, question_id)
             pending = self._pending.get(key)
             first = pending is None or pending.model != model
@@ -190,6 +252,13 @@ class ModelWatcher:
 
     def _settle_loop(self) -> None:
         while not self._stop.wait(min(0.05, self.settle_seconds / 4)):
+            if time.monotonic() >= self._next_poll:
+                try:
+                    self._poll()
+                except Exception as error:  # the loop outlives anything one folder does
+                    self.health.failed(f"{type(error).__name__}: {error}")
+                    log.exception("polling the project folders failed")
+                self._next_poll = time.monotonic() + self.poll_seconds
             with self._lock:
                 items = list(self._pending.items())
             for key, pending in items:
@@ -198,6 +267,28 @@ class ModelWatcher:
                 except Exception as error:  # the loop outlives anything one file does
                     self.health.failed(f"{type(error).__name__}: {error}")
                     log.exception("settle check failed for %s", key)
+
+    def _poll(self) -> None:
+        """Compare every question's model files with the last poll; a change that no event
+        announced since that poll is taken as an event now (see the module's docstring)."""
+        previous_poll, self._last_poll = self._last_poll, time.monotonic()
+        with self._lock:
+            followed = list(self._sessions.values())
+        for watched in followed:
+            now = _fingerprints(watched.project_dir, watched.model_files)
+            for path, print_now in now.items():
+                if print_now == watched.seen.get(path) or print_now is None:
+                    continue
+                question_id = path.relative_to(watched.project_dir).parts[0]
+                with self._lock:
+                    announced = watched.last_event.get(question_id, -1.0) >= previous_poll
+                    pending = any(p.model.path == path for k, p in self._pending.items()
+                                  if watched is self._sessions.get(k[0]))
+                if not (announced or pending):
+                    log.info("a change to %s came without a file-system event: taking it now",
+                             path)
+                    self.touched(path, polled=True)
+            watched.seen = now
 
     def _check(self, key: tuple[str, str], pending: _Pending) -> None:
         now = time.monotonic()

@@ -30,8 +30,12 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, home: Path, env: dict[str, str] | None = None, port: int | None = None):
+    def __init__(self, home: Path, env: dict[str, str] | None = None, port: int | None = None,
+                 wrapper: list[str] | None = None):
+        """`wrapper` runs before the service's own command line (which it must exec), to start
+        it under other limits, as `unshare ... sh -c '...; exec "$@"' sh` does."""
         self.home = home
+        self.wrapper = wrapper or []
         self.port = port or free_port()
         self.env = {**os.environ, "TFEXAM_SETTLE_SECONDS": "0.5", **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
@@ -60,7 +64,7 @@ class LiveServer:
         self.home.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--port", str(self.port), "--home",
+            [*self.wrapper, sys.executable, "-m", "server", "serve", "--port", str(self.port), "--home",
              str(self.home), "--no-browser", "--log-level", "warning"],
             cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True,
         )

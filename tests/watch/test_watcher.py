@@ -81,3 +81,45 @@ def test_unwatched_sessions_are_silent(tmp_path: Path) -> None:
         assert recorder.complete == []
     finally:
         watcher.stop()
+
+
+def test_watching_a_project_while_another_is_saved_to_never_stalls(tmp_path: Path) -> None:
+    """watchdog calls the handler under its own lock; a watch taken while events flow (a new exam,
+    a project folder back) used to wait for that lock while holding ours: both threads stopped
+    for good, with no save ever graded again. Before the fix this hung within 200 rounds."""
+    recorder = Recorder()
+    watcher, project = _watcher(tmp_path, recorder)
+    other = tmp_path / "other"
+    (other / "Q1").mkdir(parents=True)
+    saving = threading.Event()
+    rounds_done = threading.Event()
+
+    def save_again_and_again() -> None:
+        size = 0
+        while not rounds_done.is_set():
+            (project / "Q1" / "mymodel.h5").write_bytes(b"x" * (size % 97))
+            size += 1
+            saving.set()
+
+    def watch_and_unwatch() -> None:
+        for _ in range(1000):
+            assert watcher.watch("s2", other, {"Q1": "mymodel.h5"})
+            watcher.unwatch("s2")
+        rounds_done.set()
+
+    saver = threading.Thread(target=save_again_and_again, daemon=True)
+    rounds = threading.Thread(target=watch_and_unwatch, daemon=True)
+    try:
+        saver.start()
+        assert saving.wait(5)
+        rounds.start()
+        assert rounds_done.wait(60), "the watcher stopped: watch() and an event waited on each other"
+        assert watcher.watch("s2", other, {"Q1": "mymodel.h5"})
+        assert "s2" in watcher.watching()
+    finally:
+        rounds_done.set()
+        # A stalled watcher cannot stop either: stop it aside, so the test fails instead of hanging.
+        stopper = threading.Thread(target=watcher.stop, daemon=True)
+        stopper.start()
+        stopper.join(15)
+

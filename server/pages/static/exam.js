@@ -140,16 +140,20 @@
 
   let refreshing = false;
   let lastRefresh = 0;
+  let eventsDrawn = 0;
   async function refresh(force) {
     // At most once a second: at the deadline, tick() asks on every beat until the sweep lands.
     if (refreshing || (!force && performance.now() - lastRefresh < 1000)) return;
     refreshing = true;
     lastRefresh = performance.now();
+    const eventsBefore = eventsDrawn;
     const answer = await api.call("GET", "/api/sessions/" + encodeURIComponent(sessionId));
     refreshing = false;
     if (answer.ok) {
       heard();
-      draw(answer.data);
+      // An event drawn while this answer travelled carried a status at least as new: an older
+      // answer drawn over it would bring back what is gone (a "missing folder" that is back).
+      if (eventsDrawn === eventsBefore) draw(answer.data);
     } else if (answer.status === 0) {
       serviceDown();
     }
@@ -197,7 +201,10 @@
       heard();
       let data;
       try { data = JSON.parse(event.data); } catch (error) { return; }
-      if (data.status) draw(data.status);
+      if (data.status) {
+        eventsDrawn += 1;
+        draw(data.status);
+      }
       if (data.kind === "session.submitted") toReport();
     }
     KINDS.forEach(function (kind) { source.addEventListener(kind, onEvent); });
