@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import models
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, settled_question
 
 pytestmark = pytest.mark.slow
 
@@ -90,9 +90,8 @@ def test_a_missing_project_folder_is_reported_and_watched_again(tmp_path: Path,
         live.wait_for_health(lambda h: session in h["watching"], timeout=10)
         (project / "Q1" / "mymodel.h5").unlink()
         models.save(models.line_model(trained=False), project / "Q1" / "mymodel.h5")
-        status = live.wait_for(session, lambda s: live.question(s, "Q1")["submissions"] == 2
-                               and live.question(s, "Q1")["state"] == "graded", timeout=120)
-        assert live.question(status, "Q1")["score"] < 5
+        q1 = settled_question(live, session, "Q1", 2)
+        assert q1["state"] == "graded" and q1["score"] < 5
     finally:
         live.stop()
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import models
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, settled_question
 
 
 def _limited_to(watches: int) -> list[str]:
@@ -59,9 +59,7 @@ def test_saves_are_found_without_file_system_events(tmp_path: Path, keras_home: 
             assert "cannot watch the project folders of" in health["watcher"]["error"]
 
         models.save(models.line_model(), project / "Q1" / "mymodel.h5")
-        status = live.wait_for(session, lambda s: live.question(s, "Q1")["score"] is not None,
-                               timeout=180)
-        assert live.question(status, "Q1")["score"] == 5
+        assert settled_question(live, session, "Q1", 1, timeout=180)["score"] == 5
 
         aside = tmp_path / "aside"
         project.rename(aside)
@@ -74,8 +72,7 @@ def test_saves_are_found_without_file_system_events(tmp_path: Path, keras_home: 
 
         (project / "Q1" / "mymodel.h5").unlink()
         models.save(models.line_model(trained=False), project / "Q1" / "mymodel.h5")
-        status = live.wait_for(session, lambda s: live.question(s, "Q1")["submissions"] == 2
-                               and live.question(s, "Q1")["state"] == "graded", timeout=120)
-        assert live.question(status, "Q1")["score"] < 5
+        q1 = settled_question(live, session, "Q1", 2)
+        assert q1["state"] == "graded" and q1["score"] < 5
     finally:
         live.stop()
