@@ -69,7 +69,10 @@ class Services:
         self._lock = threading.RLock()
 
     # hooks from the session lifecycle ----------------------------------------------------------
-    def session_started(self, session: SessionRecord) -> bool:
+    def session_started(self, session: SessionRecord) -> None:
+        self._follow(session)
+
+    def _follow(self, session: SessionRecord) -> bool:
         """Follow a running session's project folder. A missing folder is reported once, and a
         folder that is back is reported at once (True), whether or not file-system events work
         for it this time: the watcher polls a folder it cannot watch."""
@@ -136,7 +139,7 @@ class Services:
                 with self._lock:
                     self._missing.discard(session_id)
                 continue
-            if self.session_started(session):
+            if self._follow(session):
                 self.intake.scan(session, Trigger.RESCAN)
 
     # callbacks from the watcher ----------------------------------------------------------------
