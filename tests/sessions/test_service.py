@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from server.clock import ManualClock
-from server.config import Settings
+from server.config import REPO_EXAMS, Settings
 from server.services import Services
 from server.sessions.service import BadWorkspace, UnknownExam
 from server.sessions.status import session_status
@@ -82,3 +83,26 @@ def test_only_models_saved_before_the_cutoff_count(services: Services, tmp_path:
     assert q2["score"] == 3
     assert status["total"] == pytest.approx(100 * (2 * 3) / (5 * 3), abs=0.01)
     assert status["passed"] is False
+
+
+def test_the_exam_strict_option_reaches_what_the_grader_reads(tmp_path: Path) -> None:
+    """The grader knows only the variant stored with the session's question, so an exam-wide
+    `strict = true` must be in each stored variant's scoring; without it, strict stays off."""
+    exams = tmp_path / "exams"
+    shutil.copytree(REPO_EXAMS / "smoke", exams / "smoke")
+    manifest = exams / "smoke" / "manifest.toml"
+    manifest.write_text(manifest.read_text().replace("pass_mark = 0.9\n",
+                                                     "pass_mark = 0.9\nstrict = true\n", 1))
+    shutil.copytree(REPO_EXAMS / "smoke", exams / "plain")
+    plain = exams / "plain" / "manifest.toml"
+    plain.write_text(plain.read_text().replace('id = "smoke"', 'id = "plain"', 1))
+    built = Services(Settings.from_env(home=tmp_path / "home", exams_dir=exams,
+                                       start_worker=False), ManualClock())
+    try:
+        for exam_id, strict in [("smoke", True), ("plain", False)]:
+            session = built.sessions.create(exam_id, str(tmp_path / exam_id), minutes=1)
+            stored = built.store.questions(session.id)
+            assert len(stored) == 2
+            assert [q.variant["scoring"]["strict"] for q in stored] == [strict, strict], exam_id
+    finally:
+        built.db.close()
