@@ -11,6 +11,7 @@ grade this", with a status that is never reused by content hash.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from typing import Any
@@ -35,6 +36,8 @@ RETRIES = 2             # extra tries, within one claim, of a failure of tfexam'
 # Pause before try N+1 (N seconds times this): a burst that killed every grading process (or a stop
 # of the service) must not spend all tries within a blink on sandboxes that are already dead.
 RETRY_PAUSE = 1.0
+STORE_RETRY_FIRST = 0.5  # seconds before storing a result is tried again; doubles up to
+STORE_RETRY_MOST = 5.0
 # The first sandbox's TensorFlow import takes both cores for seconds; the API answers first.
 FIRST_START_DELAY = 1.0
 
@@ -62,6 +65,7 @@ class GradingSupervisor:
         self.pool: SandboxPool | None = None
         self.state = "stopped"
         self.current: int | None = None
+        self.store_error: str | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -109,18 +113,26 @@ class GradingSupervisor:
             "import_seconds": pool.info.get("import_seconds") if pool else None,
             "confinement": pool.info.get("confinement") if pool else None,
             "last_failure": pool.last_failure.detail if pool and pool.last_failure else None,
+            # A database error of the grading thread (claiming a job or storing a result),
+            # while it lasts: the thread retries, so this clears itself.
+            "store_error": self.store_error,
         }
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 job = self.store.claim_next_job(self.clock.now())
+                self.store_error = None
                 if job is None:
                     self.state = "idle"
                     self._wake.wait(0.5)
                     self._wake.clear()
                     continue
                 self._grade(job)
+            except (sqlite3.Error, OSError) as error:  # claiming a job: retried in a moment
+                self.store_error = f"{type(error).__name__}: {error}"
+                log.warning("grading could not read its queue (%s); trying again", error)
+                self._stop.wait(0.5)
             except Exception:  # the loop must survive anything one job does
                 log.exception("grading loop error")
                 time.sleep(0.5)
@@ -175,9 +187,31 @@ class GradingSupervisor:
             self.current, self.state = None, "idle"
         result = build_result(sub, question, outcome, time.perf_counter() - started,
                               self.isolation)
-        self.store.save_result(sub.id, result.status, result.score,
-                               result.model_dump(mode="json"), self.clock.now())
-        snapshots.prune(self.store, self.settings.sessions_dir, sub.session_id, sub.question_id)
+        if self._store_result(sub, result):
+            snapshots.prune(self.store, self.settings.sessions_dir, sub.session_id,
+                            sub.question_id)
+
+    def _store_result(self, sub: SubmissionRecord, result: Result) -> bool:
+        """Keep a finished result until the database takes it. A locked, full or read-only
+        database must not leave the submission "grading" for good (whoever waits on it would
+        wait forever): the write is tried again, with growing pauses, and health says why.
+        False only when the service stops first; the job is then graded again at the next
+        start."""
+        pause = STORE_RETRY_FIRST
+        while True:
+            try:
+                self.store.save_result(sub.id, result.status, result.score,
+                                       result.model_dump(mode="json"), self.clock.now())
+            except (sqlite3.Error, OSError) as error:
+                self.store_error = f"{type(error).__name__}: {error}"
+                log.warning("could not store the result of submission %s (%s); trying again "
+                            "in %g s", sub.id, self.store_error, pause)
+                if self._stop.wait(pause):
+                    return False
+                pause = min(pause * 2, STORE_RETRY_MOST)
+                continue
+            self.store_error = None
+            return True
 
     def stop(self) -> None:
         self._stop.set()

@@ -95,3 +95,37 @@ def test_a_missing_project_folder_is_reported_and_watched_again(tmp_path: Path,
     finally:
         live.stop()
 
+
+
+def test_a_result_that_meets_a_locked_database_is_stored_when_it_is_free(tmp_path: Path,
+                                                                         keras_home: Path):
+    """The grading thread's own write: the database is locked from the moment grading starts, so
+    the finished result cannot be stored. It must be kept and stored once the lock is gone (not
+    left "grading" for good), and health must say why meanwhile."""
+    live = LiveServer(tmp_path / "home").start(wait_worker=True, timeout=180)
+    try:
+        started = live.start_session(tmp_path / "ws", minutes=30)
+        session, project = started["session"], Path(started["project_dir"])
+        database = live.home / "tfexam.sqlite3"
+        reader = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        models.save(models.line_model(), project / "Q1" / "mymodel.h5")
+        deadline = time.monotonic() + 120
+        while reader.execute("SELECT COUNT(*) FROM submissions WHERE state = 'grading'"
+                             ).fetchone()[0] == 0:
+            assert time.monotonic() < deadline, "grading never started"
+            time.sleep(0.01)
+        locker = sqlite3.connect(database, isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")  # another writer holds the database from now on
+        try:
+            health = live.wait_for_health(lambda h: h["worker"]["store_error"], timeout=120)
+            assert "locked" in health["worker"]["store_error"]
+            assert reader.execute("SELECT COUNT(*) FROM results").fetchone()[0] == 0
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+            reader.close()
+        q1 = settled_question(live, session, "Q1", 1, timeout=30)
+        assert q1["state"] == "graded" and q1["score"] == 5
+        assert live.get("/api/health")["worker"]["store_error"] is None
+    finally:
+        live.stop()
