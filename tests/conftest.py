@@ -9,6 +9,8 @@ import pytest
 
 from tests.support.live_server import ROOT, LiveServer
 
+_FIRST_SERVER = pytest.StashKey[int]()
+
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
 if not os.environ.get("TFEXAM_DATASETS") and SHARED_DATASETS.is_dir():
     os.environ["TFEXAM_DATASETS"] = str(SHARED_DATASETS)
@@ -41,16 +43,22 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory, keras_home: Path):
     live.stop()
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_FIRST_SERVER] = len(LiveServer.started)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    """A failing test that ran a live service shows the end of that service's log: a failure
-    seen only in CI can then be understood from CI's output alone."""
+    """A failing test shows the end of the log of every live service it used (its fixtures' and
+    those it started itself): a failure seen only in CI can then be understood from CI's output
+    alone."""
     outcome = yield
     report = outcome.get_result()
     if report.when != "call" or not report.failed:
         return
-    for name in ("server", "shared_server"):
-        live = getattr(item, "funcargs", {}).get(name)
-        if isinstance(live, LiveServer) and live.log_path.exists():
-            report.sections.append((f"{name} log (last 4000 characters)",
+    used = [v for v in getattr(item, "funcargs", {}).values() if isinstance(v, LiveServer)]
+    used += LiveServer.started[item.stash.get(_FIRST_SERVER, len(LiveServer.started)):]
+    for live in dict.fromkeys(used):
+        if live.log_path.exists():
+            report.sections.append((f"service log {live.log_path} (last 4000 characters)",
                                     live.log_path.read_text(errors="replace")[-4000:]))

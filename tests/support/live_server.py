@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -30,6 +30,8 @@ def free_port() -> int:
 
 
 class LiveServer:
+    started: ClassVar[list[LiveServer]] = []  # every start, in order (for failure reports)
+
     def __init__(self, home: Path, env: dict[str, str] | None = None, port: int | None = None,
                  wrapper: list[str] | None = None):
         """`wrapper` runs before the service's own command line (which it must exec), to start
@@ -62,6 +64,7 @@ class LiveServer:
 
     def start(self, wait_worker: bool = False, timeout: float = 30.0) -> LiveServer:
         self.home.mkdir(parents=True, exist_ok=True)
+        LiveServer.started.append(self)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.process = subprocess.Popen(
             [*self.wrapper, sys.executable, "-m", "server", "serve", "--port", str(self.port), "--home",
