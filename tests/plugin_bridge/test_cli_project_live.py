@@ -18,6 +18,7 @@ import pytest
 from rich.console import Console
 
 from plugin_bridge.client import Client
+from plugin_bridge.errors import EXIT_FAILED, EXIT_OK
 from plugin_bridge.watch import watch
 from tests.support import models
 from tests.support.live_server import ROOT, LiveServer, free_port
@@ -28,10 +29,13 @@ TIME_LINE = re.compile(r"^\d+:\d\d:\d\d left · Q1 (–|\d/5|grading|waiting) ·
 
 
 def learner_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """A learner's shell: no tfexam variables at all, and a home folder with no token in it."""
+    """A learner's shell: no tfexam variables at all, and a home folder with no token in it.
+    The CLI run is this checkout's (the environment's install may point at another tree, and
+    the subprocess starts outside this one)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("TFEXAM_URL", "TFEXAM_TOKEN", "TFEXAM_HOME")}
     env["TFEXAM_HOME"] = str(tmp_path / "no-home")
+    env["PYTHONPATH"] = str(ROOT)
     return {**env, **extra}
 
 
@@ -130,18 +134,24 @@ def test_doctor_checks_the_machine_without_importing_tensorflow(shared_server: L
     assert "Verdict: not ready" in down.stdout and "Service" in down.stdout.splitlines()[-1]
 
 
-def test_exams_check_lists_missing_data(shared_server: LiveServer, tmp_path: Path) -> None:
-    # The template check runs on the smoke exam alone (the others' data take a minute to make);
-    # the availability comes from the service, for all of its exams.
+def _smoke_templates(tmp_path: Path) -> Path:
+    """The template check runs on the smoke exam alone (the others' data take a minute to make);
+    the availability comes from the service, for all of its exams."""
     templates = tmp_path / "exams"
     shutil.copytree(ROOT / "exams" / "smoke", templates / "smoke")
+    return templates
+
+
+def test_exams_check_lists_missing_data(shared_server: LiveServer, tmp_path: Path) -> None:
     done = tfexam("--url", shared_server.url, "exams", "--check", "--quick", cwd=tmp_path,
                   env=learner_env(tmp_path, TFEXAM_HOME=str(shared_server.home),
-                                  TFEXAM_EXAMS=str(templates)))
+                                  TFEXAM_EXAMS=str(_smoke_templates(tmp_path))))
     assert "check: ok" in done.stdout
     for exam in ("smoke", "quick", "tf-developer"):
-        assert re.search(rf"^{exam}: (data here|data missing|this service does not report)",
-                         done.stdout, re.M), done.stdout
+        assert re.search(rf"^{exam}: (data here|data missing)$", done.stdout, re.M), done.stdout
+    # Whether this machine has the data or not, the exit code says the same as the lines.
+    missing = re.search(r"^\S+: data missing$", done.stdout, re.M) is not None
+    assert done.returncode == (EXIT_FAILED if missing else EXIT_OK), done.stdout
 
 
 def test_the_terminal_view_follows_grades_to_the_end(shared_server: LiveServer, tmp_path: Path
@@ -171,19 +181,74 @@ def test_the_terminal_view_follows_grades_to_the_end(shared_server: LiveServer, 
     assert "NOT PASSED" in drawn
 
 
-def test_doctor_names_the_exams_that_cannot_start_and_the_fix(tmp_path: Path, keras_home: Path
+@pytest.fixture(scope="module")
+def offline_server(tmp_path_factory: pytest.TempPathFactory, keras_home: Path):
+    """A service offline with an empty mirror: tf-developer's data sets are all missing (the
+    smoke and quick exams make their data and stay available)."""
+    root = tmp_path_factory.mktemp("offline")
+    mirror = root / "no-mirror"
+    live = LiveServer(root / "home", env={"TFEXAM_DATASETS": str(mirror),
+                                          "TFEXAM_OFFLINE": "1"}).start()
+    yield live, mirror
+    live.stop()
+
+
+def fix_sentence(mirror: Path, dataset: str) -> re.Pattern[str]:
+    """The one thing to do for a missing data set, offline with a mirror set: a whole sentence
+    naming the way online, the files and the mirror folder they belong in, and the restart."""
+    return re.compile(r"Unset TFEXAM_OFFLINE and go online once \(tfexam downloads it\), or put "
+                      rf"\S[^;]* in {re.escape(str(mirror / dataset))}, then restart tfexam\.")
+
+
+def doctor_rows(out: str) -> dict[str, str]:
+    """Each row of doctor's table as name -> "level detail", its folded lines joined again."""
+    rows: dict[str, str] = {}
+    name = ""
+    for line in out.splitlines():
+        row = re.match(r"^(\S.*?|  \S+)\s{2,}(ok|warn|FAIL)\s+(.*)$", line)
+        if row:
+            name = row[1]
+            rows[name] = f"{row[2]} {row[3].strip()}"
+        elif name and line.startswith(" " * 8) and line.strip():
+            rows[name] += " " + line.strip()
+    return rows
+
+
+def test_doctor_names_the_exams_that_cannot_start_and_the_fix(offline_server, tmp_path: Path
                                                               ) -> None:
-    bare = LiveServer(tmp_path / "home", env={"TFEXAM_DATASETS": str(tmp_path / "no-mirror"),
-                                              "TFEXAM_OFFLINE": "1"}).start()
-    try:
-        done = tfexam("--url", bare.url, "doctor", cwd=tmp_path,
-                      env=learner_env(tmp_path, TFEXAM_HOME=str(bare.home)))
-    finally:
-        bare.stop()
+    bare, mirror = offline_server
+    done = tfexam("--url", bare.url, "doctor", cwd=tmp_path,
+                  env=learner_env(tmp_path, TFEXAM_HOME=str(bare.home)))
     out = done.stdout
     assert done.returncode == 0, out
     assert re.search(r"^Data: tf-developer\s+warn\s+cannot start here", out, re.M), out
     assert re.search(r"^  sunspots\s+warn\s+missing \(variants Category5/sunspots\)", out, re.M)
-    assert str(tmp_path / "no-mirror") in out and "fix: " in out
+    # Every missing data set's row ends with its own fix, a real sentence (never "fix: —").
+    missing = {name.strip(): detail for name, detail in doctor_rows(out).items()
+               if name.startswith("  ") and " missing (variants " in detail}
+    assert {"mnist", "sunspots", "sarcasm"} <= set(missing), out
+    for dataset, detail in missing.items():
+        assert f"looked in {mirror / dataset}" in detail, detail
+        fix = detail.split("; fix: ", 1)[-1]
+        assert fix_sentence(mirror, dataset).fullmatch(fix), (dataset, fix)
     verdict = " ".join(out.split("Verdict:")[-1].split())
     assert verdict.startswith("ready for quick, smoke; not for tf-developer"), verdict
+
+
+def test_exams_check_fails_and_names_the_missing_data_and_the_fix(offline_server, tmp_path: Path
+                                                                  ) -> None:
+    """The complaint: offline without the data, `exams --check` said "ok" all the same."""
+    bare, mirror = offline_server
+    done = tfexam("--url", bare.url, "exams", "--check", "--quick", cwd=tmp_path,
+                  env=learner_env(tmp_path, TFEXAM_HOME=str(bare.home),
+                                  TFEXAM_EXAMS=str(_smoke_templates(tmp_path))))
+    out = done.stdout
+    assert "check: ok" in out, out  # the templates are fine: the failure is the data alone
+    assert done.returncode == EXIT_FAILED, (done.returncode, out, done.stderr)
+    assert re.search(r"^smoke: data here$", out, re.M) and re.search(
+        r"^tf-developer: data missing$", out, re.M), out
+    block = re.search(r"^  missing sunspots \(for Category5/sunspots\)\n"
+                      r"((?:    looked in .+\n)+)    fix: (.+)$", out, re.M)
+    assert block, out
+    assert f"    looked in {mirror / 'sunspots'}\n" in block[1], block[1]
+    assert fix_sentence(mirror, "sunspots").fullmatch(block[2]), block[2]
