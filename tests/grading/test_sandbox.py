@@ -44,6 +44,14 @@ attempt("signal_service", lambda: os.kill(targets["service_pid"], 0))
 attempt("read_job", lambda: open(os.path.join(os.environ["TFEXAM_JOB_DIR"], "inputs.npy")).read())
 attempt("write_job", lambda: open(os.path.join(os.environ["TFEXAM_JOB_DIR"], "x"), "w"))
 attempt("write_tmp", lambda: open(os.path.join(os.environ["TMPDIR"], "scratch"), "w"))
+import resource
+for name in ("FSIZE", "NOFILE", "CORE", "CPU"):
+    out["rlimit_" + name] = "%d %d" % resource.getrlimit(getattr(resource, "RLIMIT_" + name))
+def write_past_the_file_size_limit():
+    with open(os.path.join(os.environ["TMPDIR"], "big"), "wb") as big:
+        big.write(b"x" * (resource.getrlimit(resource.RLIMIT_FSIZE)[0] + 1))
+if targets.get("write_big"):  # only under a small limit: this writes the limit's size
+    attempt("write_big", write_past_the_file_size_limit)
 channel.sendall(protocol.encode(protocol.Ready(import_seconds=0.0, versions={}, confinement=out)))
 """
 
@@ -68,8 +76,9 @@ def listener():
         yield server
 
 
-def probe(plan: Plan, scratch: Path, targets: dict) -> dict:
-    box = new_sandbox(plan, SandboxLimits(start_seconds=60), scratch / "boxes", scratch / "log",
+def probe(plan: Plan, scratch: Path, targets: dict,
+          limits: SandboxLimits = SandboxLimits(start_seconds=60)) -> dict:
+    box = new_sandbox(plan, limits, scratch / "boxes", scratch / "log",
                       command=[sys.executable, "-c", PROBE, json.dumps(targets)])
     try:
         assert box.start() is None
@@ -119,6 +128,23 @@ def test_the_child_sees_only_its_job(mode: str, tmp_path: Path, listener: socket
         assert seen["landlock"] and seen["list_home"] == "PermissionError"
         if seen["landlock"] >= 6:
             assert seen["signal_service"] == "PermissionError"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_child_runs_under_its_rlimits(mode: str, tmp_path: Path,
+                                          listener: socket.socket) -> None:
+    """File size, open files, no core dumps and CPU time, read from inside the confined child.
+    The limits are chosen unlike any default of this machine, so only the launcher could set
+    them; a write past the file size limit fails instead of filling the disk."""
+    limits = SandboxLimits(start_seconds=60, file_size_mb=3, open_files=333, job_seconds=7.0)
+    targets = _targets(tmp_path, listener.getsockname()[1]) | {"write_big": True}
+    seen = probe(_plan(mode, tmp_path), tmp_path, targets, limits)
+    size = limits.file_size_mb * 2**20
+    rlimits = {key: value for key, value in seen.items() if key.startswith("rlimit_")}
+    assert rlimits == {"rlimit_FSIZE": f"{size} {size}", "rlimit_NOFILE": "333 333",
+                       "rlimit_CORE": "0 0",
+                       "rlimit_CPU": f"{limits.cpu_seconds} {limits.cpu_seconds + 5}"}
+    assert seen["write_big"] == "OSError"  # EFBIG; SIGXFSZ is ignored, so it does not kill
 
 
 def test_a_sandbox_dies_with_its_parent(tmp_path: Path) -> None:

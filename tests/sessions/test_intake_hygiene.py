@@ -5,6 +5,7 @@ only while needed."""
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from server.sessions import snapshots
 from server.sessions.status import session_status
 from server.watch.model_files import ModelFile
 from tests.support import models
+from tests.support.opens import OpenWatch
 
 
 @pytest.fixture
@@ -57,6 +59,32 @@ def test_a_fifo_gets_its_own_result_replacing_the_previous_one(services: Service
     assert q1["state"] == "error" and "FIFO" in q1["message"]  # what the screen shows now
     again = services.intake.take(session.id, "Q1", ModelFile(target, "h5"), "save")
     assert again.id == refused.id  # the same refusal is not recorded twice
+    assert services.store.queue_length() == 0
+
+
+def test_a_device_gets_its_own_result_and_is_never_opened(services: Services,
+                                                          tmp_path: Path) -> None:
+    session = services.sessions.create("smoke", str(tmp_path / "ws"), minutes=10)
+    target = Path(session.project_dir) / "Q1" / "mymodel.h5"
+    try:
+        os.mknod(target, stat.S_IFCHR | 0o600, os.makedev(1, 3))  # /dev/null's numbers
+    except PermissionError:
+        pytest.skip("creating a device needs root (CI runs as root)")
+    watch = OpenWatch(target)
+    try:
+        refused = services.intake.take(session.id, "Q1", ModelFile(target, "h5"), "save")
+        assert watch.opens() == 0  # refused from lstat alone
+        open(target, "rb").close()
+        assert watch.opens() == 1  # the watch does see an open
+    finally:
+        watch.close()
+    assert refused.state == "error"
+    result = services.store.result(refused.id)
+    assert result.status == "refused"
+    assert "mymodel.h5 is a device, not a model file" in result.payload["messages"][0]
+    q1 = _q1(services, session.id)
+    assert q1["state"] == "error" and "is a device" in q1["message"]
+    assert _snapshot_dirs(services, session.id) == set()  # nothing copied
     assert services.store.queue_length() == 0
 
 

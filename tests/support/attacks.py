@@ -151,3 +151,33 @@ def zip_bomb_keras(good: Path, dest: Path, unpacked_mb: int = 2048) -> Path:
             for _ in range(unpacked_mb):
                 handle.write(block)
     return dest
+
+
+def _copy_entries(good: Path, archive: zipfile.ZipFile) -> None:
+    with zipfile.ZipFile(good) as source:
+        for name in source.namelist():
+            archive.writestr(name, source.read(name))
+
+
+def many_entries_keras(good: Path, dest: Path, extra: int) -> Path:
+    """A real .keras archive with `extra` tiny files added: no entry is large, their number is
+    what a reader pays for."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as archive:
+        _copy_entries(good, archive)
+        for index in range(extra):
+            archive.writestr(f"assets/{index}.txt", b"x")
+    return dest
+
+
+def wide_keras(good: Path, dest: Path, entries: int, entry_mb: int = 2) -> Path:
+    """A real .keras archive with `entries` padding files that each inflate only about a hundred
+    times (no one of them a zip bomb by ratio) but together unpack to entries x entry_mb MB."""
+    noise = os.urandom(20_000)
+    block = noise + b"\0" * (entry_mb * 2**20 - len(noise))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as archive:
+        _copy_entries(good, archive)
+        for index in range(entries):
+            archive.writestr(f"assets/padding{index}.bin", block)
+    return dest

@@ -5,6 +5,7 @@ anything is unpacked. Real files, FIFOs, links and sparse files made at test tim
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from server.watch import model_files
 from server.watch.model_files import ModelFile, Refused, checked, copy_checked, is_complete
 from tests.support import attacks, models
+from tests.support.opens import OpenWatch
 
 LIMIT = 64 * 2**20
 
@@ -47,6 +49,40 @@ def test_a_fifo_named_like_a_model_is_refused_without_blocking(tmp_path: Path) -
     assert _in_a_thread(lambda: model_files.present(fifo.parent, "mymodel.h5")) == model
     _in_a_thread(lambda: model_files.sha256_of(fifo))
     _in_a_thread(lambda: model_files.fingerprint(fifo))
+
+
+def _char_device(path: Path) -> Path:
+    """A character device with /dev/null's numbers (reading it would be harmless; the test shows
+    it is never opened at all)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("creating a device needs root (CI runs as root)")
+    return path
+
+
+def test_a_device_named_like_a_model_is_refused_by_lstat_alone(tmp_path: Path) -> None:
+    device = _char_device(tmp_path / "Q1" / "mymodel.h5")
+    watch = OpenWatch(device)
+    try:
+        model = ModelFile(device, "h5")
+        assert _in_a_thread(lambda: is_complete(model)) is True  # handed on to be refused
+        with pytest.raises(Refused, match=r"mymodel.h5 is a device, not a model file: tfexam only "
+                                          "takes a regular file there"):
+            _in_a_thread(lambda: checked(model, tmp_path, LIMIT))
+        assert _in_a_thread(lambda: model_files.present(device.parent, "mymodel.h5")) == model
+        _in_a_thread(lambda: model_files.fingerprint(device))
+        folder = models.save(models.line_model(), tmp_path / "Q2" / "mymodel")
+        _char_device(folder / "assets" / "null")
+        with pytest.raises(Refused, match="mymodel/assets/null is a device: a SavedModel holds "
+                                          "regular files only"):
+            _in_a_thread(lambda: checked(ModelFile(folder, "savedmodel"), tmp_path, LIMIT))
+        assert watch.opens() == 0
+        open(device, "rb").close()
+        assert watch.opens() == 1  # the watch does see an open
+    finally:
+        watch.close()
 
 
 def test_sockets_and_folders_in_the_wrong_place_are_refused(tmp_path: Path) -> None:
@@ -122,6 +158,46 @@ def test_keras_zip_bomb_is_refused_from_its_directory(tmp_path: Path) -> None:
     assert bomb.stat().st_size < 2**20
     with pytest.raises(Refused, match="zip bomb"):
         checked(ModelFile(bomb, "keras"), tmp_path, LIMIT)
+
+
+def test_keras_zip_with_too_many_entries_is_refused(tmp_path: Path) -> None:
+    good = models.save(models.blobs_model(), tmp_path / "good.keras")
+    crowded = attacks.many_entries_keras(good, tmp_path / "mymodel.keras",
+                                         extra=model_files.ZIP_MAX_ENTRIES)
+    data = crowded.read_bytes()
+    end = data.rfind(b"PK\x05\x06")
+    count = int.from_bytes(data[end + 10:end + 12], "little")
+    assert count > model_files.ZIP_MAX_ENTRIES
+    sentence = rf"mymodel.keras holds {count} files; a Keras archive holds a few"
+    with pytest.raises(Refused, match=sentence):
+        checked(ModelFile(crowded, "keras"), tmp_path, LIMIT)
+
+    # Counted from the end record alone, before the directory is parsed: a damaged directory
+    # behind a large count is refused for its count, not for being unreadable.
+    directory = int.from_bytes(data[end + 16:end + 20], "little")
+    damaged = tmp_path / "damaged" / "mymodel.keras"
+    damaged.parent.mkdir()
+    damaged.write_bytes(data[:directory] + b"JUNK" + data[directory + 4:])
+    with pytest.raises(Refused, match=sentence):
+        checked(ModelFile(damaged, "keras"), tmp_path, LIMIT)
+
+    # An end record that understates the count: the parsed directory is counted too.
+    lying = tmp_path / "lying" / "mymodel.keras"
+    lying.parent.mkdir()
+    small = (3).to_bytes(2, "little")
+    lying.write_bytes(data[:end + 8] + small + small + data[end + 12:])
+    with pytest.raises(Refused, match=sentence):
+        checked(ModelFile(lying, "keras"), tmp_path, LIMIT)
+
+
+def test_keras_zip_that_unpacks_too_large_is_refused(tmp_path: Path) -> None:
+    """No entry is a bomb by ratio; together they would unpack to far more than the file."""
+    good = models.save(models.blobs_model(), tmp_path / "good.keras")
+    wide = attacks.wide_keras(good, tmp_path / "mymodel.keras", entries=40)
+    assert wide.stat().st_size < 2 * 2**20
+    with pytest.raises(Refused, match=r"mymodel.keras would unpack to 8\d MB from \d\.\d MB: "
+                                      "tfexam does not unpack it"):
+        checked(ModelFile(wide, "keras"), tmp_path, LIMIT)
 
 
 def test_hdf5_completeness_from_the_superblock_alone(tmp_path: Path) -> None:

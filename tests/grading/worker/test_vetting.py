@@ -107,6 +107,22 @@ def test_a_zip_bomb_is_refused_from_its_directory(tmp_path: Path, good_keras: Pa
         vet(bomb, "keras", LIMITS)
 
 
+def test_a_keras_zip_with_too_many_entries_is_refused(tmp_path: Path, good_keras: Path) -> None:
+    crowded = attacks.many_entries_keras(good_keras, tmp_path / "crowded.keras",
+                                         extra=LIMITS.zip_entries)
+    with pytest.raises(ModelRefused, match=r"crowded.keras holds \d+ files; a Keras archive holds "
+                                           rf"a few \(the grader reads at most {LIMITS.zip_entries}\)"):
+        vet(crowded, "keras", LIMITS)
+
+
+def test_a_keras_zip_that_unpacks_too_large_is_refused(tmp_path: Path, good_keras: Path) -> None:
+    wide = attacks.wide_keras(good_keras, tmp_path / "wide.keras", entries=3)  # 6 MB unpacked
+    vet(wide, "keras", LIMITS)  # no entry is a bomb by ratio
+    with pytest.raises(ModelRefused, match=r"wide.keras would unpack to 6 MB, more than the grader "
+                                           r"unpacks \(4 MB\)\. Make the model smaller"):
+        vet(wide, "keras", ConfigLimits(zip_total_bytes=4 * 2**20))
+
+
 def test_savedmodel_keras_metadata_is_vetted(tmp_path: Path) -> None:
     import tf_keras
 
