@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from server.clock import ManualClock
 from server.watch.model_files import ModelFile
 from server.watch.watcher import ModelWatcher
 from tests.support import models
@@ -123,3 +127,35 @@ def test_watching_a_project_while_another_is_saved_to_never_stalls(tmp_path: Pat
         stopper.start()
         stopper.join(15)
 
+
+@pytest.mark.parametrize("mtime", [1_000_000_000.0, 4_000_000_000.0], ids=["2001", "2096"])
+def test_a_save_is_stamped_by_the_clock_at_its_event_never_by_its_mtime(
+        tmp_path: Path, mtime: float) -> None:
+    """A learner can set a file's mtime to anything (`touch -d`); the deadline is judged by when
+    the watcher saw the save, on the trusted clock. The clock is moved on once the save's events
+    are in, so a stamp taken when the file is handed on (not at its event) fails too."""
+    clock = ManualClock(1_900_000_000.0)
+    stamps: list[float] = []
+    handed_on = threading.Event()
+
+    def on_complete(session: str, question: str, model: ModelFile, observed_at: float) -> None:
+        stamps.append(observed_at)
+        handed_on.set()
+
+    project = tmp_path / "project"
+    (project / "Q1").mkdir(parents=True)
+    watcher = ModelWatcher(1.5, lambda *_: None, on_complete, give_up_seconds=3.0, clock=clock)
+    watcher.watch("s1", project, {"Q1": "mymodel.h5"})
+    watcher.start()
+    try:
+        data = models.save(models.line_model(), tmp_path / "good.h5").read_bytes()
+        target = project / "Q1" / "mymodel.h5"
+        target.write_bytes(data)
+        os.utime(target, (mtime, mtime))
+        time.sleep(0.5)  # the events are in; settling takes 1.5 s more
+        clock.advance(1000.0)
+        assert handed_on.wait(10)
+        assert target.stat().st_mtime == mtime
+        assert stamps == [1_900_000_000.0], f"stamped {stamps}, mtime {mtime}"
+    finally:
+        watcher.stop()
