@@ -17,8 +17,10 @@ Two ways to confine, chosen once by `plan()`:
   seccomp filter to itself. The machine is then *not* isolated (same PID and network namespaces,
   same uid), and `Isolation.warning` says so wherever results are shown.
 Both: rlimits (file size, open files, CPU time, no core dumps; never RLIMIT_AS, which breaks
-TensorFlow) and the memory limit, enforced by the parent sampling the resident memory of the whole
-process tree plus the tmpfs it filled (cgroup memory control is not delegated on every machine).
+TensorFlow) and the memory limit: enforced by the kernel through a memory cgroup of the sandbox's
+own where this process may make one (`memory_cgroup.py`), otherwise by the parent sampling the
+resident memory of the whole process tree plus the tmpfs it filled (cgroup memory control is not
+delegated on every machine). The sample always gives the peak a result reports.
 `TFEXAM_SANDBOX=landlock` forces the fallback (tests use it); `=bwrap` refuses to fall back.
 """
 
@@ -44,8 +46,9 @@ from typing import Literal
 import psutil
 from pydantic import BaseModel, ValidationError
 
-from server.grading import landlock, protocol, seccomp
+from server.grading import landlock, memory_cgroup, protocol, seccomp
 from server.grading.confine import ConfineSpec
+from server.grading.memory_cgroup import MemoryCgroup
 from server.grading.protocol import ChildFailure, ModelReport, Predictions, Ready
 
 log = logging.getLogger(__name__)
@@ -171,6 +174,7 @@ def _probe_bwrap(scratch: Path) -> str | None:
 def plan(scratch: Path, mode: str | None = None) -> Plan:
     """Decide once how children are confined here, and describe it for the learner."""
     mode = (mode or os.environ.get("TFEXAM_SANDBOX") or "auto").lower()
+    memory_cgroup.remove_leftovers()
     seccomp_ok = seccomp.supported()
     filter_text = "a seccomp filter" if seccomp_ok else "no seccomp filter (unknown architecture)"
     why_not = "the fallback was forced (TFEXAM_SANDBOX=landlock)" if mode == "landlock" else None
@@ -180,7 +184,7 @@ def plan(scratch: Path, mode: str | None = None) -> Plan:
             return Plan("bwrap", Isolation(sandboxed=True, how=(
                 f"{bwrap_version()}: own user, PID, network and mount namespaces (no network), "
                 f"read-only system and code, the model and its inputs read-only, a private /tmp, "
-                f"{filter_text}, rlimits; memory watched by tfexam"), warning=None))
+                f"{filter_text}, rlimits; {memory_cgroup.describe()}"), warning=None))
         if mode == "bwrap":
             raise RuntimeError(f"TFEXAM_SANDBOX=bwrap, but {why_not}")
     abi = landlock.abi_version()
@@ -213,6 +217,7 @@ class Sandbox:
     peak_mb: float = 0.0
     command: list[str] | None = None  # the program to confine: the grading child by default
     _channel: socket.socket | None = None
+    _cgroup: MemoryCgroup | None = None
     _tree_cache: list[psutil.Process] = field(default_factory=list)
     _tree_at: float = 0.0
     _replies: queue.Queue[Reply | SandboxFailure | None] = field(default_factory=queue.Queue)
@@ -276,6 +281,10 @@ class Sandbox:
                 argv = _bwrap_argv(self.job_dir, self.limits, None, command)
             else:
                 argv = command
+            self._cgroup = MemoryCgroup.create(f"{os.getpid()}-{self.folder.name}",
+                                               self.limits.memory_mb)
+            if self._cgroup is not None:
+                argv = self._cgroup.joining(argv)
             try:
                 self.process = subprocess.Popen(
                     argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -328,7 +337,10 @@ class Sandbox:
                         watched = psutil.Process(self.process.pid)
                 used = self._memory_mb(watched)
                 self.peak_mb = max(self.peak_mb, used)
-                if used > self.limits.memory_mb:
+                # Where the kernel holds the limit (a cgroup), it alone enforces it: at every
+                # moment, and counting only what the child itself holds. Sampling enforces it
+                # where it cannot.
+                if used > self.limits.memory_mb and self._cgroup is None:
                     self.kill()
                     return SandboxFailure("memory", f"{used:.0f} MB used while {doing}", used,
                                           limit=True)
@@ -370,6 +382,10 @@ class Sandbox:
         if self.process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 code = self.process.wait(timeout=5)
+        if self._cgroup is not None and self._cgroup.killed_for_memory():
+            used = max(self.peak_mb, self._cgroup.peak_mb())
+            return SandboxFailure("memory", f"{used:.0f} MB used (stopped by the kernel)", used,
+                                  limit=True)
         if code is not None and code < 0 and -code == signal.SIGXCPU:
             return SandboxFailure("timeout", f"CPU time limit ({self.limits.cpu_seconds} s)",
                                   self.peak_mb, limit=True)
@@ -433,6 +449,8 @@ class Sandbox:
         if self._channel is not None:
             with contextlib.suppress(OSError):
                 self._channel.close()
+        if self._cgroup is not None:
+            self._cgroup.remove()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
