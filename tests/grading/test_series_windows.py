@@ -1,0 +1,85 @@
+"""The trusted side feeds a series model one window at a time, the next only after the last
+forecast came back, and never a value the model is asked to forecast. Proved against a child of
+the test's own, run in the real sandbox in place of the grading child: it sees every request the
+trusted side sends, forecasts persistence (tomorrow = today), and fails the job the moment it is
+given more than one window, or a window holding the value it is asked to forecast. No TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from server.datasets.base import write_heldout
+from server.grading.sandbox import SandboxLimits, new_sandbox
+from server.grading.scorer import grade
+from tests.grading.test_sandbox import _plan
+from tests.grading.test_scorer import _series_job
+
+# The whole series is known to the test; the child only learns it window by window. It knows what
+# the next window must start with, so a window that already holds tomorrow's value gives it away.
+WATCHER = """
+import json, os, socket, sys
+import numpy as np
+from server.grading import protocol
+from server.grading.confine import ConfineSpec, apply
+spec = ConfineSpec.model_validate_json(os.environ["TFEXAM_CONFINE"])
+apply(spec)
+channel = socket.socket(fileno=spec.channel_fd)
+series = np.asarray(json.loads(sys.argv[1]), dtype="float32")
+split, window = int(sys.argv[2]), int(sys.argv[3])
+def say(message):
+    channel.sendall(protocol.encode(message))
+say(protocol.Ready(import_seconds=0.0, versions={}, confinement={}))
+reader = channel.makefile("rb")
+asked = 0
+for line in reader:
+    request = protocol.decode_request(line)
+    if request.kind == "load":
+        say(protocol.ModelReport(nonce=request.nonce, seconds=0.0, info=protocol.ModelInfo(
+            input_shape=[None, window, 1], output_shape=[None, 1], final_activation=None,
+            keras="test child")))
+        continue
+    batch = request.inputs.array()
+    target = split + asked  # the step this window must forecast
+    problem = None
+    if batch.shape[0] != 1:
+        problem = f"given {batch.shape[0]} windows at once"
+    elif not np.allclose(batch[0, :, 0], series[target - window:target]):
+        problem = f"window {asked} is not the {window} values before step {target}"
+    if problem:
+        say(protocol.ChildFailure(nonce=request.nonce, status="evaluation_error", message=problem))
+        continue
+    asked += 1
+    say(protocol.Predictions(nonce=request.nonce, seq=request.seq, seconds=0.0,
+                             outputs=protocol.ArrayPayload.of(batch[:, -1, :])))
+"""
+
+
+@pytest.mark.parametrize("mode", ["bwrap", "landlock"])
+def test_series_windows_go_one_at_a_time_and_never_hold_their_answer(mode: str,
+                                                                     tmp_path: Path) -> None:
+    t = np.arange(160, dtype="float32")
+    series = (0.5 + 0.4 * np.sin(t / 7)).astype("float32")
+    split, window = 120, 30
+    write_heldout(tmp_path / "s.npz", series=series, split_time=np.asarray(split),
+                  window=np.asarray(window))
+    snapshot = tmp_path / "mymodel.h5"
+    snapshot.write_bytes(b"the test's child never opens it")
+    plan = _plan(mode, tmp_path)
+    limits = SandboxLimits(start_seconds=60, job_seconds=60)
+    box = new_sandbox(plan, limits, tmp_path / "boxes", tmp_path / "log", command=[
+        sys.executable, "-c", WATCHER, json.dumps(series.tolist()), str(split), str(window)])
+    try:
+        assert box.start() is None
+        assert box.wait_ready().kind == "ready"
+        outcome = grade(box, _series_job(snapshot, tmp_path / "s.npz"), limits, tmp_path / "c")
+    finally:
+        box.destroy()
+    assert outcome.status == "graded", outcome.messages
+    persistence = float(np.mean(np.abs(series[split:] - series[split - 1:-1])))
+    assert outcome.value == pytest.approx(persistence, rel=1e-5)  # every step forecast, in order
