@@ -27,7 +27,7 @@ channel = socket.socket(fileno=spec.channel_fd)
 targets = json.loads(sys.argv[1])
 out = {"uid": os.getuid(), "fds": ",".join(sorted(os.listdir("/proc/self/fd"), key=int)),
        "channel": spec.channel_fd, "landlock": applied["landlock_abi"],
-       "seccomp": applied["seccomp"]}
+       "seccomp": applied["seccomp"], "pid": os.getpid(), "sid": os.getsid(0)}
 def attempt(name, action):
     try:
         action()
@@ -37,6 +37,8 @@ def attempt(name, action):
 attempt("connect_host", lambda: socket.create_connection(("127.0.0.1", targets["port"]), 2))
 attempt("dns", lambda: socket.getaddrinfo("example.com", 80))
 attempt("list_home", lambda: os.listdir(targets["home"]))
+if "user_file" in targets:
+    attempt("read_user_file", lambda: open(targets["user_file"]).read())
 attempt("read_secret", lambda: open(targets["secret"]).read())
 attempt("write_venv", lambda: open(targets["venv_file"], "w"))
 attempt("write_code", lambda: open(targets["code_file"], "w"))
@@ -76,6 +78,15 @@ def listener():
         yield server
 
 
+@pytest.fixture
+def user_file():
+    """A file in the real home folder, outside /tmp (which bubblewrap's tmpfs hides anyway)."""
+    path = Path.home() / f".tfexam-probe-{os.getpid()}"
+    path.write_text("the learner's own file")
+    yield path
+    path.unlink(missing_ok=True)
+
+
 def probe(plan: Plan, scratch: Path, targets: dict,
           limits: SandboxLimits = SandboxLimits(start_seconds=60)) -> dict:
     box = new_sandbox(plan, limits, scratch / "boxes", scratch / "log",
@@ -103,15 +114,20 @@ def _targets(tmp_path: Path, port: int) -> dict:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_the_child_sees_only_its_job(mode: str, tmp_path: Path, listener: socket.socket) -> None:
+def test_the_child_sees_only_its_job(mode: str, tmp_path: Path, listener: socket.socket,
+                                     user_file: Path) -> None:
     plan = _plan(mode, tmp_path)
-    targets = _targets(tmp_path, listener.getsockname()[1])
+    targets = {**_targets(tmp_path, listener.getsockname()[1]), "user_file": str(user_file)}
     seen = probe(plan, tmp_path, targets)
     with pytest.raises(TimeoutError):
         listener.accept()  # no connection reached the machine's loopback
     assert seen["connect_host"] != "allowed" and seen["dns"] != "allowed"
-    for name in ("list_home", "read_secret", "write_venv", "write_code", "write_job"):
+    for name in ("list_home", "read_user_file", "read_secret", "write_venv", "write_code",
+                 "write_job"):
         assert seen[name] != "allowed", (name, seen)
+    # A session of its own, led inside the sandbox (so no controlling terminal of the service's):
+    # bubblewrap's own first process leads it; the fallback's child leads its own.
+    assert 0 < seen["sid"] <= seen["pid"] if mode == "bwrap" else seen["sid"] == seen["pid"]
     assert seen["read_job"] == "allowed" and seen["write_tmp"] == "allowed"
     assert seen["seccomp"] == "filter active"  # loaded by bwrap, or by the child itself
     assert not Path(targets["venv_file"]).exists() and not Path(targets["code_file"]).exists()
@@ -121,11 +137,12 @@ def test_the_child_sees_only_its_job(mode: str, tmp_path: Path, listener: socket
         assert plan.isolation.sandboxed and plan.isolation.warning is None
         assert seen["uid"] == sandbox.SANDBOX_UID
         assert seen["signal_service"] == "ProcessLookupError"  # its own PID namespace
-        assert seen["list_home"] == "FileNotFoundError"  # not even there
+        assert seen["list_home"] == seen["read_user_file"] == "FileNotFoundError"  # not there
     else:
         assert not plan.isolation.sandboxed
         assert plan.isolation.warning.startswith("model files are not isolated on this machine: ")
-        assert seen["landlock"] and seen["list_home"] == "PermissionError"
+        assert seen["landlock"] and seen["list_home"] == seen["read_user_file"] == (
+            "PermissionError")
         if seen["landlock"] >= 6:
             assert seen["signal_service"] == "PermissionError"
 
