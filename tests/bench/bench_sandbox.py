@@ -34,20 +34,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if not os.environ.get("TFEXAM_DATASETS") and (ROOT.parent / "shared" / "datasets").is_dir():
     os.environ["TFEXAM_DATASETS"] = str(ROOT.parent / "shared" / "datasets")
 
+from tests.support import models  # noqa: E402
 from tests.support.live_server import LiveServer  # noqa: E402
 
 BASELINE_REF = "22e6d41"  # main just before the sandbox landed
 
 
 def line_versions(folder: Path, count: int) -> list[Path]:
-    import keras
-
     paths = []
     for i in range(count):
-        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-        model.layers[0].set_weights([np.array([[2.0]]), np.array([-1.0 + 0.001 * i])])
         path = folder / f"line{i}.h5"
-        model.save(path)
+        models.line_model(weight=2.0, bias=-1.0 + 0.001 * i).save(path)
         paths.append(path)
     return paths
 

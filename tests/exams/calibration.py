@@ -112,21 +112,30 @@ class Trainer:
         script.write_text(edit(solved) if edit else solved, encoding="utf-8")
         return self.run(exam_id, variant_id, script, label, keras)
 
+    def launch(self, exam_id: str, variant_id: str, script: Path, label: str, keras: str,
+               timeout: float) -> subprocess.CompletedProcess[str]:
+        """Run `script` as `python <label>.py` in the question folder, as a learner would, in the
+        Keras mode `keras` ("2" = tf_keras, the session default), with no model file left from an
+        earlier run. Whether it had to succeed is the caller's to judge: some idioms must fail."""
+        prepared = self.prepare(exam_id, variant_id)
+        target = prepared.folder / f"{label}.py"
+        if script.resolve() != target.resolve():
+            shutil.copyfile(script, target)
+        (prepared.folder / prepared.question.model_file).unlink(missing_ok=True)
+        return subprocess.run([sys.executable, target.name], cwd=prepared.folder, env=self.env(keras),
+                              capture_output=True, text=True, timeout=timeout)
+
     def run(self, exam_id: str, variant_id: str, script: Path, label: str,
             keras: str = DEFAULT_KERAS) -> Trained:
-        """Run `script` as `python <name>.py` in the question folder, as a learner would, in the
-        Keras mode `keras` ("2" = tf_keras, the session default)."""
+        """`launch` a training script, which must succeed and save the model; the model is kept
+        under the label's name and the run is timed and recorded (once per label)."""
         key = (exam_id, variant_id, label)
         if key not in self.trained:
             prepared = self.prepare(exam_id, variant_id)
-            target = prepared.folder / f"{label}.py"
-            if script.resolve() != target.resolve():
-                shutil.copyfile(script, target)
             model = prepared.folder / prepared.question.model_file
-            model.unlink(missing_ok=True)
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, target.name], cwd=prepared.folder, env=self.env(keras),
-                                  capture_output=True, text=True, timeout=TRAIN_LIMIT_SECONDS + 120)
+            done = self.launch(exam_id, variant_id, script, label, keras,
+                               timeout=TRAIN_LIMIT_SECONDS + 120)
             seconds = time.perf_counter() - started
             assert done.returncode == 0, f"{label} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
             assert model.is_file(), f"{label} saved no {model.name}"

@@ -18,8 +18,7 @@ from server.datasets import text
 from server.datasets.base import PrepareContext
 from server.datasets.catalogue import entry
 from server.datasets.resolver import resolve
-from server.workspace.keras_env import learner_env
-from tests.exams.calibration import EXAMS, find
+from tests.exams.calibration import EXAMS, Trainer, find
 from tests.exams.conftest import need_mirror
 
 # Runs in the question folder: the starter's fixed block, then the learner's tokenizers applied to
@@ -48,8 +47,8 @@ json.dump(out, open(sys.argv[2], "w", encoding="utf-8"))
 @pytest.mark.slow
 @pytest.mark.parametrize("keras", ["2", "3"])
 @pytest.mark.parametrize("variant_id", ["sarcasm", "bbc_news"])
-def test_real_keras_tokenizer_on_the_starter_equals_the_grader(tmp_path: Path, variant_id: str,
-                                                               keras: str) -> None:
+def test_real_keras_tokenizer_on_the_starter_equals_the_grader(tmp_path: Path, trainer: Trainer,
+                                                               variant_id: str, keras: str) -> None:
     need_mirror()
     _, variant = find("tf-developer", variant_id)
     params = dict(variant.params)
@@ -70,7 +69,7 @@ def test_real_keras_tokenizer_on_the_starter_equals_the_grader(tmp_path: Path, v
     done = subprocess.run([sys.executable, str(tmp_path / "probe.py"), str(tmp_path / "held.json"),
                            str(tmp_path / "out.json")], cwd=ctx.question_dir, capture_output=True,
                           text=True, timeout=300,
-                          env={**os.environ, **learner_env(keras), "TF_CPP_MIN_LOG_LEVEL": "3"})
+                          env={**trainer.env(keras), "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.returncode == 0, done.stderr[-3000:]
     learner = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
     assert learner["keras"].startswith("tf_keras" if keras == "2" else "keras"), learner["keras"]

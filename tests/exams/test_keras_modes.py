@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -42,12 +41,8 @@ KERAS3_REFUSES = {
 
 
 def run_script(trainer: Trainer, variant_id: str, script: str, keras: str) -> subprocess.CompletedProcess:
-    prepared = trainer.prepare("tf-developer", variant_id)
-    target = prepared.folder / f"idiom_{script}_k{keras}.py"
-    target.write_text((IDIOMS_DIR / f"{script}.py").read_text(encoding="utf-8"), encoding="utf-8")
-    (prepared.folder / prepared.question.model_file).unlink(missing_ok=True)
-    return subprocess.run([sys.executable, target.name], cwd=prepared.folder, env=trainer.env(keras),
-                          capture_output=True, text=True, timeout=600)
+    return trainer.launch("tf-developer", variant_id, IDIOMS_DIR / f"{script}.py",
+                          f"idiom_{script}_k{keras}", keras, timeout=600)
 
 
 @pytest.mark.slow

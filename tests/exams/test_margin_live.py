@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.support import models
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, settled_question
 
 pytestmark = pytest.mark.slow
 
@@ -18,11 +18,7 @@ def test_interval_reaches_status_and_report(server: LiveServer, tmp_path: Path) 
     started = server.start_session(tmp_path / "ws", minutes=30)
     session, project = started["session"], Path(started["project_dir"])
     models.save(models.blobs_model(), project / "Q2" / "mymodel.h5")
-
-    def graded(status):
-        return server.question(status, "Q2")["state"] in ("graded", "error")
-
-    q2 = server.question(server.wait_for(session, graded, timeout=180), "Q2")
+    q2 = settled_question(server, session, "Q2", 1, timeout=180)
     assert q2["state"] == "graded", q2
     low, high = q2["interval"]
     assert 0.0 <= low <= high <= 1.0 and isinstance(q2["borderline"], bool)

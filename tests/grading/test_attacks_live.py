@@ -74,12 +74,6 @@ def hostile(shared_server: LiveServer, tmp_path_factory) -> dict[str, Path]:
     return built
 
 
-@pytest.fixture
-def exam(shared_server: LiveServer, tmp_path: Path):
-    started = shared_server.start_session(tmp_path / "ws", minutes=30)
-    return started["session"], Path(started["project_dir"])
-
-
 def _honest_next(server: LiveServer, session: str, project: Path, count: int) -> None:
     """The next submission, in the same session, is graded on its merits."""
     models.save(models.line_model(), project / "Q1" / "mymodel.h5")
@@ -122,13 +116,10 @@ def test_forged_replies_do_not_reach_another_session(shared_server: LiveServer, 
     forger, then an untrained model elsewhere, which must keep its own (low) score."""
     import shutil
 
-    import numpy as np
-
     first = shared_server.start_session(tmp_path / "a", minutes=30)
     second = shared_server.start_session(tmp_path / "b", minutes=30)
     shutil.copytree(hostile["forge-replies"], Path(first["project_dir"]) / "Q2" / "mymodel")
-    untrained = models.line_model(trained=False)
-    untrained.layers[0].set_weights([np.array([[0.0]]), np.array([0.0])])  # predicts 0 always
+    untrained = models.line_model(weight=0.0, bias=0.0)  # predicts 0 always
     models.save(untrained, Path(second["project_dir"]) / "Q1" / "mymodel.h5")
     forged = settled_question(shared_server, first["session"], "Q2", 1)
     honest = settled_question(shared_server, second["session"], "Q1", 1)

@@ -5,32 +5,18 @@ from __future__ import annotations
 
 import shutil
 import time
+from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.support import models
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, settled_question
 
 pytestmark = pytest.mark.slow
 
 
-def _settled(server: LiveServer, session: str, question: str, count: int, timeout: float = 90):
-    """Wait until the question has `count` live submissions and the latest is finished."""
-
-    def done(status):
-        q = server.question(status, question)
-        return q["submissions"] >= count and q["state"] in ("graded", "error")
-
-    status = server.wait_for(session, done, timeout=timeout)
-    return server.question(status, question)
-
-
-@pytest.fixture
-def exam(shared_server: LiveServer, tmp_path: Path):
-    started = shared_server.start_session(tmp_path / "ws", minutes=30)
-    return started["session"], Path(started["project_dir"])
+_settled = partial(settled_question, timeout=90)  # the shared wait, with this module's timeout
 
 
 def test_good_files_in_every_format_grade(shared_server: LiveServer, exam) -> None:
@@ -69,8 +55,7 @@ def test_truncated_h5_then_a_good_file(shared_server: LiveServer, exam, tmp_path
     (project / "Q2" / "mymodel.h5").write_bytes(data[: len(data) // 2])
     q2 = _settled(shared_server, session, "Q2", 1)
     assert q2["state"] == "error" and "truncated" in q2["message"]
-    shutil.copyfile(good, project / "Q2" / "incoming.h5")
-    (project / "Q2" / "incoming.h5").replace(project / "Q2" / "mymodel.h5")
+    models.place(good, project / "Q2" / "mymodel.h5", "incoming.h5")
     q2 = _settled(shared_server, session, "Q2", 2)
     assert q2["state"] == "graded", q2
 
@@ -139,15 +124,12 @@ def test_twenty_saves_in_five_seconds_grade_the_last(shared_server: LiveServer, 
     session, project = exam
     versions = []
     for i in range(20):
-        model = models.line_model(trained=False)
-        bias = -1.0 + (19 - i) * 0.5  # only the last one is exact
-        model.layers[0].set_weights([np.array([[2.0]]), np.array([bias])])
+        model = models.line_model(weight=2.0, bias=-1.0 + (19 - i) * 0.5)  # only the last is exact
         versions.append(models.save(model, tmp_path / f"v{i}.h5"))
     start = time.monotonic()
     queue_lengths = []
     for version in versions:
-        shutil.copyfile(version, project / "Q1" / "next.h5")
-        (project / "Q1" / "next.h5").replace(project / "Q1" / "mymodel.h5")
+        models.place(version, project / "Q1" / "mymodel.h5", "next.h5")
         queue_lengths.append(shared_server.get("/api/health")["worker"]["queued"])
         time.sleep(0.1)
     assert time.monotonic() - start < 10.0  # a burst (generous: the machine may be busy)

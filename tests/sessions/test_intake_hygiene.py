@@ -8,7 +8,6 @@ import os
 import stat
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from server.clock import ManualClock
@@ -105,9 +104,7 @@ def test_snapshots_are_kept_only_while_needed(services: Services, tmp_path: Path
     target = Path(session.project_dir) / "Q1" / "mymodel.h5"
     ids = []
     for i in range(4):
-        model = models.line_model(trained=False)
-        model.layers[0].set_weights([np.array([[float(i)]]), np.array([0.0])])
-        models.save(model, target)
+        models.save(models.line_model(weight=float(i), bias=0.0), target)
         sub = services.intake.take(session.id, "Q1", ModelFile(target, "h5"), "save")
         ids.append(sub.id)
         if i < 2:  # the first two are graded; the third is superseded while queued

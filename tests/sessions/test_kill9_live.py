@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from server.clock import iso
@@ -31,8 +30,7 @@ def _versions(tmp_path: Path) -> dict[str, list[bytes]]:
     """A few distinct real models per question, saved once (the service never loads them here)."""
     q1 = []
     for i in range(5):
-        model = models.line_model(trained=False)
-        model.layers[0].set_weights([np.array([[2.0]]), np.array([-1.0 + 0.2 * i])])
+        model = models.line_model(weight=2.0, bias=-1.0 + 0.2 * i)
         q1.append(models.save(model, tmp_path / f"q1-{i}.h5").read_bytes())
     q2 = [models.save(models.blobs_model(), tmp_path / f"q2-{i}.h5").read_bytes()
           for i in range(3)]
@@ -40,10 +38,7 @@ def _versions(tmp_path: Path) -> dict[str, list[bytes]]:
 
 
 def _save(project: Path, question: str, data: bytes) -> None:
-    target = project / question / "mymodel.h5"
-    temporary = target.with_name("mymodel.tmp.h5")
-    temporary.write_bytes(data)
-    temporary.replace(target)  # appears whole, as an editor's save does
+    models.place(data, project / question / "mymodel.h5", "mymodel.tmp.h5")
 
 
 def _shown(live: LiveServer, session: str) -> dict[int, tuple[Any, Any]]:

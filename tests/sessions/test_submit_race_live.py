@@ -10,7 +10,6 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.support import models
@@ -42,27 +41,21 @@ def test_submit_and_test_raced_with_saves_never_waits_past_grading(
     rng = random.Random(8)
     versions = []
     for i in range(6):
-        model = models.line_model(trained=False)
-        model.layers[0].set_weights([np.array([[2.0]]), np.array([-1.0 + 0.1 * i])])
+        model = models.line_model(weight=2.0, bias=-1.0 + 0.1 * i)
         versions.append(models.save(model, tmp_path / f"v{i}.h5").read_bytes())
     busy = models.save(models.blobs_model(), tmp_path / "busy.h5").read_bytes()
     started = shared_server.start_session(tmp_path / "ws", minutes=60)
     session, project = started["session"], Path(started["project_dir"])
     target = project / "Q1" / "mymodel.h5"
 
-    def save(data: bytes, name: str) -> None:
-        temporary = target.with_name(name)
-        temporary.write_bytes(data)
-        temporary.replace(target)
-
     hops_total = 0
     for round_ in range(ROUNDS):
         if round_ % 2 == 0:  # keep the grader busy with the other question
             (project / "Q2" / "mymodel.h5").write_bytes(busy + bytes([round_]))
-        save(versions[round_ % len(versions)], "a.tmp.h5")
+        models.place(versions[round_ % len(versions)], target, "a.tmp.h5")
         racer = threading.Thread(target=lambda i=round_: (
             time.sleep(rng.uniform(0.0, 0.3)),
-            save(versions[(i + 3) % len(versions)], "b.tmp.h5")))
+            models.place(versions[(i + 3) % len(versions)], target, "b.tmp.h5")))
         racer.start()
         answer = shared_server.post(f"/api/sessions/{session}/questions/Q1/submit")
         assert answer.status_code == 200, answer.text
@@ -91,8 +84,7 @@ def test_a_waiter_on_a_replaced_submission_follows_it_to_the_newer_result(
     follow the successor to a result (before the fix it waited on a submission never graded)."""
     versions = []
     for bias in (0.37, -0.41):  # contents no other test grades: no verdict to reuse
-        model = models.line_model(trained=False)
-        model.layers[0].set_weights([np.array([[2.0]]), np.array([bias])])
+        model = models.line_model(weight=2.0, bias=bias)
         versions.append(models.save(model, tmp_path / f"w{bias}.h5").read_bytes())
     started = shared_server.start_session(tmp_path / "ws", minutes=60)
     session, project = started["session"], Path(started["project_dir"])

@@ -6,6 +6,7 @@ Imported only by tests (the service never imports TensorFlow in its API process)
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +14,13 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def line_model(trained: bool = True):
+def line_model(trained: bool = True, weight: float = 2.0, bias: float = -1.0):
+    """y = weight * x + bias (the smoke exam's line: 2x - 1); untrained, Keras's random start."""
     import keras
 
     model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1)])
     if trained:
-        model.layers[0].set_weights([np.array([[2.0]]), np.array([-1.0])])
+        model.layers[0].set_weights([np.array([[weight]]), np.array([bias])])
     return model
 
 
@@ -42,6 +44,19 @@ def save(model, path: Path) -> Path:
     else:
         model.export(str(path))
     return path
+
+
+def place(source: bytes | Path, target: Path, temporary: str) -> Path:
+    """Put `source` (bytes, or a file made earlier) at `target` as an editor saves: written whole
+    under the name `temporary` beside it, then renamed, so it appears complete. Each caller names
+    its temporary file, because watchers see those names and racing saves need different ones."""
+    partial = target.with_name(temporary)
+    if isinstance(source, bytes):
+        partial.write_bytes(source)
+    else:
+        shutil.copyfile(source, partial)
+    partial.replace(target)
+    return target
 
 
 def lambda_model():

@@ -106,9 +106,7 @@ def workbench(code_server: Path, tmp_path: Path, keras_home: Path) -> Iterator[d
 
 def save(model: Path, target: Path) -> None:
     """Saves a Keras file made earlier by real Keras the way an editor saves: whole, at once."""
-    partial = target.with_name(".saving-" + target.name)
-    shutil.copyfile(model, partial)
-    partial.replace(target)
+    models.place(model, target, ".saving-" + target.name)
 
 
 def _command(page, title: str) -> None:
