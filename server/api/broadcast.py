@@ -36,7 +36,6 @@ QUEUE_LIMIT = 1000
 @dataclass(frozen=True)
 class Delivery:
     event: EventRecord | None  # None: a heartbeat
-    status: dict[str, Any] | None
     frame: bytes = b""  # the encoded text, made once for every stream
 
 
@@ -74,9 +73,8 @@ class Broadcaster:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for queues in self._subscribers.values():
-            for queue in queues:
-                queue.put_nowait(None)
+        for queue in self._queues():
+            queue.put_nowait(None)
 
     def hang_up(self) -> None:
         """End every open stream now, from any thread (a stop was asked for): each page sees its
@@ -87,11 +85,18 @@ class Broadcaster:
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._end_all)
 
+    def _queues(self) -> list[asyncio.Queue[Delivery | None]]:
+        """Every open stream's queue, whichever session it follows."""
+        return [queue for queues in self._subscribers.values() for queue in queues]
+
+    def _put_all(self, item: Delivery | None) -> None:
+        """The item to every stream; a stream whose queue is full misses it (a stalled page)."""
+        for queue in self._queues():
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(item)
+
     def _end_all(self) -> None:
-        for queues in self._subscribers.values():
-            for queue in queues:
-                with contextlib.suppress(asyncio.QueueFull):
-                    queue.put_nowait(None)
+        self._put_all(None)
 
     def wake(self) -> None:
         """Called by the store from any thread after events were committed."""
@@ -138,11 +143,7 @@ class Broadcaster:
 
     def _heartbeat(self) -> None:
         at = json.dumps({"at": iso(self.now())})
-        beat = Delivery(None, None, f"event: heartbeat\ndata: {at}\n\n".encode())
-        for queues in self._subscribers.values():
-            for queue in queues:
-                with contextlib.suppress(asyncio.QueueFull):
-                    queue.put_nowait(beat)
+        self._put_all(Delivery(None, f"event: heartbeat\ndata: {at}\n\n".encode()))
 
     async def _deliver(self) -> None:
         while True:
@@ -158,7 +159,7 @@ class Broadcaster:
                 if not queues:
                     continue
                 # Serialised once for every stream of the session, not once per stream.
-                delivery = Delivery(event, None, frame(event, statuses.get(event.session_id)))
+                delivery = Delivery(event, frame(event, statuses.get(event.session_id)))
                 for queue in queues:
                     try:
                         queue.put_nowait(delivery)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from server.workspace.keras_env import DEFAULT_KERAS, KerasMode
 
 
 class StartSession(BaseModel):
@@ -13,9 +13,9 @@ class StartSession(BaseModel):
     workspace: str = Field(description="folder to create the project in; new or empty")
     minutes: float | None = Field(
         default=None, gt=0, description="practice length; the exam's own duration when omitted")
-    keras: Literal["2", "3"] = Field(
-        default="2", description='the Keras the learner\'s scripts run in: "2" (tf.keras = tf_keras, '
-        'as in the real exam) or "3"')
+    keras: KerasMode = Field(
+        default=DEFAULT_KERAS, description='the Keras the learner\'s scripts run in: "2" '
+        '(tf.keras = tf_keras, as in the real exam) or "3"')
 
 
 class SessionStarted(BaseModel):

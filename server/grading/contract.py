@@ -25,14 +25,21 @@ def _fits(actual: Sequence[int | None] | None, expected: Sequence[int | None]) -
     return all(e is None or a is None or a == e for a, e in zip(actual, expected, strict=True))
 
 
-def check(model: ModelInfo, input_shape: list[int | None], output_shape: list[int | None],
-          final_activation: str | None) -> list[str]:
-    """Every way the model breaks the question's contract, each as a sentence that says the fix."""
+def count_problems(model: ModelInfo) -> list[str]:
+    """One input and one output: the part of the contract every question shares, series included
+    (whose shapes are checked against the forms the real exam accepted instead)."""
     problems = []
     if model.inputs != 1:
         problems.append(f"The model has {model.inputs} inputs; this question needs exactly one.")
     if model.outputs != 1:
         problems.append(f"The model has {model.outputs} outputs; this question needs exactly one.")
+    return problems
+
+
+def check(model: ModelInfo, input_shape: list[int | None], output_shape: list[int | None],
+          final_activation: str | None) -> list[str]:
+    """Every way the model breaks the question's contract, each as a sentence that says the fix."""
+    problems = count_problems(model)
     want_in = (None, *input_shape)
     want_out = (None, *output_shape)
     if model.inputs == 1 and not _fits(model.input_shape, want_in):

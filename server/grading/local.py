@@ -11,8 +11,8 @@ from pathlib import Path
 from server.grading import sandbox
 from server.grading.pool import SandboxPool
 from server.grading.result import Outcome
-from server.grading.sandbox import SandboxFailure, SandboxLimits
-from server.grading.scorer import GradingJob, grade, outcome_of_failure
+from server.grading.sandbox import SandboxLimits
+from server.grading.scorer import GradingJob, grade_in_pool
 
 
 class LocalGrader:
@@ -26,13 +26,7 @@ class LocalGrader:
         self.pool.start()
 
     def grade(self, job: GradingJob) -> Outcome:
-        box = self.pool.take()
-        if isinstance(box, SandboxFailure):
-            return outcome_of_failure(box, self.limits)
-        try:
-            return grade(box, job, self.limits, self.scratch / "inputs")
-        finally:
-            box.destroy()
+        return grade_in_pool(self.pool, job, self.limits, self.scratch / "inputs")
 
     def close(self) -> None:
         self.pool.stop()

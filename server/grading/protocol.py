@@ -11,6 +11,8 @@ a failure of that job alone (a sandbox serves exactly one job).
 from __future__ import annotations
 
 import base64
+import zipfile
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 import numpy as np
@@ -56,6 +58,18 @@ class ConfigLimits(_Message):
     zip_entries: int = 64
     zip_total_bytes: int = 4 * 2**30
     zip_ratio: float = 200.0
+
+
+# An entry this small is never called a bomb, whatever its ratio (a config full of zeros).
+ZIP_BOMB_FLOOR = 2**20
+
+
+def oversized_entry(infos: Iterable[zipfile.ZipInfo], ratio: float) -> zipfile.ZipInfo | None:
+    """The first entry of a zip that would unpack more than `ratio` times larger than it is stored
+    (a zip bomb), or None. One rule for the service's intake and the child's own check of the same
+    bytes, so the two cannot disagree."""
+    return next((info for info in infos if info.file_size > ZIP_BOMB_FLOOR
+                 and info.file_size > ratio * max(1, info.compress_size)), None)
 
 
 # parent -> child -------------------------------------------------------------------------------

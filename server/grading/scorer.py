@@ -23,6 +23,7 @@ import numpy as np
 from server.grading import contract, evaluation, heldout, series_forms
 from server.grading.evaluation import EvaluationError
 from server.grading.margin import borderline
+from server.grading.pool import SandboxPool
 from server.grading.protocol import (
     ArrayPayload,
     ChildFailure,
@@ -155,8 +156,7 @@ def contract_problems(info: ModelInfo, job: GradingJob) -> list[str]:
     the real exam's grader accepted (sequence outputs included); the others their exact shapes."""
     if job.task == "series":
         window = int(job.input_shape[0]) if job.input_shape and job.input_shape[0] else 0
-        problems = [p for p in contract.check(info, job.input_shape, job.output_shape, None)
-                    if "exactly one" in p]
+        problems = contract.count_problems(info)
         problems += series_forms.check(info.input_shape, info.output_shape, window)
         closing = "Score 0: the grader could not feed this model the exam's windows."
     else:
@@ -205,6 +205,24 @@ def outcome_of_failure(failure: SandboxFailure, limits: SandboxLimits, **facts: 
         failure.peak_mb, 1), **facts)
 
 
+def grade_in_pool(pool: SandboxPool, job: GradingJob, limits: SandboxLimits,
+                  cache_dir: Path) -> Outcome:
+    """One try in one fresh sandbox from the pool, destroyed afterwards whatever happened: the one
+    path shared by the service and by local grading (calibration, tests), so what they check is
+    what the service runs."""
+    waited = time.perf_counter()
+    sandbox = pool.take()
+    waited = time.perf_counter() - waited  # nonzero only when saves outrun the warm pool
+    if isinstance(sandbox, SandboxFailure):
+        return outcome_of_failure(sandbox, limits)
+    try:
+        outcome = grade(sandbox, job, limits, cache_dir)
+        outcome.timings["sandbox_wait"] = waited
+        return outcome
+    finally:
+        sandbox.destroy()
+
+
 def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: Path,
           config_limits: ConfigLimits | None = None) -> Outcome:
     """Grade one job in one warm sandbox. Never raises: every ending is an Outcome. The caller
@@ -241,9 +259,7 @@ def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: P
             else:
                 predictions = conversation.predict(inputs_file=INPUTS_NAME)
                 _check_outputs(predictions, job.output_shape)
-                task = {"regression": evaluation.regression,
-                        "classification": evaluation.classification}[job.task]
-                result = task(predictions, data, job.metric)
+                result = evaluation.TASKS[job.task](predictions, data, job.metric)
         except EvaluationError as why:
             timings["evaluate"] = time.perf_counter() - evaluate_started
             return Outcome.verdict(ResultStatus.EVALUATION_ERROR, [str(why)], timings=timings,

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from server.grading.contract import shape_text
+
 Shape = Sequence[int | None]
 
 
@@ -33,15 +35,8 @@ def _fits(actual: Shape | None, expected: Shape) -> bool:
     return all(a == e for a, e in zip(actual[1:], expected[1:], strict=True))
 
 
-def _text(shape: Shape | None) -> str:
-    if shape is None:
-        return "unknown"
-    inner = ", ".join("None" if d is None else str(d) for d in shape)
-    return f"({inner},)" if len(shape) == 1 else f"({inner})"
-
-
 def _listing(shapes: list[tuple[int | None, ...]]) -> str:
-    texts = [_text(s) for s in shapes]
+    texts = [shape_text(s) for s in shapes]
     return ", ".join(texts[:-1]) + " or " + texts[-1]
 
 
@@ -52,12 +47,12 @@ def check(input_shape: Shape | None, output_shape: Shape | None, window: int,
     inputs, outputs = accepted_inputs(window, features), accepted_outputs(window, features)
     if not any(_fits(input_shape, form) for form in inputs):
         problems.append(
-            f"The model's input shape is {_text(input_shape)}; the grader feeds windows of {window} "
+            f"The model's input shape is {shape_text(input_shape)}; the grader feeds windows of {window} "
             f"steps, so the input must be {_listing(inputs)} (input_shape=[{window}, {features}] or "
             f"[None, {features}] in the first layer).")
     if not any(_fits(output_shape, form) for form in outputs):
         problems.append(
-            f"The model's output shape is {_text(output_shape)}; the grader reads the forecast from "
+            f"The model's output shape is {shape_text(output_shape)}; the grader reads the forecast from "
             f"{_listing(outputs)} (the last step of a sequence, as the real exam's grader did with "
             f"forecast[split_time - window_size:-1, -1, 0]). Keep the final Dense({features}) layer.")
     return problems

@@ -21,8 +21,8 @@ from server.config import Settings
 from server.grading import sandbox as sandbox_module
 from server.grading.pool import SandboxPool
 from server.grading.result import TFEXAM_COULD_NOT, Outcome, Result
-from server.grading.sandbox import Isolation, Plan, SandboxFailure, SandboxLimits
-from server.grading.scorer import GradingJob, grade, outcome_of_failure
+from server.grading.sandbox import Isolation, Plan, SandboxLimits
+from server.grading.scorer import GradingJob, grade_in_pool
 from server.grading.scoring import describe_bands
 from server.sessions import snapshots
 from server.store import Store
@@ -140,17 +140,7 @@ class GradingSupervisor:
     def _attempt(self, job: GradingJob) -> Outcome:
         """One try in one fresh sandbox, destroyed afterwards whatever happened."""
         assert self.pool is not None
-        waited = time.perf_counter()
-        sandbox = self.pool.take()
-        waited = time.perf_counter() - waited  # nonzero only when saves outrun the warm pool
-        if isinstance(sandbox, SandboxFailure):
-            return outcome_of_failure(sandbox, self.limits)
-        try:
-            outcome = grade(sandbox, job, self.limits, self.root / "inputs")
-            outcome.timings["sandbox_wait"] = waited
-            return outcome
-        finally:
-            sandbox.destroy()
+        return grade_in_pool(self.pool, job, self.limits, self.root / "inputs")
 
     def _grade(self, sub: SubmissionRecord) -> None:
         question = self.store.question(sub.session_id, sub.question_id)

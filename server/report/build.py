@@ -51,6 +51,7 @@ def build_report(store: Store, session: SessionRecord, now: float) -> dict[str, 
         variant = view.record.variant
         counted = view.counted
         payload = view.counted_result.payload if view.counted_result else None
+        margin = view.margin_facts
         history = [
             {"submission": s.id, "saved_at": iso(s.saved_at), "trigger": s.trigger,
              "score": results[s.id].score if s.id in results else None,
@@ -90,10 +91,8 @@ def build_report(store: Store, session: SessionRecord, now: float) -> dict[str, 
             "data": view.record.data,
             "skills": variant.get("skills", []),
             "study": study_next(variant, score, payload["status"] if payload else "none",
-                                payload.get("warnings") if payload else None),
-            "warnings": list(payload.get("warnings") or []) if payload else [],
-            "interval": payload.get("interval") if payload else None,
-            "borderline": bool(payload.get("borderline")) if payload else False,
+                                margin["warnings"]),
+            **margin,
             "band_sign": band_sign(variant["scoring"]),
         })
     return {

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import threading
 import uuid
@@ -208,7 +209,7 @@ class Intake:
         content differs from the last submission of its path wins (mtime is not trusted)."""
         folder = Path(session.project_dir) / question.question_id
         found = [c for c in model_files.candidates(folder, question.model_file)
-                 if model_files.lexists(c.path)]  # a FIFO or a dangling link is refused, not missed
+                 if os.path.lexists(c.path)]  # a FIFO or a dangling link is refused, not missed
         if len(found) <= 1:
             return found[0] if found else None
         recorded = {s.source_path: s.sha256 for s in self.store.submissions(

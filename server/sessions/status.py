@@ -36,6 +36,15 @@ class QuestionView:
     submissions: list[SubmissionRecord]
     pending_in_time: bool
 
+    @property
+    def margin_facts(self) -> dict[str, Any]:
+        """The counted result's warnings, 95 % interval and borderline flag (contract 4, issue
+        10), read here once for the status and the report alike."""
+        payload = self.counted_result.payload if self.counted_result else {}
+        return {"warnings": list(payload.get("warnings") or []),
+                "interval": payload.get("interval"),
+                "borderline": bool(payload.get("borderline"))}
+
 
 def _question_view(
     session: SessionRecord,
@@ -129,11 +138,7 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
                 "message": v.record.late_note if v.record.late_note and session.state
                 == SessionState.SUBMITTED else v.message,
                 "note": v.record.late_note,
-                # contract 4 (issue 10): the counted result's margin and warnings
-                "warnings": (v.counted_result.payload.get("warnings") or []) if v.counted_result else [],
-                "interval": v.counted_result.payload.get("interval") if v.counted_result else None,
-                "borderline": bool(v.counted_result.payload.get("borderline")) if v.counted_result
-                else False,
+                **v.margin_facts,
                 "submissions": len([s for s in v.submissions if s.state != SubmissionState.SUPERSEDED]),
                 "data": {
                     "title": v.record.data.get("title"),

@@ -7,6 +7,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from server.workspace.keras_env import DEFAULT_KERAS
+
 
 @dataclass(frozen=True)
 class SessionRecord:
@@ -22,7 +24,7 @@ class SessionRecord:
     seed: int
     pass_mark: float
     duration_minutes: float
-    keras: str = "2"  # the Keras the learner's scripts run in: "2" (tf_keras, the exam's) or "3"
+    keras: str = DEFAULT_KERAS  # the Keras the learner's scripts run in: "2" (tf_keras, the exam's) or "3"
 
     @property
     def cutoff(self) -> float:

@@ -26,10 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from server.grading.protocol import ConfigLimits, oversized_entry
+
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 MAX_SAVEDMODEL_FILES = 10000
-ZIP_MAX_ENTRIES = 64
-ZIP_MAX_RATIO = 200.0
+# The child's own bounds on a .keras zip (entries, bomb ratio), checked here first, before the
+# snapshot: one source for both sides.
+ZIP_MAX_ENTRIES = ConfigLimits().zip_entries
+ZIP_MAX_RATIO = ConfigLimits().zip_ratio
 ZIP_DIRECTORY_BYTES = 1 << 20
 COPY_BLOCK = 1 << 20
 
@@ -61,18 +65,10 @@ def candidates(question_dir: Path, model_file: str) -> list[ModelFile]:
     ]
 
 
-def lexists(path: Path) -> bool:
-    try:
-        os.lstat(path)
-    except OSError:
-        return False
-    return True
-
-
 def present(question_dir: Path, model_file: str) -> ModelFile | None:
     """The most recently saved model of the question, if any (special files included, so that
     they are refused with a sentence instead of ignored)."""
-    found = [c for c in candidates(question_dir, model_file) if lexists(c.path)]
+    found = [c for c in candidates(question_dir, model_file) if os.path.lexists(c.path)]
     if not found:
         return None
     return max(found, key=lambda c: fingerprint(c.path).newest)
@@ -245,12 +241,12 @@ def check_zip_directory(path: Path, name: str) -> None:
     if len(infos) > ZIP_MAX_ENTRIES:
         raise Refused(f"{name} holds {len(infos)} files; a Keras archive holds a few. Save the "
                       "model again with model.save(...) and submit.")
-    for info in infos:
-        if info.file_size > 2**20 and info.file_size > ZIP_MAX_RATIO * max(1, info.compress_size):
-            raise Refused(f"{name} is a zip bomb: {info.filename!r} would unpack "
-                          f"{info.file_size / max(1, info.compress_size):.0f} times larger than it "
-                          "is stored. tfexam does not unpack it; save the model again with "
-                          "model.save(...) and submit.")
+    bomb = oversized_entry(infos, ZIP_MAX_RATIO)
+    if bomb is not None:
+        raise Refused(f"{name} is a zip bomb: {bomb.filename!r} would unpack "
+                      f"{bomb.file_size / max(1, bomb.compress_size):.0f} times larger than it "
+                      "is stored. tfexam does not unpack it; save the model again with "
+                      "model.save(...) and submit.")
     if unpacked > 4 * max(size, 2**20) and unpacked > 64 * 2**20:
         raise Refused(f"{name} would unpack to {unpacked / 2**20:.0f} MB from "
                       f"{size / 2**20:.1f} MB: tfexam does not unpack it. Save the model again "

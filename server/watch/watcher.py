@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -64,7 +65,7 @@ def _fingerprints(project_dir: Path, questions: dict[str, str]
     found: dict[Path, Fingerprint | None] = {}
     for question_id, model_file in questions.items():
         for candidate in model_files.candidates(project_dir / question_id, model_file):
-            there = model_files.lexists(candidate.path)
+            there = os.path.lexists(candidate.path)
             found[candidate.path] = model_files.fingerprint(candidate.path) if there else None
     return found
 

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from server.workspace.keras_env import DEFAULT_KERAS, learner_env
+from server.workspace.keras_env import DEFAULT_KERAS, learner_env, merge_vscode_settings
 
 EXTENSION_ID = "tfexam.tfexam"
 RUN_CONFIGURATIONS = Path(".idea") / "runConfigurations"
@@ -163,13 +163,7 @@ def write_vscode_files(project_dir: Path, questions: list[str], tfexam: list[str
                     f"{root}/{q}", env) for q in questions]
     (vscode / "tasks.json").write_text(json.dumps({"version": "2.0.0", "tasks": tasks}, indent=2),
                                        encoding="utf-8")
-    settings_path = vscode / "settings.json"
-    try:
-        settings = json.loads(settings_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        settings = {}
-    settings["python.terminal.executeInFileDir"] = True
-    settings_path.write_text(json.dumps(settings, indent=2), encoding="utf-8")
+    merge_vscode_settings(project_dir, {"python.terminal.executeInFileDir": True})
     (vscode / "extensions.json").write_text(
         json.dumps({"recommendations": [EXTENSION_ID, "ms-python.python"]}, indent=2),
         encoding="utf-8")

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args
 
 KerasMode = Literal["2", "3"]
-KERAS_MODES: tuple[str, ...] = ("2", "3")
+KERAS_MODES: tuple[str, ...] = get_args(KerasMode)
 DEFAULT_KERAS: KerasMode = "2"
 ENV_FILE = ".env"
 
@@ -53,6 +53,15 @@ def write_keras_files(project_dir: Path, keras: str) -> None:
     integrated terminal at it (merged into settings the IDE helper may already have written)."""
     env = learner_env(keras)
     (project_dir / ENV_FILE).write_text(dotenv_text(keras), encoding="utf-8")
+    merge_vscode_settings(project_dir, {
+        "python.envFile": "${workspaceFolder}/" + ENV_FILE,
+        **{f"terminal.integrated.env.{system}": env for system in ("linux", "osx", "windows")}})
+
+
+def merge_vscode_settings(project_dir: Path, values: dict[str, Any]) -> None:
+    """Set these keys in `.vscode/settings.json`, keeping every other key (the IDE helper's, the
+    learner's); a dict value is merged into the one already there, one level deep. Lives here, not
+    in `ide`, because `ide` imports this module. An unreadable file is started afresh."""
     vscode = project_dir / ".vscode"
     vscode.mkdir(exist_ok=True)
     settings_path = vscode / "settings.json"
@@ -60,8 +69,6 @@ def write_keras_files(project_dir: Path, keras: str) -> None:
         settings = json.loads(settings_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         settings = {}
-    settings["python.envFile"] = "${workspaceFolder}/" + ENV_FILE
-    for system in ("linux", "osx", "windows"):
-        key = f"terminal.integrated.env.{system}"
-        settings[key] = {**settings.get(key, {}), **env}
+    for key, value in values.items():
+        settings[key] = {**settings.get(key, {}), **value} if isinstance(value, dict) else value
     settings_path.write_text(json.dumps(settings, indent=2), encoding="utf-8")

@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from server.grading.protocol import ConfigLimits
+from server.grading.protocol import ConfigLimits, oversized_entry
 
 
 class ModelRefused(Exception):
@@ -218,14 +218,14 @@ def check_archive(path: Path, limits: ConfigLimits) -> zipfile.ZipFile:
         raise ModelRefused(f"{path.name} would unpack to {total / 2**20:.0f} MB, more than the "
                            f"grader unpacks ({limits.zip_total_bytes / 2**20:.0f} MB). Make the "
                            "model smaller, save and submit again.")
-    for entry in entries:
-        if entry.file_size > 2**20 and entry.file_size > limits.zip_ratio * max(1, entry.compress_size):
-            archive.close()
-            raise ModelRefused(
-                f"{path.name} is a zip bomb: its entry {entry.filename!r} unpacks "
-                f"{entry.file_size / max(1, entry.compress_size):.0f} times larger than it is "
-                f"stored (the grader allows {limits.zip_ratio:.0f}). Save the model again with "
-                "model.save(...) and submit.")
+    bomb = oversized_entry(entries, limits.zip_ratio)
+    if bomb is not None:
+        archive.close()
+        raise ModelRefused(
+            f"{path.name} is a zip bomb: its entry {bomb.filename!r} unpacks "
+            f"{bomb.file_size / max(1, bomb.compress_size):.0f} times larger than it is "
+            f"stored (the grader allows {limits.zip_ratio:.0f}). Save the model again with "
+            "model.save(...) and submit.")
     return archive
 
 
