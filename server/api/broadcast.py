@@ -73,8 +73,7 @@ class Broadcaster:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for queue in self._queues():
-            queue.put_nowait(None)
+        self._end_all()
 
     def hang_up(self) -> None:
         """End every open stream now, from any thread (a stop was asked for): each page sees its
@@ -96,7 +95,13 @@ class Broadcaster:
                 queue.put_nowait(item)
 
     def _end_all(self) -> None:
-        self._put_all(None)
+        """The end reaches every stream, even one whose page stalled until its queue filled
+        (then its oldest item makes room): a stop must never fail on a stalled page."""
+        for queue in self._queues():
+            if queue.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+            queue.put_nowait(None)
 
     def wake(self) -> None:
         """Called by the store from any thread after events were committed."""
