@@ -106,3 +106,28 @@ def test_the_exam_strict_option_reaches_what_the_grader_reads(tmp_path: Path) ->
             assert [q.variant["scoring"]["strict"] for q in stored] == [strict, strict], exam_id
     finally:
         built.db.close()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # on purpose
+def test_health_says_failed_when_a_part_s_thread_is_dead(services: Services) -> None:
+    """The issue's bug: health said "watching" while the watcher was dead. A thread that dies
+    (here: the sweeper, by an error no chore catches; the watcher, by its observer stopping)
+    makes its part "failed" and the whole "degraded", not "ok"."""
+    services.start()
+    try:
+        assert services.health()["status"] == "ok"
+
+        def fatal() -> None:
+            raise SystemExit("a chore that ends its thread")
+
+        services.sweeper.chores.append(fatal)
+        services.sweeper._thread.join(timeout=10)  # the next round of chores ends it
+        assert not services.sweeper.alive
+        services.watcher._observer.stop()
+        services.watcher._observer.join(timeout=10)
+        health = services.health()
+        assert health["sweeper"]["state"] == "failed"
+        assert health["watcher"]["state"] == "failed"
+        assert health["status"] == "degraded"
+    finally:
+        services.stop()
