@@ -38,6 +38,8 @@ def test_token_made_once_kept_private_and_overridable(tmp_path: Path) -> None:
 
 def test_the_token_guards_api_pages_and_marker(server: LiveServer, tmp_path: Path) -> None:
     assert server.token and server.token == (server.home / "token").read_text().strip()
+    # `serve` prints (and would open) the address that hands the browser its token once.
+    assert f"tfexam: serving {server.url}/?token={server.token} " in server.log_path.read_text()
     assert httpx.get(server.url + "/api/sessions").status_code == 401
     started = server.start_session(tmp_path / "ws", minutes=10)
     marker_dir = Path(started["project_dir"]) / ".tfexam"
@@ -59,11 +61,14 @@ def test_the_token_guards_api_pages_and_marker(server: LiveServer, tmp_path: Pat
     assert server.get(f"/api/sessions/{started['session']}")["state"] == "running"
 
 
-def test_no_token_turns_the_check_off(tmp_path: Path, keras_home: Path) -> None:
-    live = LiveServer(tmp_path / "home", env={"TFEXAM_NO_TOKEN": "1"}).start()
+@pytest.mark.parametrize("how", ["option", "variable"])
+def test_no_token_turns_the_check_off(tmp_path: Path, keras_home: Path, how: str) -> None:
+    live = LiveServer(tmp_path / "home", env={"TFEXAM_NO_TOKEN": "1"} if how == "variable"
+                      else None, serve_args=["--no-token"] if how == "option" else None).start()
     try:
         assert live.token is None and not (live.home / "token").exists()
         assert httpx.get(live.url + "/api/sessions").status_code == 200
+        assert f"tfexam: serving {live.url}/ " in live.log_path.read_text()  # no token to hand
     finally:
         live.stop()
 

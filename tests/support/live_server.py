@@ -33,11 +33,12 @@ class LiveServer:
     started: ClassVar[list[LiveServer]] = []  # every start, in order (for failure reports)
 
     def __init__(self, home: Path, env: dict[str, str] | None = None, port: int | None = None,
-                 wrapper: list[str] | None = None):
+                 wrapper: list[str] | None = None, serve_args: list[str] | None = None):
         """`wrapper` runs before the service's own command line (which it must exec), to start
         it under other limits, as `unshare ... sh -c '...; exec "$@"' sh` does."""
         self.home = home
         self.wrapper = wrapper or []
+        self.serve_args = serve_args or []  # more options for `serve`, e.g. --no-token
         self.port = port or free_port()
         self.env = {**os.environ, "TFEXAM_SETTLE_SECONDS": "0.5", **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
@@ -50,7 +51,8 @@ class LiveServer:
         return {"authorization": f"Bearer {self.token}"} if self.token else {}
 
     def _read_token(self) -> None:
-        if self.env.get("TFEXAM_TOKEN") or self.env.get("TFEXAM_NO_TOKEN"):
+        if (self.env.get("TFEXAM_TOKEN") or self.env.get("TFEXAM_NO_TOKEN")
+                or "--no-token" in self.serve_args):
             return
         self.token = read_token(self.home)
 
@@ -68,7 +70,7 @@ class LiveServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.process = subprocess.Popen(
             [*self.wrapper, sys.executable, "-m", "server", "serve", "--port", str(self.port), "--home",
-             str(self.home), "--no-browser", "--log-level", "warning"],
+             str(self.home), "--no-browser", "--log-level", "warning", *self.serve_args],
             cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True,
         )
         log.close()
