@@ -221,8 +221,13 @@
     });
   }
   window.addEventListener("pagehide", function () { if (source) source.close(); });
+  // Silence is looked for ten times a second, so "within 5 s" holds with room to spare (4.5 s of
+  // silence plus at most 0.1 s); a stream that is open again is asked for fresh status twice a
+  // second.
   window.setInterval(function () {
     if (!down && performance.now() - lastHeard > SILENCE_MS) serviceDown();
+  }, 100);
+  window.setInterval(function () {
     if (down && source && source.readyState === EventSource.OPEN) refresh(true);
   }, 500);
 
