@@ -25,9 +25,14 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(VENV)/bin/tfexam serve $(ARGS)
 
-## Run the whole test suite (lint included); the slowest tests are named at the end.
+## Run the whole test suite (lint included), spread over TEST_WORKERS processes (pytest-xdist):
+## most tests wait on services, sandboxes and browsers rather than compute, so there are more
+## workers than cores, and an idle worker takes tests from a busy one (worksteal). At the end:
+## the thirty slowest tests, the time per folder and per kind of wait, and the total against the
+## budget (tests/support/timing.py).
+TEST_WORKERS ?= 3
 test: lint
-	$(PY) -m pytest --durations=30 $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=30 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

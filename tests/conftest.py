@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.live_server import ROOT, LiveServer
+from tests.support.timing import SuiteTiming
 
 _FIRST_SERVER = pytest.StashKey[int]()
 
@@ -16,6 +17,10 @@ if not os.environ.get("TFEXAM_DATASETS") and SHARED_DATASETS.is_dir():
     os.environ["TFEXAM_DATASETS"] = str(SHARED_DATASETS)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(SuiteTiming(config), "tfexam-suite-timing")
 
 
 @pytest.fixture(scope="session")

@@ -84,14 +84,15 @@ class MemoryCgroup:
         return self.folder / "cgroup.procs"
 
     @classmethod
-    def create(cls, name: str, limit_mb: float) -> MemoryCgroup | None:
+    def create(cls, name: str, limit_mb: float, owner: int | None = None) -> MemoryCgroup | None:
         """A fresh cgroup holding `limit_mb`, or None where the kernel does not let us make one
-        (the caller then relies on sampling)."""
+        (the caller then relies on sampling). Its name carries the pid of the process that owns
+        it (this one unless said), so another service's start can tell it from a leftover."""
         parent = _parent()
         if parent is None:
             return None
         version, base = parent
-        folder = base / f"{PREFIX}{name}"
+        folder = base / f"{PREFIX}{owner or os.getpid()}-{name}"
         limit = int(limit_mb * 2**20)
         try:
             folder.mkdir()
@@ -161,10 +162,26 @@ def describe() -> str:
     return f"memory limited by the kernel (cgroup {parent[0]})"
 
 
+def _owner_alive(folder: Path) -> bool:
+    owner, _, _ = folder.name.removeprefix(PREFIX).partition("-")
+    if not owner.isdigit():
+        return False  # not named by this version: nobody alive claims it
+    try:
+        os.kill(int(owner), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_leftovers() -> None:
-    """Empty sandbox cgroups a killed service left behind (one still in use is refused)."""
+    """Sandbox cgroups that a killed service left behind: only those whose owner is gone. Another
+    service running beside this one (a second home, a test) makes its sandbox's cgroup empty and
+    its child joins a moment later: removing every empty one would take that limit away."""
     parent = _parent()
     if parent is not None:
         for folder in parent[1].glob(f"{PREFIX}*"):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+            if not _owner_alive(folder):
+                with contextlib.suppress(OSError):  # one still in use is refused by the kernel
+                    folder.rmdir()

@@ -281,8 +281,7 @@ class Sandbox:
                 argv = _bwrap_argv(self.job_dir, self.limits, None, command)
             else:
                 argv = command
-            self._cgroup = MemoryCgroup.create(f"{os.getpid()}-{self.folder.name}",
-                                               self.limits.memory_mb)
+            self._cgroup = MemoryCgroup.create(self.folder.name, self.limits.memory_mb)
             if self._cgroup is not None:
                 argv = self._cgroup.joining(argv)
             try:

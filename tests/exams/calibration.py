@@ -2,7 +2,8 @@
 script (a reference solution or the starter itself) in the materialised question folder, and grade
 the saved model with the real grading code.
 
-Each reference is trained once per test run (`Trainer` memoises), because training is the slow part.
+Each script is trained once per test run, in whichever worker needs it first (`Trainer.run` keeps
+the model in the run's `RunCache`), because training is the slow part.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from server.datasets.base import PrepareContext, Provenance
 from server.datasets.registry import preparer
 from server.manifest import MODEL_FILE_FORMATS, Exam, Question, Variant, load_exam
 from server.workspace.keras_env import DEFAULT_KERAS, learner_env
+from tests.support.run_cache import RunCache
+from tests.support.timing import spent
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMS = ROOT / "exams"
@@ -63,6 +66,7 @@ class Trainer:
 
     root: Path
     keras_home: Path
+    cache: RunCache
     prepared: dict[tuple[str, str], Prepared] = field(default_factory=dict)
     trained: dict[tuple[str, str, str], Trained] = field(default_factory=dict)
 
@@ -122,27 +126,39 @@ class Trainer:
         if script.resolve() != target.resolve():
             shutil.copyfile(script, target)
         (prepared.folder / prepared.question.model_file).unlink(missing_ok=True)
-        return subprocess.run([sys.executable, target.name], cwd=prepared.folder, env=self.env(keras),
-                              capture_output=True, text=True, timeout=timeout)
+        with spent("training"):
+            return subprocess.run([sys.executable, target.name], cwd=prepared.folder, env=self.env(keras),
+                                  capture_output=True, text=True, timeout=timeout)
 
     def run(self, exam_id: str, variant_id: str, script: Path, label: str,
             keras: str = DEFAULT_KERAS) -> Trained:
-        """`launch` a training script, which must succeed and save the model; the model is kept
-        under the label's name and the run is timed and recorded (once per label)."""
+        """`launch` a training script, which must succeed and save the model. A script is trained
+        once per run whichever worker asks first (`RunCache`, by the script's text, the data
+        it reads and the Keras mode); its training time is the one measured then."""
         key = (exam_id, variant_id, label)
         if key not in self.trained:
             prepared = self.prepare(exam_id, variant_id)
-            model = prepared.folder / prepared.question.model_file
-            started = time.perf_counter()
-            done = self.launch(exam_id, variant_id, script, label, keras,
-                               timeout=TRAIN_LIMIT_SECONDS + 120)
-            seconds = time.perf_counter() - started
-            assert done.returncode == 0, f"{label} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-            assert model.is_file(), f"{label} saved no {model.name}"
-            kept = model.with_name(f"{label}-{model.name}")
-            model.replace(kept)
-            self.trained[key] = Trained(kept, seconds, done.stdout[-2000:])
-            record(f"{exam_id}/{variant_id}/{label}", seconds=round(seconds, 1), keras=keras)
+            data = prepared.folder / "data"
+
+            def train(entry: Path) -> None:
+                model = prepared.folder / prepared.question.model_file
+                started = time.perf_counter()
+                done = self.launch(exam_id, variant_id, script, label, keras,
+                                   timeout=TRAIN_LIMIT_SECONDS + 120)
+                seconds = time.perf_counter() - started
+                assert done.returncode == 0, (f"{label} failed:\n{done.stdout[-3000:]}\n"
+                                              f"{done.stderr[-3000:]}")
+                assert model.is_file(), f"{label} saved no {model.name}"
+                model.replace(entry / model.name)
+                (entry / "run.json").write_text(json.dumps(
+                    {"seconds": seconds, "output": done.stdout[-2000:]}), encoding="utf-8")
+                record(f"{exam_id}/{variant_id}/{label}", seconds=round(seconds, 1), keras=keras)
+
+            entry = self.cache.once([exam_id, variant_id, keras, script.read_bytes(),
+                                     *([data] if data.is_dir() else [])], train)
+            run = json.loads((entry / "run.json").read_text(encoding="utf-8"))
+            self.trained[key] = Trained(entry / prepared.question.model_file, run["seconds"],
+                                        run["output"])
         return self.trained[key]
 
 
@@ -176,7 +192,8 @@ def grade(variant: Variant, model: Path, heldout: Path) -> dict[str, Any]:
     """Grade as the service does: in a warm sandbox, scored by the trusted side."""
     from server.grading.local import shared_grader
 
-    return shared_grader().grade(job(variant, model, heldout)).model_dump(mode="json")
+    with spent("grading"):
+        return shared_grader().grade(job(variant, model, heldout)).model_dump(mode="json")
 
 
 MEASUREMENTS = Path(os.environ.get("TFEXAM_CALIBRATION_LOG", ROOT / ".pytest_cache" / "calibration.jsonl"))

@@ -9,13 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.exams.calibration import Trainer
+from tests.support.run_cache import RunCache, run_folder
 
 os.environ["TFEXAM_OFFLINE"] = "1"
 
 
 @pytest.fixture(scope="session")
 def trainer(tmp_path_factory: pytest.TempPathFactory, keras_home: Path) -> Trainer:
-    return Trainer(tmp_path_factory.mktemp("calibration"), keras_home)
+    return Trainer(tmp_path_factory.mktemp("calibration"), keras_home,
+                   RunCache(run_folder(tmp_path_factory) / "trained"))
 
 
 def need_mirror() -> None:

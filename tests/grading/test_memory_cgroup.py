@@ -80,7 +80,24 @@ def test_a_burst_inside_the_sandbox_is_stopped_by_the_kernel(mode: str, tmp_path
 
 
 def test_cgroups_a_killed_service_left_are_removed_at_the_next_start() -> None:
-    cgroup = _cgroup_or_skip("left-behind", 64)
-    assert cgroup.folder.name.startswith(PREFIX)
-    remove_leftovers()
-    assert not cgroup.folder.exists()
+    """Only a dead owner's cgroups go: a live service's sandbox cgroup is empty for a moment
+    before its child joins, and removing it then would leave that sandbox without its limit."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    left = _cgroup_or_skip("left-behind", 64)
+    left.remove()
+    left = MemoryCgroup.create("left-behind", 64, owner=int(gone.stdout))
+    assert left is not None and left.folder.name.startswith(PREFIX)
+    neighbour = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    live = MemoryCgroup.create("just-made", 64, owner=neighbour.pid)
+    mine = MemoryCgroup.create("mine", 64)
+    assert live is not None and mine is not None
+    try:
+        remove_leftovers()
+        assert not left.folder.exists()
+        assert live.folder.exists() and mine.folder.exists()
+    finally:
+        neighbour.kill()
+        neighbour.wait()
+        for cgroup in (left, live, mine):
+            cgroup.remove()

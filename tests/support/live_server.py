@@ -19,6 +19,7 @@ import httpx
 
 from server.access_token import read_token
 from server.api.security import TOKEN_COOKIE
+from tests.support.timing import spent
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,6 +66,14 @@ class LiveServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, wait_worker: bool = False, timeout: float = 30.0) -> LiveServer:
+        with spent("service-start"):
+            self._launch(timeout)
+        if wait_worker:
+            self.wait_worker(timeout)
+        return self
+
+    def _launch(self, timeout: float) -> None:
+        """Start the service and return once /api/health answers."""
         self.home.mkdir(parents=True, exist_ok=True)
         LiveServer.started.append(self)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
@@ -80,9 +89,7 @@ class LiveServer:
                 self._read_token()
                 answer = httpx.get(f"{self.url}/api/health", headers=self.headers, timeout=1.0)
                 answer.raise_for_status()
-                health = answer.json()
-                if not wait_worker or health["worker"]["state"] == "ready":
-                    return self
+                return
             except httpx.HTTPError:
                 pass
             if self.process.poll() is not None:
@@ -91,12 +98,8 @@ class LiveServer:
         raise TimeoutError(f"server not ready in {timeout}s: {self.log_path.read_text()[-3000:]}")
 
     def wait_worker(self, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.get("/api/health")["worker"]["state"] == "ready":
-                return
-            time.sleep(0.2)
-        raise TimeoutError("grading worker not ready")
+        with spent("sandbox-warm"):
+            self._wait_for_health(lambda health: health["worker"]["state"] == "ready", timeout)
 
     def kill9(self) -> None:
         """SIGKILL the whole process group (the service and its grading worker)."""
@@ -134,6 +137,10 @@ class LiveServer:
 
     def wait_for(self, session: str, predicate, timeout: float = 60.0, poll: float = 0.1
                  ) -> dict[str, Any]:
+        with spent("polling"):
+            return self._wait_for(session, predicate, timeout, poll)
+
+    def _wait_for(self, session: str, predicate, timeout: float, poll: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         status: dict[str, Any] = {}
         while time.monotonic() < deadline:
@@ -144,6 +151,10 @@ class LiveServer:
         raise TimeoutError(f"condition not met in {timeout}s; last status: {status}")
 
     def wait_for_health(self, predicate, timeout: float = 30.0) -> dict[str, Any]:
+        with spent("polling"):
+            return self._wait_for_health(predicate, timeout)
+
+    def _wait_for_health(self, predicate, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         health: dict[str, Any] = {}
         while time.monotonic() < deadline:
