@@ -29,6 +29,7 @@ class ConfineSpec(BaseModel):
     landlock_read: list[str] | None = None   # fallback path only
     landlock_write: list[str] | None = None
     seccomp_self: bool = False                # fallback path only (bwrap loads it otherwise)
+    fork_jobs: bool = False                   # bwrap path only: a zygote forks a child per job
 
 
 def _close_inherited(keep: int) -> None:

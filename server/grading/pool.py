@@ -1,5 +1,11 @@
-"""Warm sandboxes: one is kept started and ready (TensorFlow imported) before it is needed, used for
-exactly one job, then destroyed while the next one starts in the background.
+"""Warm sandboxes: one is kept started and ready (TensorFlow imported) before it is needed.
+
+A forking sandbox (bubblewrap's: a zygote forks one child per job, see worker/zygote.py) is lent
+for a job and given back when the zygote has cleaned up after it, so it serves job after job
+without importing TensorFlow again; while it is lent it still counts towards the pool's size, so
+no other sandbox is started for nothing. Any sandbox whose job did not end cleanly, and every
+one-job sandbox (the fallback's), is destroyed after its job while another one starts in the
+background. A forking sandbox is retired after MAX_JOBS_PER_SANDBOX jobs.
 
 All sandboxes are started by one long-lived thread: the kernel's "die with parent" signal follows
 the thread that started a process, so a short-lived starter thread would take its sandbox with it.
@@ -20,6 +26,7 @@ log = logging.getLogger(__name__)
 
 RESTART_BACKOFF = 5.0
 LOG_LIMIT = 8 * 2**20
+MAX_JOBS_PER_SANDBOX = 200
 
 
 class SandboxPool:
@@ -38,6 +45,7 @@ class SandboxPool:
         self.info: dict[str, Any] = {}
         self._ready: deque[Sandbox] = deque()
         self._starting: list[Sandbox] = []
+        self._lent = 0  # forking sandboxes out for a job, expected back
         self._backoff_until = 0.0
         self._changed = threading.Condition()
         self._stop = threading.Event()
@@ -65,7 +73,8 @@ class SandboxPool:
                     dead.destroy()
                     log.warning("a warm sandbox died while waiting; starting another")
                 backing_off = self._backoff_until > time.monotonic()
-                if backing_off or len(self._ready) + len(self._starting) >= self._target:
+                if backing_off or (len(self._ready) + len(self._starting) + self._lent
+                                   >= self._target):
                     self._changed.wait(0.5)
                     continue
                 self._rotate_log()
@@ -115,9 +124,12 @@ class SandboxPool:
             while True:
                 while self._ready:
                     sandbox = self._ready.popleft()
-                    self._changed.notify_all()  # the starter makes the next one now
                     if sandbox.alive:
+                        if sandbox.forks:
+                            self._lent += 1
+                        self._changed.notify_all()  # the starter makes the next one if needed
                         return sandbox
+                    self._changed.notify_all()
                     sandbox.destroy()
                 if self.last_failure is not None and self.starts != failures_seen:
                     return self.last_failure
@@ -125,6 +137,20 @@ class SandboxPool:
                 if remaining <= 0 or self._stop.is_set():
                     return SandboxFailure("start", "no grading sandbox became ready in time")
                 self._changed.wait(min(remaining, 0.5))
+
+    def give_back(self, sandbox: Sandbox, reusable: bool) -> None:
+        """The end of a job: a forking sandbox whose job ended cleanly serves the next one (once
+        the zygote has cleaned up); any other is destroyed, and the starter replaces it."""
+        keep = (reusable and sandbox.forks and sandbox.jobs < MAX_JOBS_PER_SANDBOX
+                and not self._stop.is_set() and sandbox.recycle())
+        with self._changed:
+            if sandbox.forks:
+                self._lent -= 1
+            if keep:
+                self._ready.appendleft(sandbox)
+            self._changed.notify_all()
+        if not keep:
+            sandbox.destroy()
 
     @property
     def ready_count(self) -> int:

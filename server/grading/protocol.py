@@ -89,6 +89,14 @@ class PredictRequest(_Message):
     inputs: ArrayPayload | None = None
 
 
+class ForkRequest(_Message):
+    """To a forking sandbox's first process (its zygote) on the control channel, with the new
+    job's own socket passed beside it: fork one child for one job, talking on that socket only."""
+
+    kind: Literal["fork"] = "fork"
+    job: int = Field(ge=0)
+
+
 Request = Annotated[LoadRequest | PredictRequest, Field(discriminator="kind")]
 REQUEST = TypeAdapter(Request)
 
@@ -99,6 +107,19 @@ class Ready(_Message):
     import_seconds: float
     versions: dict[str, str]
     confinement: dict[str, str | int | bool | None]
+    forks: bool = False  # serves jobs one after another, each in a child forked for it
+
+
+class Recycled(_Message):
+    """From a forking sandbox's zygote, on the control channel only: the job's child has ended, no
+    other process is left in the sandbox and its temporary folders are empty (`clean`), or why
+    not. Only then is the sandbox given another job."""
+
+    kind: Literal["recycled"] = "recycled"
+    job: int
+    clean: bool
+    ended: str = Field(default="", max_length=200)  # how the job's child ended
+    detail: str = Field(default="", max_length=500)
 
 
 class ModelInfo(_Message):
@@ -139,7 +160,8 @@ class ChildFailure(_Message):
     message: str = Field(max_length=2000)
 
 
-Reply = Annotated[Ready | ModelReport | Predictions | ChildFailure, Field(discriminator="kind")]
+Reply = Annotated[Ready | Recycled | ModelReport | Predictions | ChildFailure,
+                  Field(discriminator="kind")]
 REPLY = TypeAdapter(Reply)
 
 
@@ -147,10 +169,14 @@ def encode(message: BaseModel) -> bytes:
     return message.model_dump_json().encode("utf-8") + b"\n"
 
 
-def decode_reply(line: bytes) -> Ready | ModelReport | Predictions | ChildFailure:
+def decode_reply(line: bytes) -> Ready | Recycled | ModelReport | Predictions | ChildFailure:
     """Raises pydantic.ValidationError (a ValueError) for anything that is not a valid reply."""
     return REPLY.validate_json(line)
 
 
 def decode_request(line: bytes) -> LoadRequest | PredictRequest:
     return REQUEST.validate_json(line)
+
+
+def decode_fork(line: bytes) -> ForkRequest:
+    return ForkRequest.model_validate_json(line)

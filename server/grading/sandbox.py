@@ -49,7 +49,7 @@ from pydantic import BaseModel, ValidationError
 from server.grading import landlock, memory_cgroup, protocol, seccomp
 from server.grading.confine import ConfineSpec
 from server.grading.memory_cgroup import MemoryCgroup
-from server.grading.protocol import ChildFailure, ModelReport, Predictions, Ready
+from server.grading.protocol import ChildFailure, ForkRequest, ModelReport, Predictions, Ready, Recycled
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,8 @@ class SandboxFailure:
     limit: bool = False  # True when a limit stopped it (the model's doing, not tfexam's)
 
 
-Reply = Ready | ModelReport | Predictions | ChildFailure
+Reply = Ready | Recycled | ModelReport | Predictions | ChildFailure
+RECYCLE_SECONDS = 10.0  # for a zygote to clean up after a job: longer means it is not reused
 
 
 def _read_only_roots() -> list[str]:
@@ -216,10 +217,14 @@ class Sandbox:
     started_at: float = 0.0
     peak_mb: float = 0.0
     command: list[str] | None = None  # the program to confine: the grading child by default
+    jobs: int = 0  # jobs begun in this sandbox (a forking one serves several)
     _channel: socket.socket | None = None
+    _job_channel: socket.socket | None = None  # a forking sandbox's current job's own socket
+    _zygote: psutil.Process | None = None
     _cgroup: MemoryCgroup | None = None
     _tree_cache: list[psutil.Process] = field(default_factory=list)
     _tree_at: float = 0.0
+    _control: queue.Queue[Reply | SandboxFailure | None] = field(default_factory=queue.Queue)
     _replies: queue.Queue[Reply | SandboxFailure | None] = field(default_factory=queue.Queue)
 
     @property
@@ -239,6 +244,11 @@ class Sandbox:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    @property
+    def forks(self) -> bool:
+        """Whether this sandbox forks a child per job from a zygote (and may serve another job)."""
+        return self.ready is not None and self.ready.forks
+
     # start ---------------------------------------------------------------------------------------
     def start(self) -> SandboxFailure | None:
         """Start the child (it then imports TensorFlow); None when it is on its way."""
@@ -257,13 +267,17 @@ class Sandbox:
                 die_with_parent=self.plan.kind != "bwrap",
                 landlock_read=self._landlock_read() if self.plan.kind == "landlock" else None,
                 landlock_write=[str(tmp), "/dev/null"] if self.plan.kind == "landlock" else None,
-                seccomp_self=self.plan.kind != "bwrap" and seccomp.supported())
+                seccomp_self=self.plan.kind != "bwrap" and seccomp.supported(),
+                fork_jobs=self.plan.kind == "bwrap" and self.command is None)
             command = self.command or [sys.executable, "-m", "server.grading.worker"]
             env = {
                 "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
                 "PYTHONPATH": str(CODE_ROOT), "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONUNBUFFERED": "1", "PYTHONNOUSERSITE": "1",
                 "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "-1",
+                # OpenBLAS' own threads would make the zygote unsafe to fork (zygote.py); the
+                # grader's numpy work is tiny, and TensorFlow does not use OpenBLAS.
+                "OPENBLAS_NUM_THREADS": "1",
                 "TFEXAM_JOB_DIR": self.inside_job_dir, "TFEXAM_CONFINE": spec.model_dump_json(),
             }
             inner_tmp = "/tmp" if self.plan.kind == "bwrap" else str(tmp)
@@ -294,7 +308,9 @@ class Sandbox:
                 if seccomp_read is not None:
                     os.close(seccomp_read)
             self.started_at = time.monotonic()
-            threading.Thread(target=self._read, name="sandbox-reader", daemon=True).start()
+            threading.Thread(target=self._read, args=(parent, self._control),
+                             name="sandbox-reader", daemon=True).start()
+            self._replies = self._control
             threading.Thread(target=self._drain_log, name="sandbox-log", daemon=True).start()
             return None
         except OSError as error:
@@ -310,6 +326,8 @@ class Sandbox:
         reply = self.receive(time.monotonic() + self.limits.start_seconds, "starting")
         if isinstance(reply, Ready):
             self.ready = reply
+            if reply.forks:
+                self._zygote = self._find_zygote()
             return reply
         if isinstance(reply, SandboxFailure):
             return SandboxFailure("start", f"the sandbox did not start: {reply.detail}", reply.peak_mb)
@@ -317,11 +335,75 @@ class Sandbox:
 
     # talking -------------------------------------------------------------------------------------
     def send(self, message: BaseModel) -> SandboxFailure | None:
+        """Send a request of the current job (a forking sandbox forks the job's child first)."""
         assert self._channel is not None
         try:
-            self._channel.sendall(protocol.encode(message))
+            if self.forks and self._job_channel is None:
+                self._fork_job()
+            (self._job_channel or self._channel).sendall(protocol.encode(message))
         except OSError as error:
             return SandboxFailure("crash", f"the grading process was gone ({error})", self.peak_mb)
+        return None
+
+    def _fork_job(self) -> None:
+        """Ask the zygote for a child of this job's own, talking on a new socket: the job's
+        replies come on it alone, never on the control channel."""
+        assert self._channel is not None
+        self.jobs += 1
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            socket.send_fds(self._channel, [protocol.encode(ForkRequest(job=self.jobs))],
+                            [child.fileno()])
+        except OSError:
+            parent.close()
+            raise
+        finally:
+            child.close()
+        self._job_channel = parent
+        self._replies = queue.Queue()
+        self._tree_cache = []
+        threading.Thread(target=self._read, args=(parent, self._replies),
+                         name="sandbox-job-reader", daemon=True).start()
+
+    def recycle(self) -> bool:
+        """End the current job of a forking sandbox and make it ready for the next: True once the
+        zygote says the job's child is gone, nothing it left remains, and it has one thread. The
+        job folder is emptied here (the parent places each job's files). False means: destroy."""
+        if not self.forks or not self.alive:
+            return False
+        if self._job_channel is not None:
+            _hang_up(self._job_channel)  # the child reads the end of its requests and exits
+            self._job_channel = None
+            reply = self._control_reply(time.monotonic() + RECYCLE_SECONDS)
+            if not (isinstance(reply, Recycled) and reply.job == self.jobs and reply.clean):
+                log.info("a forking sandbox is not used again: %s", reply)
+                return False
+        self._replies = self._control
+        self.peak_mb = 0.0
+        try:
+            for entry in self.job_dir.iterdir():
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+        except OSError:
+            return False
+        return True
+
+    def _control_reply(self, deadline: float) -> Reply | SandboxFailure | None:
+        try:
+            return self._control.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return None
+
+    def _find_zygote(self) -> psutil.Process | None:
+        """The zygote: the one Python process in the sandbox's tree when it says ready."""
+        assert self.process is not None
+        with contextlib.suppress(psutil.Error):
+            for process in psutil.Process(self.process.pid).children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    if "python" in process.name().lower() or process.exe() == sys.executable:
+                        return process
         return None
 
     def receive(self, deadline: float, doing: str = "grading") -> Reply | SandboxFailure:
@@ -368,6 +450,8 @@ class Sandbox:
         total = 0
         tree = self._tree(watched)
         for process in tree:
+            if self._zygote is not None and process.pid == self._zygote.pid and len(tree) > 3:
+                continue  # the job's child holds all the zygote's pages it uses: count them once
             with contextlib.suppress(psutil.Error):
                 total += process.memory_info().rss
         if self.plan.kind == "bwrap" and len(tree) > 1:
@@ -377,6 +461,22 @@ class Sandbox:
         return total / 2**20
 
     def _ended(self) -> SandboxFailure:
+        if self._job_channel is not None:  # a job's child ended; the zygote says how
+            _hang_up(self._job_channel)
+            self._job_channel = None
+            reply = self._control_reply(time.monotonic() + 5)
+            if isinstance(reply, Recycled) and reply.job == self.jobs:
+                self.kill()  # a child that ended mid-job ends its sandbox's reuse too
+                if self._cgroup is not None and self._cgroup.killed_for_memory():
+                    used = max(self.peak_mb, self._cgroup.peak_mb())
+                    return SandboxFailure("memory", f"{used:.0f} MB used (stopped by the kernel)",
+                                          used, limit=True)
+                if reply.ended.startswith("was killed by signal SIGXCPU"):
+                    return SandboxFailure("timeout", f"CPU time limit ({self.limits.cpu_seconds} s)",
+                                          self.peak_mb, limit=True)
+                return SandboxFailure("crash", f"the grading process {reply.ended or 'ended'}",
+                                      self.peak_mb)
+            self.kill()
         code = None
         if self.process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -394,22 +494,22 @@ class Sandbox:
             how = f"exited with code {code}"
         return SandboxFailure("crash", f"the grading process {how}", self.peak_mb)
 
-    def _read(self) -> None:
-        assert self._channel is not None
-        reader = self._channel.makefile("rb")
+    def _read(self, channel: socket.socket, replies: queue.Queue[Reply | SandboxFailure | None]
+              ) -> None:
+        reader = channel.makefile("rb")
         try:
             while True:
                 line = reader.readline(protocol.MAX_LINE_BYTES + 1)
                 if not line:
                     break
                 if len(line) > protocol.MAX_LINE_BYTES:
-                    self._replies.put(SandboxFailure("protocol", "a reply longer than the grader "
+                    replies.put(SandboxFailure("protocol", "a reply longer than the grader "
                                                      "reads", self.peak_mb))
                     break
                 try:
-                    self._replies.put(protocol.decode_reply(line))
+                    replies.put(protocol.decode_reply(line))
                 except (ValidationError, ValueError) as error:
-                    self._replies.put(SandboxFailure(
+                    replies.put(SandboxFailure(
                         "protocol", f"a reply that is not the grader's ({str(error)[:120]})",
                         self.peak_mb))
                     break
@@ -417,7 +517,7 @@ class Sandbox:
             pass
         finally:
             reader.close()  # the socket's descriptor is released only when its file is closed too
-        self._replies.put(None)
+        replies.put(None)
 
     def _drain_log(self) -> None:
         """The child's stdout and stderr go to the log, at most LOG_BYTES_PER_SANDBOX of them."""
@@ -445,12 +545,21 @@ class Sandbox:
     def destroy(self) -> None:
         """Kill the child and delete its folder; safe to call twice and from `finally`."""
         self.kill()
-        if self._channel is not None:
-            with contextlib.suppress(OSError):
-                self._channel.close()
+        for channel in (self._job_channel, self._channel):
+            if channel is not None:
+                _hang_up(channel)
         if self._cgroup is not None:
             self._cgroup.remove()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _hang_up(channel: socket.socket) -> None:
+    """Close a channel for both sides at once: its reader thread holds the descriptor open through
+    a file object, so a plain close would not tell the other end."""
+    with contextlib.suppress(OSError):
+        channel.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        channel.close()
 
 
 def new_sandbox(plan_: Plan, limits: SandboxLimits, root: Path, log_path: Path,

@@ -205,22 +205,29 @@ def outcome_of_failure(failure: SandboxFailure, limits: SandboxLimits, **facts: 
         failure.peak_mb, 1), **facts)
 
 
+# Endings after which a forking sandbox serves the next job: the model was read and answered.
+# After anything else (a refusal, a limit, a crash, a protocol breach, tfexam's own failure) the
+# sandbox is destroyed, as every sandbox was after its one job.
+REUSE_AFTER = frozenset({ResultStatus.GRADED, ResultStatus.CONTRACT_ERROR})
+
+
 def grade_in_pool(pool: SandboxPool, job: GradingJob, limits: SandboxLimits,
                   cache_dir: Path) -> Outcome:
-    """One try in one fresh sandbox from the pool, destroyed afterwards whatever happened: the one
-    path shared by the service and by local grading (calibration, tests), so what they check is
-    what the service runs."""
+    """One try in a sandbox from the pool, in a process of this job's own: the one path shared by
+    the service and by local grading (calibration, tests), so what they check is what the service
+    runs. The sandbox is given back to the pool, which reuses it only after a clean ending."""
     waited = time.perf_counter()
     sandbox = pool.take()
     waited = time.perf_counter() - waited  # nonzero only when saves outrun the warm pool
     if isinstance(sandbox, SandboxFailure):
         return outcome_of_failure(sandbox, limits)
+    outcome: Outcome | None = None
     try:
         outcome = grade(sandbox, job, limits, cache_dir)
         outcome.timings["sandbox_wait"] = waited
         return outcome
     finally:
-        sandbox.destroy()
+        pool.give_back(sandbox, reusable=outcome is not None and outcome.status in REUSE_AFTER)
 
 
 def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: Path,
