@@ -17,8 +17,9 @@ import pytest
 from server.datasets import catalogue, text
 from server.datasets.base import DatasetUnavailable, PrepareContext
 
-WORDS = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
-         "sigma tau upsilon phi chi psi omega").split()
+WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+         "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi",
+         "psi", "omega"]
 BBC_LABELS = ["sport", "business", "politics", "tech", "entertainment"]
 
 
