@@ -267,13 +267,13 @@ def prepare_text(ctx: PrepareContext) -> Provenance:
     complete, complete_note = completeness(catalogue_entry, data_file.name, source, total)
     split = (faithful_split(total, ctx.params, ctx.seed) if complete else None) \
         or partial_split(total, ctx.params, ctx.seed)
+    numbering = label_numbering(records.labels, ctx.params)  # refuses a foreign file before writing
 
     data_dir = ctx.question_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     fmt.write(data_dir / data_file.name, [records.raw[i] for i in split.learner])
 
     tokenizer = encoder(sentences_of([records.texts[i] for i in split.fitted], ctx.params), ctx.params)
-    numbering = label_numbering(records.labels, ctx.params)
     (data_dir / ENCODING_FILE).write_text(
         json.dumps(encoding_document(tokenizer, numbering, split, ctx.params), indent=1),
         encoding="utf-8")

@@ -160,3 +160,4 @@ def test_a_category_the_starter_does_not_number_is_refused(tmp_path: Path) -> No
     bbc_file(tmp_path / "mirror", 20, ["sport", "weather"])
     with pytest.raises(DatasetUnavailable, match="weather"):
         prepare(tmp_path, BBC)
+    assert not (tmp_path / "s" / "Category4" / "data" / "bbc-text.csv").exists()
