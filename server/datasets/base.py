@@ -1,8 +1,10 @@
 """The contract every data preparer keeps.
 
 A preparer puts the learner's training data into the question's project folder and writes the
-held-out data, which the learner never sees, to an `.npz` under the service's home. The grading
-worker reads only that file, so it needs no knowledge of CSV, JSON or image folders.
+held-out data to an `.npz` under the service's home, which the learner never has. The held-out
+records are kept out of the learner's copy, with one exception that fidelity forces: BBC's split
+on the complete official file, which is a share of the file's length (see `text.py`). The grading
+worker reads only the `.npz`, so it needs no knowledge of CSV, JSON or image folders.
 """
 
 from __future__ import annotations

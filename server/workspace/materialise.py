@@ -38,6 +38,16 @@ def claim_project_dir(project_dir: Path) -> None:
     project_dir.mkdir(parents=True, exist_ok=True)
 
 
+def session_data_note(item: Drawn) -> str:
+    """The data note of a session whose data is partial, for the end of its question.md: the
+    template states the rule for every case, this says which case the learner is in (a score on
+    a partial copy is not the real exam's, and the question is where the learner looks)."""
+    provenance = item.provenance
+    if provenance.complete or not provenance.note:
+        return ""
+    return f"\n## This session's data\n\n{provenance.title}: partial. {provenance.note}\n"
+
+
 def write_project(
     exam_dir: Path,
     exam: Exam,
@@ -51,7 +61,8 @@ def write_project(
         folder = project_dir / item.question.id
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(exam_dir / item.variant.starter, folder / "starter.py")
-        shutil.copyfile(exam_dir / item.variant.question, folder / "question.md")
+        question = (exam_dir / item.variant.question).read_text(encoding="utf-8")
+        (folder / "question.md").write_text(question + session_data_note(item), encoding="utf-8")
     (project_dir / "README.md").write_text(
         learner_readme(exam, drawn, session), encoding="utf-8"
     )

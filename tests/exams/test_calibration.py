@@ -15,6 +15,7 @@ from tests.exams.conftest import need_mirror
 OFFLINE_VARIANTS = [
     ("tf-developer", "line_2x_minus_1", False),
     ("tf-developer", "line_4x_minus_3", False),
+    ("tf-developer", "line_x_plus_1", False),
     ("tf-developer", "fashion_mnist", False),
     ("tf-developer", "horses_or_humans", False),
     ("tf-developer", "rock_paper_scissors", False),

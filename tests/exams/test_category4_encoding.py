@@ -38,8 +38,8 @@ padded = ns["pad_sequences"](tok.texts_to_sequences(held), maxlen=ns["max_length
                              padding=ns["padding_type"], truncating=ns["trunc_type"])
 out = {"keras": type(tok).__module__, "word_index": dict(tok.word_index), "train": list(train),
        "held": padded.tolist()}
-if "label_tokenizer" in ns:
-    out["labels"] = dict(ns["label_tokenizer"].word_index)
+if "label_ids" in ns:
+    out["labels"] = dict(ns["label_ids"])
 json.dump(out, open(sys.argv[2], "w", encoding="utf-8"))
 '''
 
@@ -96,10 +96,41 @@ def test_real_keras_tokenizer_on_the_starter_equals_the_grader(tmp_path: Path, t
             assert held["y"].tolist() == [int(records.labels[i]) for i in heldout]
 
 
-def test_course_label_order_is_by_frequency_ties_first_seen() -> None:
-    numbering = text.label_numbering(["tech", "sport", "sport", "business", "tech", "politics"],
-                                     {"label_tokenizer": True})
-    assert numbering == {"tech": 1, "sport": 2, "business": 3, "politics": 4}
+REAL_STARTER_LABELS = {"sport": 1, "business": 2, "politics": 3, "tech": 4, "entertainment": 5}
+
+
+def test_label_ids_are_the_real_starters_whatever_the_data_order() -> None:
+    _, variant = find("tf-developer", "bbc_news")
+    params = dict(variant.params)
+    by_frequency = ["tech", "tech", "business", "sport", "entertainment", "politics"]
+    assert text.label_numbering(by_frequency, params) == REAL_STARTER_LABELS
+    assert text.class_names(REAL_STARTER_LABELS, params) == [
+        text.UNUSED_LABEL, "sport", "business", "politics", "tech", "entertainment"]
+
+
+@pytest.mark.parametrize("variant_id", ["sarcasm", "bbc_news"])
+def test_two_sessions_of_a_variant_number_labels_alike(tmp_path: Path, variant_id: str) -> None:
+    """Done-when of issue 20: two sessions (two seeds: other held-out records, so another share of
+    each category in the learner's partial file) have the same label ids, the real starter's."""
+    need_mirror()
+    _, variant = find("tf-developer", variant_id)
+    written = []
+    for seed in (1, 2):
+        ctx = PrepareContext(question_dir=tmp_path / str(seed) / "Category4",
+                             heldout_path=tmp_path / str(seed) / "held.npz", params=dict(variant.params),
+                             seed=seed, cache_dir=tmp_path / "cache",
+                             mirror=Path(os.environ["TFEXAM_DATASETS"]))
+        text.prepare_text(ctx)
+        encoding = json.loads((ctx.question_dir / "data" / text.ENCODING_FILE).read_text(encoding="utf-8"))
+        with np.load(ctx.heldout_path) as held:
+            names, y = held["class_names"].tolist(), held["y"]
+        written.append(encoding["labels"])
+        for label, index in encoding["labels"].items():
+            assert names[index] == ("sarcastic" if label == "1" else "not sarcastic"
+                                    if variant_id == "sarcasm" else label)
+        assert set(y.tolist()) <= set(encoding["labels"].values())
+    assert written[0] == written[1]
+    assert written[0] == (REAL_STARTER_LABELS if variant_id == "bbc_news" else {"0": 0, "1": 1})
 
 
 def test_stopwords_go_only_between_spaces() -> None:

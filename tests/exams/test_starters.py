@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.exams.calibration import EXAMS, REFERENCE, Trainer, exam, grade, record, solved_starter
+from tests.exams.calibration import EXAMS, REFERENCE, Trainer, exam, find, grade, record, solved_starter
 from tests.exams.conftest import need_mirror
 from tests.exams.test_calibration import OFFLINE_VARIANTS
 
@@ -57,3 +57,27 @@ def test_references_keep_the_starters_fixed_blocks(tmp_path: Path) -> None:
         solved = tmp_path / reference.name
         solved.write_text(solved_starter(starters[variant_id], reference), encoding="utf-8")
         assert fixed_blocks(solved) == fixed_blocks(starters[variant_id]), reference.name
+
+
+@pytest.mark.parametrize("exam_id", ["tf-developer", "quick"])
+def test_line_starters_hold_the_points_of_their_manifest_line(exam_id: str) -> None:
+    """The grader's held-out ys come from the manifest's slope and intercept, the learner's from
+    the starter's arrays: they must be the same line (the real 2021 exam's is y = x + 1)."""
+    import ast
+
+    lines = 0
+    for question in exam(exam_id).questions:
+        for variant in question.variants:
+            if variant.data != "line":
+                continue
+            source = (EXAMS / exam_id / variant.starter).read_text(encoding="utf-8")
+            arrays = {name: ast.literal_eval(values) for name, values in
+                      re.findall(r"^\s*(xs|ys) = np\.array\((\[.*?\])", source, re.M)}
+            params = variant.params
+            assert arrays["xs"] == params["train_xs"], variant.id
+            assert arrays["ys"] == [params["slope"] * x + params["intercept"] for x in arrays["xs"]]
+            lines += 1
+    assert lines >= 1
+    if exam_id == "tf-developer":
+        _, real = find(exam_id, "line_x_plus_1")
+        assert (real.params["slope"], real.params["intercept"]) == (1.0, 1.0)

@@ -131,3 +131,17 @@ def test_health_says_failed_when_a_part_s_thread_is_dead(services: Services) -> 
         assert health["status"] == "degraded"
     finally:
         services.stop()
+
+
+def test_status_lists_a_model_saved_deep_in_a_windows_style_folder(services: Services,
+                                                                   tmp_path: Path) -> None:
+    """Issue 20's done-when, through the session's status (what the exam page, the CLI and the
+    editor show): five levels deep under a folder named "C:", with the folder it belongs in."""
+    session = services.sessions.create("smoke", str(tmp_path / "ws"), minutes=5)
+    stray = Path(session.project_dir) / "Q1" / "C:" / "Study" / "x" / "y" / "mymodel.h5"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"\x89HDF\r\n\x1a\n")
+    status = session_status(services.store, services.sessions.get(session.id), services.clock.now())
+    [item] = status["misplaced"]
+    assert item["path"] == "Q1/C:/Study/x/y/mymodel.h5"
+    assert item["should_be"].startswith("Q1/mymodel.h5 (") and '"C:"' in item["should_be"]

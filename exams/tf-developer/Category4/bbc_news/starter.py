@@ -17,8 +17,8 @@
 # classifier should be trained on the categories of the file, and your final layer
 # should be as shown: a Dense layer with 6 neurons and softmax activation. Your model
 # will be tested against unseen articles and scored on whether they are correctly
-# classified. The grader encodes those articles with the tokenizers this starter fits;
-# data/encoding.json holds their word index and label numbers. Input: 120 word indices.
+# classified. The grader encodes those articles with the tokenizer this starter fits;
+# data/encoding.json holds its word index and the label numbers. Input: 120 word indices.
 # ======================================================================================
 
 import csv
@@ -86,11 +86,13 @@ def solution_model():
     validation_padded = pad_sequences(tokenizer.texts_to_sequences(validation_sentences),
                                       maxlen=max_length, padding=padding_type, truncating=trunc_type)
 
-    # The labels are numbered by frequency from 1 (0 is unused): 6 output neurons.
-    label_tokenizer = Tokenizer()
-    label_tokenizer.fit_on_texts(labels)
-    training_label_seq = np.array(label_tokenizer.texts_to_sequences(train_labels))
-    validation_label_seq = np.array(label_tokenizer.texts_to_sequences(validation_labels))
+    # The five categories are numbered 1 to 5 as the real exam's starter fixed them in a comment
+    # its tests relied on; 0 is unused, so the output layer has 6 neurons. Encode your labels
+    # this way, whatever order the file lists them in, or the tests will fail:
+    # 0 = UNUSED, 1 = SPORT, 2 = BUSINESS, 3 = POLITICS, 4 = TECH, 5 = ENTERTAINMENT
+    label_ids = {"sport": 1, "business": 2, "politics": 3, "tech": 4, "entertainment": 5}
+    training_label_seq = np.array([label_ids[label] for label in train_labels])
+    validation_label_seq = np.array([label_ids[label] for label in validation_labels])
     # END OF THE CODE YOU MUST NOT CHANGE
 
     model = tf.keras.Sequential([
