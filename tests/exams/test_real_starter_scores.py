@@ -33,6 +33,7 @@ from server.datasets.registry import preparer
 from server.grading.margin import wilson
 from tests.exams.calibration import Trainer, find, grade, record
 from tests.exams.conftest import need_mirror
+from tests.support.timing import spent
 
 REAL_STARTER = Path(__file__).resolve().parent / "real_starter"
 # Far above chance (sarcasm 0.56, BBC about 0.24), so a score near chance cannot pass by agreeing
@@ -84,8 +85,9 @@ def test_a_model_trained_as_the_real_starter_trains_scores_its_own_validation_ac
     work.mkdir()
     shutil.copyfile(official, work / official.name)
     (work / "starter.py").write_text(script, encoding="utf-8")
-    done = subprocess.run([sys.executable, "starter.py"], cwd=work, env=trainer.env("2"),
-                          capture_output=True, text=True, timeout=600)
+    with spent("training"):
+        done = subprocess.run([sys.executable, "starter.py"], cwd=work, env=trainer.env("2"),
+                              capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     measured = json.loads((work / "validation.json").read_text(encoding="utf-8"))
 
