@@ -5,7 +5,7 @@ The child never receives labels, a score, a metric or the held-out file: only th
 name, the inputs to predict (a file in its read-only job folder, or a few windows inline) and a
 nonce that binds every reply to the job. Its replies carry model facts and predictions, never a
 score. A reply that does not parse, names another nonce or answers a question that was not asked is
-a failure of that job alone (a sandbox serves exactly one job).
+a failure of that job alone (a process serves exactly one job).
 """
 
 from __future__ import annotations

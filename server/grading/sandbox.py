@@ -1,10 +1,11 @@
 """The sandbox launcher: how one grading child is confined on this machine, in one visible place.
 
-Every limit is named in `SandboxLimits` and comes from the settings. One `Sandbox` is one child
-process for exactly one job, and follows the same steps every time: make its folder (a job folder
-it sees read-only, a private temp folder), start the child under the limits, let the parent copy
-the job in and talk to it, then kill it and delete the folder in `destroy()` (called from a
-`finally`). Nothing here raises past its boundary: failures come back as `SandboxFailure`.
+Every limit is named in `SandboxLimits` and comes from the settings. One `Sandbox` is one confined
+child, and follows the same steps every time: make its folder (a job folder it sees read-only, a
+private temp folder), start the child under the limits, let the parent copy the job in and talk to
+it, then kill it and delete the folder in `destroy()`. A bubblewrap sandbox's child is a zygote
+that forks a process per job (worker/zygote.py): after a clean job, `recycle()` readies it for the
+next one instead. Nothing here raises past its boundary: failures come back as `SandboxFailure`.
 
 Two ways to confine, chosen once by `plan()`:
 - bubblewrap (`bwrap`): new user, PID, network (nothing but a dead loopback), IPC, UTS and mount
