@@ -1,12 +1,15 @@
 """From "a complete model file for question Q" to a queued submission.
 
-The file is checked first (`model_files.checked`: regular files only, links only inside the
-project, the question's size limit, a .keras zip's directory), then copied into the home folder
-and the copy is hashed, so what is graded is exactly what was hashed, and later edits in the IDE
-cannot change it. A file that fails the checks becomes a submission with a "refused" Result of its
-own, which replaces the previous one on screen. Snapshots no longer needed are deleted
-(`snapshots.prune`). Every call here touches the learner's files, so none runs on the API's event
-loop (the routes that call it are plain `def`s, which FastAPI runs in a worker thread).
+The file is checked first (`model_files.checked`: regular files only, one name each, links only
+inside the project, the question's size limit, a bounded SavedModel folder, a .keras zip's
+directory), then copied into the home folder, each file opened once and confined to the project
+(`confined_open`: a folder swapped for a link meanwhile is refused, not followed), and the copy is
+hashed (and a .keras copy's directory checked again), so what is graded is exactly what was
+checked and hashed, and later edits in the IDE cannot change it. A file that fails the checks
+becomes a submission with a "refused" Result of its own, which replaces the previous one on
+screen. Snapshots no longer needed are deleted (`snapshots.prune`). Every call here touches the
+learner's files, so none runs on the API's event loop (the routes that call it are plain `def`s,
+which FastAPI runs in a worker thread).
 
 Rules that keep the record honest:
 - A save counts by when tfexam observed it (the watcher's last event, or the scan that found it)
@@ -103,6 +106,9 @@ class Intake:
             (target if model.format == "savedmodel" else target_dir).mkdir(parents=True)
             model_files.copy_checked(files, target if model.format == "savedmodel" else target_dir,
                                      limit)
+            if model.format == "keras":  # the bytes copied, whatever the file held at the check
+                with open(target, "rb") as handle:
+                    model_files.check_zip_directory(handle, model.path.name)
         except BaseException:
             shutil.rmtree(target_dir, ignore_errors=True)  # a failed copy leaves nothing behind
             raise
