@@ -7,6 +7,9 @@ folder; ask the child to load the model; check the contract on what it reports; 
 predictions (a series one window at a time, each only after the previous forecast came back);
 check the predictions' own shape; compute the metric and the score. Every reply is checked against
 the job's nonce and the request it answers; anything else ends the job as a failure of that job.
+
+Held-out inputs reach the child in an order drawn per job (`secret_order`) and the predictions are
+put back here, so an answer that depends on the order of calls scores at chance.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from server.grading import contract, evaluation, heldout, series_forms
+from server.grading import contract, evaluation, heldout, secret_order, series_forms
 from server.grading.evaluation import EvaluationError
 from server.grading.margin import borderline
 from server.grading.pool import SandboxPool
@@ -211,8 +214,7 @@ def outcome_of_failure(failure: SandboxFailure, limits: SandboxLimits, **facts: 
 REUSE_AFTER = frozenset({ResultStatus.GRADED, ResultStatus.CONTRACT_ERROR})
 
 
-def grade_in_pool(pool: SandboxPool, job: GradingJob, limits: SandboxLimits,
-                  cache_dir: Path) -> Outcome:
+def grade_in_pool(pool: SandboxPool, job: GradingJob, limits: SandboxLimits) -> Outcome:
     """One try in a sandbox from the pool, in a process of this job's own: the one path shared by
     the service and by local grading (calibration, tests), so what they check is what the service
     runs. The sandbox is given back to the pool, which reuses it only after a clean ending."""
@@ -223,14 +225,14 @@ def grade_in_pool(pool: SandboxPool, job: GradingJob, limits: SandboxLimits,
         return outcome_of_failure(sandbox, limits)
     outcome: Outcome | None = None
     try:
-        outcome = grade(sandbox, job, limits, cache_dir)
+        outcome = grade(sandbox, job, limits)
         outcome.timings["sandbox_wait"] = waited
         return outcome
     finally:
         pool.give_back(sandbox, reusable=outcome is not None and outcome.status in REUSE_AFTER)
 
 
-def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: Path,
+def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits,
           config_limits: ConfigLimits | None = None) -> Outcome:
     """Grade one job in one warm sandbox. Never raises: every ending is an Outcome. The caller
     destroys the sandbox afterwards, whatever happened."""
@@ -242,9 +244,9 @@ def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: P
         try:
             name = _place(job.snapshot, sandbox.job_dir).name
             data = heldout.load(job.heldout_path)
+            order = secret_order.draw(len(data["x"]) if job.task != "series" else 0)
             if job.task != "series":
-                os.link(heldout.inputs_file(job.heldout_path, cache_dir),
-                        sandbox.job_dir / INPUTS_NAME)
+                secret_order.write_inputs(data["x"], order, sandbox.job_dir / INPUTS_NAME)
         except FileNotFoundError as error:
             return Outcome.tfexam_failure(f"a file it needs is missing ({error.filename})")
         except OSError as error:
@@ -266,6 +268,7 @@ def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: P
             else:
                 predictions = conversation.predict(inputs_file=INPUTS_NAME)
                 _check_outputs(predictions, job.output_shape)
+                predictions = secret_order.restore(predictions, order)
                 result = evaluation.TASKS[job.task](predictions, data, job.metric)
         except EvaluationError as why:
             timings["evaluate"] = time.perf_counter() - evaluate_started
