@@ -104,9 +104,11 @@ for line in channel.makefile("rb"):
 """
 
 
-@pytest.mark.parametrize(("behaviour", "task"), [("huge", "series"), ("huge", "classification"),
-                                                 ("flood", "series")])
-def test_a_reply_is_refused_while_it_is_read(behaviour: str, task: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("behaviour", "task", "mode"), [
+    ("huge", "series", "bwrap"), ("huge", "classification", "bwrap"), ("flood", "series", "bwrap"),
+    ("huge", "series", "landlock")])
+def test_a_reply_is_refused_while_it_is_read(behaviour: str, task: str, mode: str,
+                                             tmp_path: Path) -> None:
     snapshot = tmp_path / "mymodel.h5"
     snapshot.write_bytes(b"the test's child never opens it")
     if task == "series":
@@ -118,7 +120,7 @@ def test_a_reply_is_refused_while_it_is_read(behaviour: str, task: str, tmp_path
         allowed, sentence = 150, ("The model gave more than 150 values for 50 held-out inputs; "
                                   "this question needs 3 per input, shaped (None, 3)")
     limits = SandboxLimits(start_seconds=60, job_seconds=60)
-    box = new_sandbox(_plan("bwrap", tmp_path), limits, tmp_path / "boxes", tmp_path / "log",
+    box = new_sandbox(_plan(mode, tmp_path), limits, tmp_path / "boxes", tmp_path / "log",
                       command=[sys.executable, "-c", LIAR, behaviour, task])
     try:
         assert box.start() is None

@@ -40,9 +40,22 @@ def label_ordered(tmp_path: Path) -> Path:
     return tmp_path / "c.npz"
 
 
+@pytest.fixture(scope="module")
+def fallback_grader(tmp_path_factory: pytest.TempPathFactory, keras_home):
+    from server.grading import landlock
+
+    if landlock.abi_version() < 1:
+        pytest.skip("no Landlock in this kernel")
+    local = LocalGrader(tmp_path_factory.mktemp("fallback"), mode="landlock", warm=1)
+    yield local
+    local.close()
+
+
 @pytest.mark.slow
-def test_a_model_that_counts_its_calls_scores_at_chance(grader: LocalGrader, label_ordered: Path,
+@pytest.mark.parametrize("mode", ["bwrap", "landlock"])
+def test_a_model_that_counts_its_calls_scores_at_chance(mode: str, request, label_ordered: Path,
                                                         tmp_path: Path) -> None:
+    grader = request.getfixturevalue("grader" if mode == "bwrap" else "fallback_grader")
     counting = attacks.counter(tmp_path / "mymodel", total=COUNT)
     outcome = grader.grade(_job(counting, label_ordered))
     assert outcome.status == "graded", outcome.messages
