@@ -388,6 +388,21 @@ def _hdf5_complete(path: Path) -> bool:
     return 0 < base + eof <= size
 
 
+def _zip_complete(path: Path) -> bool:
+    """A zip's end record (written last) closes the file, read from its last 64 KB alone: the
+    directory itself is never parsed here, on every poll, whatever it holds (intake checks it
+    once, bounded)."""
+    with _open_regular(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        handle.seek(max(0, size - (65536 + 22)))
+        tail = handle.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or len(tail) - end < 22:
+        return False
+    comment = struct.unpack("<H", tail[end + 20:end + 22])[0]
+    return end + 22 + comment == len(tail)
+
+
 def is_complete(model: ModelFile) -> bool:
     """Whether writing finished. A special file is "complete" at once: nothing more will come,
     and intake refuses it with a sentence instead of anything waiting on it."""
@@ -404,8 +419,7 @@ def is_complete(model: ModelFile) -> bool:
         if model.format == "h5":
             return _hdf5_complete(path)
         if model.format == "keras":
-            with _open_regular(path) as handle, zipfile.ZipFile(handle) as archive:
-                return "config.json" in archive.namelist()
+            return _zip_complete(path)
         if model.format == "savedmodel":
             return (path / "saved_model.pb").is_file() and (
                 path / "variables" / "variables.index").is_file()

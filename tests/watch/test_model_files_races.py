@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from server.watch import model_files
-from server.watch.model_files import ModelFile, Refused, checked, copy_checked
+from server.watch.model_files import ModelFile, Refused, checked, copy_checked, is_complete
 
 LIMIT = 64 * 2**20
 
@@ -105,3 +105,21 @@ def test_a_savedmodel_folder_is_walked_within_a_bound(tmp_path: Path, monkeypatc
     (nested / "variables.index").write_bytes(b"index")
     with pytest.raises(Refused, match=r"mymodel/ has folders nested more than \d+ deep"):
         checked(ModelFile(deep, "savedmodel"), project, LIMIT)
+
+
+def test_completeness_of_a_keras_zip_never_parses_its_directory(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    """The watcher asks on every poll: a directory of a million entries must cost nothing there
+    (intake reads its count from the end record and refuses it once)."""
+    model = tmp_path / "mymodel.keras"
+    with zipfile.ZipFile(model, "w") as archive:
+        archive.writestr("config.json", b"{}")
+    cut = tmp_path / "cut.keras"
+    cut.write_bytes(model.read_bytes()[:-10])
+
+    def parsed(*args, **kwargs):
+        raise AssertionError("the directory was parsed")
+
+    monkeypatch.setattr(model_files.zipfile, "ZipFile", parsed)
+    assert is_complete(ModelFile(model, "keras"))
+    assert not is_complete(ModelFile(cut, "keras"))
