@@ -140,3 +140,25 @@ def test_a_keras_archive_naming_an_entry_twice_reaches_no_loader(tmp_path: Path,
     with pytest.raises(ModelRefused, match="names the entry 'config.json' more than once"):
         loading.load(path, "keras", LIMITS)
     assert loaders == []
+
+
+def test_the_learner_gets_one_sentence_from_the_real_sandbox(grader, tmp_path: Path,
+                                                             keras2_keras: Path) -> None:
+    import numpy as np
+
+    from server.datasets.base import write_heldout
+    from tests.grading.test_scorer import _job
+
+    def typespec_input(config: dict) -> None:
+        config["config"]["layers"][0]["config"] = {"name": "x", "type_spec": {
+            "class_name": "__typespec__", "spec_name": "Popen", "module": "subprocess",
+            "registered_name": None, "config": []}}
+
+    crafted = _with_config(keras2_keras, tmp_path / "mymodel.keras", typespec_input)
+    write_heldout(tmp_path / "c.npz", x=np.zeros((3, 2), "float32"), y=np.arange(3))
+    outcome = grader.grade(_job(crafted, tmp_path / "c.npz"))
+    assert outcome.status == "refused" and outcome.score == 0, outcome.messages
+    assert outcome.messages == [
+        "The layer 'x' uses the type spec 'Popen' from the module 'subprocess', which is not part "
+        "of Keras's built-in layers: the grader only runs built-in layers. Rebuild the model with "
+        "Keras layers only, save and submit again."]
