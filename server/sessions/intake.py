@@ -210,6 +210,13 @@ class Intake:
         snapshots.prune(self.store, self.settings.sessions_dir, session_id, question_id)
         return sub
 
+    def _learner_hash(self, session: SessionRecord, question: QuestionRecord,
+                      model: ModelFile) -> str | None:
+        """What the file's snapshot would hash to, read as intake reads it (confined, within the
+        question's size limit); None for a file intake would refuse."""
+        return model_files.learner_sha256(model, Path(session.project_dir),
+                                          self.limit_bytes(question))
+
     def current_model(self, session: SessionRecord, question: QuestionRecord) -> ModelFile | None:
         """The question's model file as it is now. With several formats present, one whose
         content differs from the last submission of its path wins (mtime is not trusted)."""
@@ -220,7 +227,8 @@ class Intake:
             return found[0] if found else None
         recorded = {s.source_path: s.sha256 for s in self.store.submissions(
             session.id, question.question_id)}
-        changed = [c for c in found if recorded.get(str(c.path)) != _hash_or_none(c)]
+        changed = [c for c in found
+                   if recorded.get(str(c.path)) != self._learner_hash(session, question, c)]
         return (changed or found)[0]
 
     def submit_now(self, session: SessionRecord, question_id: str) -> SubmissionRecord:
@@ -255,7 +263,7 @@ class Intake:
             if model is None or not model_files.is_complete(model):
                 continue
             latest = self.store.latest_submission(session.id, question.question_id)
-            if latest is not None and latest.sha256 == _hash_or_none(model):
+            if latest is not None and latest.sha256 == self._learner_hash(session, question, model):
                 continue
             changed.append((question, model))
         return changed
@@ -283,10 +291,3 @@ class Intake:
             log.info("%s", note)
             noted += 1
         return noted
-
-
-def _hash_or_none(model: ModelFile) -> str | None:
-    try:
-        return model_files.sha256_of(model.path)
-    except OSError:
-        return None

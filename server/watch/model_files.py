@@ -428,9 +428,32 @@ def is_complete(model: ModelFile) -> bool:
     return False
 
 
+def learner_sha256(model: ModelFile, project: Path, limit_bytes: int) -> str | None:
+    """The hash a snapshot of the learner's model would have (as `sha256_of` computes it), read
+    the way intake reads it: checked, each file opened confined and compared with what was
+    checked, never more than the size limit. None when intake would refuse it or it is gone."""
+    try:
+        files = checked(model, project, limit_bytes)
+        digest = hashlib.sha256()
+        read = 0
+        for file in files:
+            if model.format == "savedmodel":
+                digest.update(os.fsencode(file.target.as_posix()) + b"\0")
+            with open_planned(file, file.target.as_posix()) as handle:
+                while block := handle.read(COPY_BLOCK):
+                    read += len(block)
+                    if read > limit_bytes:
+                        return None
+                    digest.update(block)
+        return digest.hexdigest()
+    except (Refused, OSError):
+        return None
+
+
 def sha256_of(path: Path) -> str:
     """Hash of the bytes; for a folder, of every relative path and its bytes, in order. Only used
-    on tfexam's own snapshots (regular files it wrote itself)."""
+    on tfexam's own snapshots (regular files it wrote itself); a learner's file is hashed by
+    `learner_sha256`."""
     digest = hashlib.sha256()
     is_dir = path.is_dir()
     for file, info in _walk(path).entries:

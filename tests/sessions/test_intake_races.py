@@ -16,6 +16,7 @@ from server.services import Services
 from server.watch import model_files
 from server.watch.model_files import ModelFile
 from tests.support import attacks
+from tests.support.opens import OpenWatch
 
 
 @pytest.fixture
@@ -67,3 +68,27 @@ def test_a_keras_file_rewritten_after_its_check_is_checked_again_from_the_copy(
     assert services.store.queue_length() == 0
     snapshots = services.settings.sessions_dir / session.id / "snapshots"
     assert not list(snapshots.glob("*/mymodel.keras"))  # the copy was not kept
+
+
+def test_comparing_a_learner_file_reads_it_as_intake_does(services: Services,
+                                                          tmp_path: Path) -> None:
+    """Which of several saves changed is decided by hashing them; that read is intake's own
+    (confined, within the size limit): a 2 GB file over the 16 MB limit is never opened."""
+    session = services.sessions.create("smoke", str(tmp_path / "ws"), minutes=10)
+    folder = Path(session.project_dir) / "Q2"
+    huge = folder / "mymodel.h5"
+    with open(huge, "wb") as handle:
+        handle.truncate(2 * 2**30)  # sparse: 2 GB of zeros on paper
+    small = _small_keras(folder / "mymodel.keras")
+    watch = OpenWatch(huge)
+    try:
+        question = services.store.question(session.id, "Q2")
+        assert services.intake.current_model(session, question) is not None
+        assert watch.opens() == 0
+    finally:
+        watch.close()
+    taken = services.intake.take(session.id, "Q2", ModelFile(small, "keras"), "save")
+    snapshot = Path(taken.snapshot_path)
+    limit = services.intake.limit_bytes(question)
+    assert model_files.learner_sha256(ModelFile(small, "keras"), Path(session.project_dir),
+                                      limit) == model_files.sha256_of(snapshot) == taken.sha256

@@ -123,3 +123,17 @@ def test_completeness_of_a_keras_zip_never_parses_its_directory(tmp_path: Path,
     monkeypatch.setattr(model_files.zipfile, "ZipFile", parsed)
     assert is_complete(ModelFile(model, "keras"))
     assert not is_complete(ModelFile(cut, "keras"))
+
+
+def test_a_learner_folder_hashes_as_its_snapshot_will(tmp_path: Path) -> None:
+    project, _ = _project(tmp_path)
+    folder = project / "Q1" / "mymodel"
+    (folder / "variables").mkdir(parents=True)
+    (folder / "saved_model.pb").write_bytes(b"graph")
+    (folder / "variables" / "variables.index").write_bytes(b"index")
+    (folder / "assets").mkdir()
+    model = ModelFile(folder, "savedmodel")
+    copy_checked(checked(model, project, LIMIT), tmp_path / "snapshot" / "mymodel", LIMIT)
+    assert model_files.learner_sha256(model, project, LIMIT) == \
+        model_files.sha256_of(tmp_path / "snapshot" / "mymodel")
+    assert model_files.learner_sha256(model, project, 3) is None  # over the limit: not read
