@@ -26,7 +26,7 @@ class LocalGrader:
         self.pool.start()
 
     def grade(self, job: GradingJob) -> Outcome:
-        return grade_in_pool(self.pool, job, self.limits, self.scratch / "inputs")
+        return grade_in_pool(self.pool, job, self.limits)
 
     def close(self) -> None:
         self.pool.stop()

@@ -11,6 +11,7 @@ a failure of that job alone (a process serves exactly one job).
 from __future__ import annotations
 
 import base64
+import math
 import zipfile
 from collections.abc import Iterable
 from typing import Annotated, Literal
@@ -18,8 +19,19 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-# A reply line longer than this is not read: predictions for the largest held-out set fit easily.
+# A reply line longer than this is never read, whatever was asked.
 MAX_LINE_BYTES = 64 * 2**20
+# Each reply is also held to what its request can need (the sandbox's reader refuses a longer one
+# before buffering it): "ready" and the model's report are small and fixed; predictions are the
+# values asked for, 8 bytes each at most (float64), in base64, plus the message around them.
+READY_BYTES = 64 * 1024
+MODEL_REPORT_BYTES = 2**20
+REPLY_OVERHEAD = 4096
+
+
+def predictions_bytes(values: int) -> int:
+    """The longest reply line that carries `values` numbers (float64, base64) and nothing else."""
+    return REPLY_OVERHEAD + 4 * -(-8 * max(0, values) // 3)
 
 
 class _Message(BaseModel):
@@ -41,10 +53,15 @@ class ArrayPayload(_Message):
         return cls(dtype=str(array.dtype), shape=list(array.shape),  # type: ignore[arg-type]
                    data=base64.b64encode(array.tobytes()).decode("ascii"))
 
+    @property
+    def size(self) -> int:
+        """How many values the shape claims (exact: no int64 overflow)."""
+        return math.prod(self.shape)
+
     def array(self) -> np.ndarray:
         raw = base64.b64decode(self.data, validate=True)
         dtype = np.dtype(self.dtype)
-        count = int(np.prod(self.shape)) if self.shape else 1
+        count = self.size
         if len(raw) != count * dtype.itemsize:
             raise ValueError(f"payload has {len(raw)} bytes for shape {self.shape}")
         return np.frombuffer(raw, dtype=dtype).reshape(self.shape).copy()

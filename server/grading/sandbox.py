@@ -23,6 +23,9 @@ own where this process may make one (`memory_cgroup.py`), otherwise by the paren
 resident memory of the whole process tree plus the tmpfs it filled (cgroup memory control is not
 delegated on every machine). The sample always gives the peak a result reports.
 `TFEXAM_SANDBOX=landlock` forces the fallback (tests use it); `=bwrap` refuses to fall back.
+What comes back is bounded too: the reader takes one reply per request (a reply nobody asked for
+ends the job), read a chunk at a time against the allowance its request set (`send`), and refuses
+a longer one before it is buffered whole; so a job holds at most one reply in the service.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import psutil
 from pydantic import BaseModel, ValidationError
@@ -61,6 +64,7 @@ ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/a
              "/etc/localtime")
 TOP_DIRS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 SANDBOX_UID = 65534
+READ_CHUNK = 64 * 1024  # a reply is read this much at a time, each chunk against its allowance
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ class Plan:
 class SandboxFailure:
     """The sandbox, not the model's file, ended the job: which limit, or what broke."""
 
-    kind: Literal["timeout", "memory", "crash", "protocol", "start"]
+    kind: Literal["timeout", "memory", "crash", "protocol", "start", "oversized"]
     detail: str
     peak_mb: float = 0.0
     limit: bool = False  # True when a limit stopped it (the model's doing, not tfexam's)
@@ -206,6 +210,18 @@ def plan(scratch: Path, mode: str | None = None) -> Plan:
 
 
 @dataclass
+class _Allowance:
+    """What a child may still send on one channel: one reply per request, each at most `limit`
+    bytes (set by the request before it leaves). The reader holds every line to it and refuses
+    anything else before it is buffered, so a job holds at most one reply, of at most what its
+    question can need, in the service."""
+
+    asked: int = 0
+    answered: int = 0
+    limit: int = protocol.READY_BYTES
+
+
+@dataclass
 class Sandbox:
     """One child process, for one job."""
 
@@ -227,6 +243,11 @@ class Sandbox:
     _tree_at: float = 0.0
     _control: queue.Queue[Reply | SandboxFailure | None] = field(default_factory=queue.Queue)
     _replies: queue.Queue[Reply | SandboxFailure | None] = field(default_factory=queue.Queue)
+    # What the child may send on each channel (`_Allowance`): on the control channel "ready" and,
+    # for a forking sandbox, one "recycled" per job; on a job's channel one reply per request.
+    _control_allowance: _Allowance = field(default_factory=lambda: _Allowance(asked=1))
+    _job_allowance: _Allowance | None = None
+    reply_bytes: int = 0  # read from the child in all, for the record and the tests
 
     @property
     def job_dir(self) -> Path:
@@ -309,7 +330,8 @@ class Sandbox:
                 if seccomp_read is not None:
                     os.close(seccomp_read)
             self.started_at = time.monotonic()
-            threading.Thread(target=self._read, args=(parent, self._control),
+            threading.Thread(target=self._read, args=(parent, self._control,
+                                                      self._control_allowance),
                              name="sandbox-reader", daemon=True).start()
             self._replies = self._control
             threading.Thread(target=self._drain_log, name="sandbox-log", daemon=True).start()
@@ -335,12 +357,19 @@ class Sandbox:
         return SandboxFailure("start", "the sandbox sent something else than 'ready'")
 
     # talking -------------------------------------------------------------------------------------
-    def send(self, message: BaseModel) -> SandboxFailure | None:
-        """Send a request of the current job (a forking sandbox forks the job's child first)."""
+    def send(self, message: BaseModel, reply_limit: int = protocol.MAX_LINE_BYTES
+             ) -> SandboxFailure | None:
+        """Send a request of the current job (a forking sandbox forks the job's child first). Its
+        one reply may be at most `reply_limit` bytes long (set before the request leaves, so no
+        reply can be judged by an earlier request's allowance)."""
         assert self._channel is not None
         try:
             if self.forks and self._job_channel is None:
                 self._fork_job()
+            allowance = (self._job_allowance if self._job_channel is not None
+                         and self._job_allowance is not None else self._control_allowance)
+            allowance.limit = min(reply_limit, protocol.MAX_LINE_BYTES)
+            allowance.asked += 1
             (self._job_channel or self._channel).sendall(protocol.encode(message))
         except OSError as error:
             return SandboxFailure("crash", f"the grading process was gone ({error})", self.peak_mb)
@@ -363,7 +392,10 @@ class Sandbox:
         self._job_channel = parent
         self._replies = queue.Queue()
         self._tree_cache = []
-        threading.Thread(target=self._read, args=(parent, self._replies),
+        self._control_allowance.asked += 1  # the zygote's "recycled" at the end of this job
+        self._control_allowance.limit = protocol.READY_BYTES
+        self._job_allowance = _Allowance()
+        threading.Thread(target=self._read, args=(parent, self._replies, self._job_allowance),
                          name="sandbox-job-reader", daemon=True).start()
 
     def recycle(self) -> bool:
@@ -495,17 +527,37 @@ class Sandbox:
             how = f"exited with code {code}"
         return SandboxFailure("crash", f"the grading process {how}", self.peak_mb)
 
-    def _read(self, channel: socket.socket, replies: queue.Queue[Reply | SandboxFailure | None]
-              ) -> None:
+    def _read_line(self, reader: BinaryIO, allowance: _Allowance) -> bytes | SandboxFailure | None:
+        """The next reply line, read a chunk at a time against the allowance of the request it
+        answers; None at the end of the stream."""
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            chunk = reader.readline(READ_CHUNK)
+            if not chunk:
+                return None
+            if not parts and allowance.answered >= allowance.asked:
+                return SandboxFailure("protocol", "a reply nobody asked for", self.peak_mb)
+            parts.append(chunk)
+            size += len(chunk)
+            self.reply_bytes += len(chunk)
+            if size > allowance.limit:
+                return SandboxFailure("oversized", f"a reply longer than the {allowance.limit} "
+                                      "bytes its question can need", self.peak_mb, limit=True)
+            if chunk.endswith(b"\n"):
+                allowance.answered += 1
+                return b"".join(parts)
+
+    def _read(self, channel: socket.socket, replies: queue.Queue[Reply | SandboxFailure | None],
+              allowance: _Allowance) -> None:
         reader = channel.makefile("rb")
         try:
             while True:
-                line = reader.readline(protocol.MAX_LINE_BYTES + 1)
-                if not line:
+                line = self._read_line(reader, allowance)
+                if line is None:
                     break
-                if len(line) > protocol.MAX_LINE_BYTES:
-                    replies.put(SandboxFailure("protocol", "a reply longer than the grader "
-                                                     "reads", self.peak_mb))
+                if isinstance(line, SandboxFailure):
+                    replies.put(line)
                     break
                 try:
                     replies.put(protocol.decode_reply(line))

@@ -7,10 +7,19 @@ folder; ask the child to load the model; check the contract on what it reports; 
 predictions (a series one window at a time, each only after the previous forecast came back);
 check the predictions' own shape; compute the metric and the score. Every reply is checked against
 the job's nonce and the request it answers; anything else ends the job as a failure of that job.
+
+Held-out inputs reach the child in an order drawn per job (`secret_order`) and the predictions are
+put back here, so an answer that depends on the order of calls scores at chance. Every reply is
+held to what its request can need (`protocol.predictions_bytes`): the held-out count times the
+question's output size, or for a series one value per step of a window. The sandbox's reader
+refuses a longer reply before buffering it and takes one reply per request, so a job holds at most
+one reply at a time in the service: for Fashion-MNIST (10,000 inputs x 10 classes) about 1 MB on
+the wire and a few times that once decoded; for a series window a few hundred bytes.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -20,11 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from server.grading import contract, evaluation, heldout, series_forms
+from server.grading import contract, evaluation, heldout, secret_order, series_forms
 from server.grading.evaluation import EvaluationError
 from server.grading.margin import borderline
 from server.grading.pool import SandboxPool
 from server.grading.protocol import (
+    MODEL_REPORT_BYTES,
     ArrayPayload,
     ChildFailure,
     ConfigLimits,
@@ -33,6 +43,7 @@ from server.grading.protocol import (
     ModelReport,
     Predictions,
     PredictRequest,
+    predictions_bytes,
 )
 from server.grading.result import Outcome
 from server.grading.sandbox import Sandbox, SandboxFailure, SandboxLimits, new_nonce
@@ -102,8 +113,9 @@ class _Conversation:
         self.seq = 0
         self.predict_seconds = 0.0
 
-    def _ask(self, request: LoadRequest | PredictRequest) -> ModelReport | Predictions | ChildFailure:
-        failure = self.sandbox.send(request)
+    def _ask(self, request: LoadRequest | PredictRequest, reply_limit: int
+             ) -> ModelReport | Predictions | ChildFailure:
+        failure = self.sandbox.send(request, reply_limit)
         if failure:
             raise _Stopped(failure)
         reply = self.sandbox.receive(self.deadline)
@@ -119,19 +131,28 @@ class _Conversation:
 
     def load(self, name: str, fmt: str, limits: ConfigLimits) -> ModelReport | ChildFailure:
         reply = self._ask(LoadRequest(nonce=self.nonce, model=name, format=fmt,  # type: ignore[arg-type]
-                                      limits=limits))
+                                      limits=limits), MODEL_REPORT_BYTES)
         assert isinstance(reply, ModelReport | ChildFailure)
         return reply
 
-    def predict(self, inputs_file: str | None = None, inputs: np.ndarray | None = None
-                ) -> np.ndarray:
+    def predict(self, values: int, too_many: str, inputs_file: str | None = None,
+                inputs: np.ndarray | None = None) -> np.ndarray:
+        """Predictions for the inputs, at most `values` numbers of them; more is the learner's
+        `too_many` sentence, refused before the reply is buffered whole."""
         request = PredictRequest(nonce=self.nonce, seq=self.seq, inputs_file=inputs_file,
                                  inputs=ArrayPayload.of(inputs) if inputs is not None else None)
         self.seq += 1
-        reply = self._ask(request)
+        try:
+            reply = self._ask(request, predictions_bytes(values))
+        except _Stopped as stopped:
+            if stopped.failure.kind == "oversized":
+                raise EvaluationError(too_many) from None
+            raise
         if isinstance(reply, ChildFailure):
             raise EvaluationError(reply.message)
         assert isinstance(reply, Predictions)
+        if reply.outputs.size > values:
+            raise EvaluationError(too_many)
         self.predict_seconds += reply.seconds
         try:
             return reply.outputs.array()
@@ -141,9 +162,14 @@ class _Conversation:
 
     def forecast_one_at_a_time(self, windows: np.ndarray) -> np.ndarray:
         """Each window alone, in time order, the next only after this one's forecast is back."""
+        steps = int(windows.shape[1]) if windows.ndim > 1 else 1
+        too_many = (f"The model gave more than {steps} values for one window of {steps} steps: a "
+                    "forecast is one value per window, or one per step of the window. Keep the "
+                    "final Dense(1) layer, with no layer that lengthens the sequence (such as "
+                    "UpSampling1D), and submit again.")
         forecasts = []
         for window in windows:
-            outputs = self.predict(inputs=window[np.newaxis])
+            outputs = self.predict(steps, too_many, inputs=window[np.newaxis])
             if len(outputs) != 1:
                 raise EvaluationError(f"The model gave {len(outputs)} forecasts for one window: it "
                                       "must give one output per input window.")
@@ -201,6 +227,11 @@ def outcome_of_failure(failure: SandboxFailure, limits: SandboxLimits, **facts: 
         return Outcome.memory(failure.peak_mb, limits.memory_mb, **facts)
     if failure.kind == "start":
         return Outcome.tfexam_failure(failure.detail, ResultStatus.INFRASTRUCTURE, **facts)
+    if failure.kind == "oversized":  # the model's process said more than it was asked
+        return Outcome.verdict(ResultStatus.LOAD_ERROR, [
+            "The grading process of this model sent a reply larger than the grader reads "
+            f"({failure.detail}): a Keras model saved with model.save(...) never does. Save the "
+            "model again and submit."], **facts)
     return Outcome.tfexam_failure(failure.detail, ResultStatus.CRASH, peak_memory_mb=round(
         failure.peak_mb, 1), **facts)
 
@@ -211,8 +242,7 @@ def outcome_of_failure(failure: SandboxFailure, limits: SandboxLimits, **facts: 
 REUSE_AFTER = frozenset({ResultStatus.GRADED, ResultStatus.CONTRACT_ERROR})
 
 
-def grade_in_pool(pool: SandboxPool, job: GradingJob, limits: SandboxLimits,
-                  cache_dir: Path) -> Outcome:
+def grade_in_pool(pool: SandboxPool, job: GradingJob, limits: SandboxLimits) -> Outcome:
     """One try in a sandbox from the pool, in a process of this job's own: the one path shared by
     the service and by local grading (calibration, tests), so what they check is what the service
     runs. The sandbox is given back to the pool, which reuses it only after a clean ending."""
@@ -223,14 +253,14 @@ def grade_in_pool(pool: SandboxPool, job: GradingJob, limits: SandboxLimits,
         return outcome_of_failure(sandbox, limits)
     outcome: Outcome | None = None
     try:
-        outcome = grade(sandbox, job, limits, cache_dir)
+        outcome = grade(sandbox, job, limits)
         outcome.timings["sandbox_wait"] = waited
         return outcome
     finally:
         pool.give_back(sandbox, reusable=outcome is not None and outcome.status in REUSE_AFTER)
 
 
-def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: Path,
+def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits,
           config_limits: ConfigLimits | None = None) -> Outcome:
     """Grade one job in one warm sandbox. Never raises: every ending is an Outcome. The caller
     destroys the sandbox afterwards, whatever happened."""
@@ -242,9 +272,9 @@ def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: P
         try:
             name = _place(job.snapshot, sandbox.job_dir).name
             data = heldout.load(job.heldout_path)
+            order = secret_order.draw(len(data["x"]) if job.task != "series" else 0)
             if job.task != "series":
-                os.link(heldout.inputs_file(job.heldout_path, cache_dir),
-                        sandbox.job_dir / INPUTS_NAME)
+                secret_order.write_inputs(data["x"], order, sandbox.job_dir / INPUTS_NAME)
         except FileNotFoundError as error:
             return Outcome.tfexam_failure(f"a file it needs is missing ({error.filename})")
         except OSError as error:
@@ -264,8 +294,12 @@ def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: P
             if job.task == "series":
                 result = evaluation.series(conversation.forecast_one_at_a_time, data, job.metric)
             else:
-                predictions = conversation.predict(inputs_file=INPUTS_NAME)
+                per_input = math.prod(d for d in job.output_shape if d is not None)
+                predictions = conversation.predict(
+                    len(order) * per_input, _too_many(len(order), job.output_shape),
+                    inputs_file=INPUTS_NAME)
                 _check_outputs(predictions, job.output_shape)
+                predictions = secret_order.restore(predictions, order)
                 result = evaluation.TASKS[job.task](predictions, data, job.metric)
         except EvaluationError as why:
             timings["evaluate"] = time.perf_counter() - evaluate_started
@@ -282,6 +316,14 @@ def grade(sandbox: Sandbox, job: GradingJob, limits: SandboxLimits, cache_dir: P
     except Exception as error:  # a bug of tfexam's own must still end as a result
         return Outcome.tfexam_failure(f"an internal error ({type(error).__name__}: {error})",
                                       timings=timings, **facts)
+
+
+def _too_many(count: int, output_shape: list[int | None]) -> str:
+    per_input = math.prod(d for d in output_shape if d is not None)
+    return (f"The model gave more than {count * per_input} values for {count} held-out inputs; "
+            f"this question needs {per_input} per input, shaped "
+            f"{contract.shape_text([None, *output_shape])}. Keep the final layer as the starter "
+            "shows and submit again.")
 
 
 def _check_outputs(predictions: np.ndarray, output_shape: list[int | None]) -> None:

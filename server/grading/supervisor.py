@@ -140,7 +140,7 @@ class GradingSupervisor:
     def _attempt(self, job: GradingJob) -> Outcome:
         """One try in one fresh sandbox, destroyed afterwards whatever happened."""
         assert self.pool is not None
-        return grade_in_pool(self.pool, job, self.limits, self.root / "inputs")
+        return grade_in_pool(self.pool, job, self.limits)
 
     def _grade(self, sub: SubmissionRecord) -> None:
         question = self.store.question(sub.session_id, sub.question_id)

@@ -1,12 +1,15 @@
 """From "a complete model file for question Q" to a queued submission.
 
-The file is checked first (`model_files.checked`: regular files only, links only inside the
-project, the question's size limit, a .keras zip's directory), then copied into the home folder
-and the copy is hashed, so what is graded is exactly what was hashed, and later edits in the IDE
-cannot change it. A file that fails the checks becomes a submission with a "refused" Result of its
-own, which replaces the previous one on screen. Snapshots no longer needed are deleted
-(`snapshots.prune`). Every call here touches the learner's files, so none runs on the API's event
-loop (the routes that call it are plain `def`s, which FastAPI runs in a worker thread).
+The file is checked first (`model_files.checked`: regular files only, one name each, links only
+inside the project, the question's size limit, a bounded SavedModel folder, a .keras zip's
+directory), then copied into the home folder, each file opened once and confined to the project
+(`confined_open`: a folder swapped for a link meanwhile is refused, not followed), and the copy is
+hashed (and a .keras copy's directory checked again), so what is graded is exactly what was
+checked and hashed, and later edits in the IDE cannot change it. A file that fails the checks
+becomes a submission with a "refused" Result of its own, which replaces the previous one on
+screen. Snapshots no longer needed are deleted (`snapshots.prune`). Every call here touches the
+learner's files, so none runs on the API's event loop (the routes that call it are plain `def`s,
+which FastAPI runs in a worker thread).
 
 Rules that keep the record honest:
 - A save counts by when tfexam observed it (the watcher's last event, or the scan that found it)
@@ -103,6 +106,9 @@ class Intake:
             (target if model.format == "savedmodel" else target_dir).mkdir(parents=True)
             model_files.copy_checked(files, target if model.format == "savedmodel" else target_dir,
                                      limit)
+            if model.format == "keras":  # the bytes copied, whatever the file held at the check
+                with open(target, "rb") as handle:
+                    model_files.check_zip_directory(handle, model.path.name)
         except BaseException:
             shutil.rmtree(target_dir, ignore_errors=True)  # a failed copy leaves nothing behind
             raise
@@ -204,6 +210,13 @@ class Intake:
         snapshots.prune(self.store, self.settings.sessions_dir, session_id, question_id)
         return sub
 
+    def _learner_hash(self, session: SessionRecord, question: QuestionRecord,
+                      model: ModelFile) -> str | None:
+        """What the file's snapshot would hash to, read as intake reads it (confined, within the
+        question's size limit); None for a file intake would refuse."""
+        return model_files.learner_sha256(model, Path(session.project_dir),
+                                          self.limit_bytes(question))
+
     def current_model(self, session: SessionRecord, question: QuestionRecord) -> ModelFile | None:
         """The question's model file as it is now. With several formats present, one whose
         content differs from the last submission of its path wins (mtime is not trusted)."""
@@ -214,7 +227,8 @@ class Intake:
             return found[0] if found else None
         recorded = {s.source_path: s.sha256 for s in self.store.submissions(
             session.id, question.question_id)}
-        changed = [c for c in found if recorded.get(str(c.path)) != _hash_or_none(c)]
+        changed = [c for c in found
+                   if recorded.get(str(c.path)) != self._learner_hash(session, question, c)]
         return (changed or found)[0]
 
     def submit_now(self, session: SessionRecord, question_id: str) -> SubmissionRecord:
@@ -249,7 +263,7 @@ class Intake:
             if model is None or not model_files.is_complete(model):
                 continue
             latest = self.store.latest_submission(session.id, question.question_id)
-            if latest is not None and latest.sha256 == _hash_or_none(model):
+            if latest is not None and latest.sha256 == self._learner_hash(session, question, model):
                 continue
             changed.append((question, model))
         return changed
@@ -277,10 +291,3 @@ class Intake:
             log.info("%s", note)
             noted += 1
         return noted
-
-
-def _hash_or_none(model: ModelFile) -> str | None:
-    try:
-        return model_files.sha256_of(model.path)
-    except OSError:
-        return None

@@ -10,9 +10,16 @@ Hygiene comes before any open: only regular files (and, for a SavedModel, folder
 files) are taken. A FIFO, socket or device is refused by its `lstat` alone, so nothing ever blocks
 on it; a symbolic link is followed only when it stays inside the project folder; sizes are summed
 from `lstat` and checked against the question's limit before a byte is copied; a `.keras` zip's
-directory (entries, total unpacked size, ratio) is checked before anything is extracted. Files are
-opened with O_NOFOLLOW | O_NONBLOCK and checked again with `fstat`, so a file swapped for a pipe
-between the check and the copy is still refused.
+directory (entries, total unpacked size, ratio) is checked before anything is extracted. A file
+with another name (a hard link, `st_nlink` > 1) is refused: its other name may be anywhere, so
+tfexam cannot tell that it belongs to the project. A SavedModel folder is walked at most
+MAX_SAVEDMODEL_ENTRIES entries and MAX_SAVEDMODEL_DEPTH folders deep, on every poll too.
+
+Each file is opened once, through `confined_open` (every component from the project folder down
+with O_NOFOLLOW, then `fstat` compared with what was checked), so a folder swapped for a link
+between the check and the copy, or a file swapped for another or for a pipe, is refused instead
+of followed; a `.keras` directory is read from that same descriptor, never by opening the path
+again.
 """
 
 from __future__ import annotations
@@ -24,12 +31,16 @@ import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from server.grading.protocol import ConfigLimits, oversized_entry
+from server.watch.confined_open import Identity, Moved, open_inside
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-MAX_SAVEDMODEL_FILES = 10000
+# A SavedModel has about six entries (saved_model.pb, fingerprint.pb, keras_metadata.pb,
+# variables/ and its two files, assets/); these bound what one poll of a folder may cost.
+MAX_SAVEDMODEL_ENTRIES = 1000
+MAX_SAVEDMODEL_DEPTH = 8
 # The child's own bounds on a .keras zip (entries, bomb ratio), checked here first, before the
 # snapshot: one source for both sides.
 ZIP_MAX_ENTRIES = ConfigLimits().zip_entries
@@ -84,38 +95,54 @@ def match(path: Path, question_dir: Path, model_file: str) -> ModelFile | None:
     return None
 
 
-def _walk(path: Path) -> list[tuple[Path, os.stat_result]]:
-    """Every entry under a folder with its lstat, links not followed; the path itself for a file."""
+class Walk(NamedTuple):
+    """What a bounded walk found: (path, lstat) of every entry that is not a folder, and why it
+    stopped early, if it did."""
+
+    entries: list[tuple[Path, os.stat_result]]
+    cut: str | None  # "entries" or "depth"
+
+
+def _walk(path: Path) -> Walk:
+    """Every entry under a folder with its lstat, links not followed; the path itself for a file.
+    Stops after MAX_SAVEDMODEL_ENTRIES entries (folders included) or below MAX_SAVEDMODEL_DEPTH
+    folders, whatever the folder holds: a poll's cost is bounded."""
     try:
         top = os.lstat(path)
     except OSError:
-        return []
+        return Walk([], None)
     if not stat.S_ISDIR(top.st_mode):
-        return [(path, top)]
+        return Walk([(path, top)], None)
     found: list[tuple[Path, os.stat_result]] = []
-    stack = [path]
-    while stack and len(found) <= MAX_SAVEDMODEL_FILES:
-        folder = stack.pop()
+    seen = 0
+    stack = [(path, 0)]
+    while stack:
+        folder, depth = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as listing:
+                for entry in listing:
+                    seen += 1
+                    if seen > MAX_SAVEDMODEL_ENTRIES:
+                        return Walk(sorted(found), "entries")
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if not stat.S_ISDIR(info.st_mode):
+                        found.append((Path(entry.path), info))
+                    elif depth + 1 >= MAX_SAVEDMODEL_DEPTH:
+                        return Walk(sorted(found), "depth")
+                    else:
+                        stack.append((Path(entry.path), depth + 1))
         except OSError:
             continue
-        for entry in entries:
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if stat.S_ISDIR(info.st_mode):
-                stack.append(Path(entry.path))
-            else:
-                found.append((Path(entry.path), info))
-    return sorted(found)
+    return Walk(sorted(found), None)
 
 
 def fingerprint(path: Path) -> Fingerprint:
     """(total size, newest mtime, file count) from stat alone: never opens anything."""
     size, newest, count = 0, 0.0, 0
-    entries = _walk(path)
+    entries = _walk(path).entries
     if len(entries) == 1 and entries[0][0] == path and stat.S_ISLNK(entries[0][1].st_mode):
         try:  # a link to a single file: the target's size and time say whether it changes
             entries = [(path, os.stat(path))]
@@ -154,12 +181,33 @@ def _inside(path: Path, project: Path, shown: str) -> Path:
     return real
 
 
-def checked(model: ModelFile, project: Path, limit_bytes: int) -> list[tuple[Path, Path, int]]:
-    """What would be copied: (source, relative target, size) per file, after every hygiene rule.
-    Raises Refused with the learner's sentence. Opens nothing but a .keras zip's directory."""
+class PlannedFile(NamedTuple):
+    """One file `checked` allows to be copied: where it really is (inside `root`), where it goes
+    in the snapshot, its size, and which file it was (compared again once it is open)."""
+
+    source: Path
+    target: Path
+    size: int
+    root: Path
+    root_id: Identity
+    identity: Identity
+
+
+def _one_name(info: os.stat_result, shown: str) -> None:
+    if info.st_nlink > 1:
+        raise Refused(f"{shown} is a hard link: the same file has {info.st_nlink} names, and tfexam "
+                      "cannot tell that the others are inside the project. Save the model itself "
+                      "there (model.save(...) writes a new file) and submit again.")
+
+
+def checked(model: ModelFile, project: Path, limit_bytes: int) -> list[PlannedFile]:
+    """What would be copied, after every hygiene rule. Raises Refused with the learner's sentence.
+    Opens nothing but a .keras zip (once, confined, to read its directory)."""
     name = model.path.name
     try:
         info = os.lstat(model.path)
+        root = Path(os.path.realpath(project))
+        root_id = Identity.of(os.stat(root))
     except OSError as error:
         raise Refused(f"{name} disappeared before it could be taken; save it again.") from error
     # Resolved whole, so a linked parent folder (Q1 -> elsewhere) cannot lead outside either.
@@ -179,15 +227,22 @@ def checked(model: ModelFile, project: Path, limit_bytes: int) -> list[tuple[Pat
         raise Refused(f"{name} is {_kind(info.st_mode)}, not a model file: tfexam only takes a "
                       f"regular file there. Remove it, save the model with model.save({name!r}) "
                       "and submit again.")
-    files: list[tuple[Path, Path, int]] = []
+    files: list[PlannedFile] = []
     if not want_dir:
-        files.append((source, Path(name), info.st_size))
+        _one_name(info, name)
+        files.append(PlannedFile(source, Path(name), info.st_size, root, root_id,
+                                 Identity.of(info)))
     else:
-        entries = _walk(source)
-        if len(entries) > MAX_SAVEDMODEL_FILES:
-            raise Refused(f"{name}/ holds more than {MAX_SAVEDMODEL_FILES} files, far more than a "
-                          "SavedModel has: save the model again into an empty folder and submit.")
-        for path, entry in entries:
+        walk = _walk(source)
+        if walk.cut == "entries":
+            raise Refused(f"{name}/ holds more than {MAX_SAVEDMODEL_ENTRIES} files and folders, "
+                          "far more than a SavedModel has: save the model again into an empty "
+                          "folder and submit.")
+        if walk.cut == "depth":
+            raise Refused(f"{name}/ has folders nested more than {MAX_SAVEDMODEL_DEPTH} deep, which "
+                          "no SavedModel has: save the model again into an empty folder and "
+                          "submit.")
+        for path, entry in walk.entries:
             shown = f"{name}/{path.relative_to(source).as_posix()}"
             if stat.S_ISLNK(entry.st_mode):
                 real = _inside(path, project, shown)
@@ -201,28 +256,47 @@ def checked(model: ModelFile, project: Path, limit_bytes: int) -> list[tuple[Pat
                                   "without links and submit.")
                 path_to_read = real
             else:
-                path_to_read = path
+                path_to_read = Path(os.path.realpath(path))
             if not stat.S_ISREG(entry.st_mode):
                 raise Refused(f"{shown} is {_kind(entry.st_mode)}: a SavedModel holds regular files "
                               "only. Remove it, save the model again and submit.")
-            files.append((path_to_read, path.relative_to(source), entry.st_size))
-    total = sum(size for _, _, size in files)
+            _one_name(entry, shown)
+            files.append(PlannedFile(path_to_read, path.relative_to(source), entry.st_size, root,
+                                     root_id, Identity.of(entry)))
+    total = sum(file.size for file in files)
     if total > limit_bytes:
         raise Refused(f"{name} is {total / 2**20:.0f} MB, more than this question takes "
                       f"({limit_bytes / 2**20:.0f} MB): no model for this question needs that much. "
                       "Make the model smaller (fewer or narrower layers), save and submit again.")
     if model.format == "keras":
-        check_zip_directory(source, name)
+        with open_planned(files[0], name) as handle:
+            check_zip_directory(handle, name)
     return files
 
 
-def check_zip_directory(path: Path, name: str) -> None:
-    """Entries, total unpacked size and ratio of a .keras zip, from its directory alone."""
-    size = os.stat(path).st_size
-    with _open_regular(path) as handle:
-        tail_start = max(0, size - (65536 + 22))
-        handle.seek(tail_start)
-        tail = handle.read()
+def open_planned(file: PlannedFile, shown: str) -> BinaryIO:
+    """The one way a learner's file is opened for reading: confined to the project, and the very
+    file that was checked (`confined_open`). Refused if it is not; FileNotFoundError if it went."""
+    try:
+        fd = open_inside(file.root, file.root_id, file.source, file.identity)
+    except Moved as moved:
+        raise Refused(f"{shown} changed while tfexam was taking it (the file, or a folder on its "
+                      "path, was replaced): save the model again and submit.") from moved
+    try:
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def check_zip_directory(handle: BinaryIO, name: str) -> None:
+    """Entries, total unpacked size and ratio of a .keras zip, from its directory alone, read
+    from an open file (the learner's, once, or tfexam's own snapshot of it)."""
+    size = os.fstat(handle.fileno()).st_size
+    tail_start = max(0, size - (65536 + 22))
+    handle.seek(tail_start)
+    tail = handle.read()
     end = tail.rfind(b"PK\x05\x06")
     if end < 0 or len(tail) - end < 22:
         raise Refused(f"{name} is not a complete zip archive (a .keras file is one): save it again "
@@ -232,7 +306,8 @@ def check_zip_directory(path: Path, name: str) -> None:
         raise Refused(f"{name} holds {entries} files; a Keras archive holds a few. Save the model "
                       "again with model.save(...) and submit.")
     try:
-        with zipfile.ZipFile(path) as archive:
+        handle.seek(0)
+        with zipfile.ZipFile(handle) as archive:
             infos = archive.infolist()
     except (OSError, zipfile.BadZipFile) as error:
         raise Refused(f"{name} is not a readable zip archive ({error}): save it again with "
@@ -253,9 +328,10 @@ def check_zip_directory(path: Path, name: str) -> None:
                       "with model.save(...) and submit.")
 
 
-def _open_regular(path: Path):
-    """Open for reading without following a final link and without blocking on a FIFO; refuse
-    anything that turns out not to be a regular file."""
+def _open_regular(path: Path) -> BinaryIO:
+    """Open one of tfexam's own files, or a learner's for a peek at its first bytes, without
+    following a final link and without blocking on a FIFO; refuse anything that turns out not to
+    be a regular file."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -267,18 +343,20 @@ def _open_regular(path: Path):
         raise
 
 
-def copy_checked(files: list[tuple[Path, Path, int]], target: Path, limit_bytes: int) -> int:
+def copy_checked(files: list[PlannedFile], target: Path, limit_bytes: int) -> int:
     """Copy what `checked` listed into `target` (a new folder), never more than the limit in all,
-    re-checking each file as it is opened. Returns the bytes copied."""
+    each file opened once, confined, and compared with what was checked. Returns the bytes
+    copied."""
     copied = 0
-    for source, relative, _ in files:
-        destination = target / relative
+    for file in files:
+        destination = target / file.target
         destination.parent.mkdir(parents=True, exist_ok=True)
-        with _open_regular(source) as reader, open(destination, "xb") as writer:
+        with open_planned(file, file.target.as_posix()) as reader, \
+                open(destination, "xb") as writer:
             while block := reader.read(COPY_BLOCK):
                 copied += len(block)
                 if copied > limit_bytes:
-                    raise Refused(f"{source.name} grew past this question's size limit "
+                    raise Refused(f"{file.source.name} grew past this question's size limit "
                                   f"({limit_bytes / 2**20:.0f} MB) while it was copied: make the "
                                   "model smaller, save and submit again.")
                 writer.write(block)
@@ -310,6 +388,21 @@ def _hdf5_complete(path: Path) -> bool:
     return 0 < base + eof <= size
 
 
+def _zip_complete(path: Path) -> bool:
+    """A zip's end record (written last) closes the file, read from its last 64 KB alone: the
+    directory itself is never parsed here, on every poll, whatever it holds (intake checks it
+    once, bounded)."""
+    with _open_regular(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        handle.seek(max(0, size - (65536 + 22)))
+        tail = handle.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or len(tail) - end < 22:
+        return False
+    comment = struct.unpack("<H", tail[end + 20:end + 22])[0]
+    return end + 22 + comment == len(tail)
+
+
 def is_complete(model: ModelFile) -> bool:
     """Whether writing finished. A special file is "complete" at once: nothing more will come,
     and intake refuses it with a sentence instead of anything waiting on it."""
@@ -326,8 +419,7 @@ def is_complete(model: ModelFile) -> bool:
         if model.format == "h5":
             return _hdf5_complete(path)
         if model.format == "keras":
-            with _open_regular(path) as handle, zipfile.ZipFile(handle) as archive:
-                return "config.json" in archive.namelist()
+            return _zip_complete(path)
         if model.format == "savedmodel":
             return (path / "saved_model.pb").is_file() and (
                 path / "variables" / "variables.index").is_file()
@@ -336,12 +428,35 @@ def is_complete(model: ModelFile) -> bool:
     return False
 
 
+def learner_sha256(model: ModelFile, project: Path, limit_bytes: int) -> str | None:
+    """The hash a snapshot of the learner's model would have (as `sha256_of` computes it), read
+    the way intake reads it: checked, each file opened confined and compared with what was
+    checked, never more than the size limit. None when intake would refuse it or it is gone."""
+    try:
+        files = checked(model, project, limit_bytes)
+        digest = hashlib.sha256()
+        read = 0
+        for file in files:
+            if model.format == "savedmodel":
+                digest.update(os.fsencode(file.target.as_posix()) + b"\0")
+            with open_planned(file, file.target.as_posix()) as handle:
+                while block := handle.read(COPY_BLOCK):
+                    read += len(block)
+                    if read > limit_bytes:
+                        return None
+                    digest.update(block)
+        return digest.hexdigest()
+    except (Refused, OSError):
+        return None
+
+
 def sha256_of(path: Path) -> str:
     """Hash of the bytes; for a folder, of every relative path and its bytes, in order. Only used
-    on tfexam's own snapshots (regular files it wrote itself)."""
+    on tfexam's own snapshots (regular files it wrote itself); a learner's file is hashed by
+    `learner_sha256`."""
     digest = hashlib.sha256()
     is_dir = path.is_dir()
-    for file, info in _walk(path):
+    for file, info in _walk(path).entries:
         if not stat.S_ISREG(info.st_mode):
             continue
         if is_dir:

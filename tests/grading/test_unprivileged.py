@@ -45,9 +45,13 @@ honest = grader.grade(job(scratch / "line.h5"))
 attack = grader.grade(GradingJob(scratch / "writer", "savedmodel", "classification", [2], [3],
                                  "softmax", "accuracy", {"kind": "bands", "higher_is_better": True,
                                  "thresholds": [0.2, 0.4, 0.6, 0.8, 0.9]}, scratch / "blobs.npz"))
+counting = grader.grade(GradingJob(scratch / "counter", "savedmodel", "classification", [2], [3],
+                                   "softmax", "accuracy", {"kind": "bands", "higher_is_better": True,
+                                   "thresholds": [0.2, 0.4, 0.6, 0.8, 0.9]}, scratch / "ordered.npz"))
 grader.close()
 print(json.dumps({"uid": os.getuid(), "isolation": grader.plan.isolation.model_dump(),
-                  "honest": honest.model_dump(mode="json"), "attack": attack.model_dump(mode="json")}))
+                  "honest": honest.model_dump(mode="json"), "attack": attack.model_dump(mode="json"),
+                  "counting": counting.model_dump(mode="json")}))
 """
 
 
@@ -104,6 +108,11 @@ def test_grading_as_an_unprivileged_user(learner: pwd.struct_passwd) -> None:
         write_heldout(scratch / "line.npz", x=xs, y=2 * xs - 1)
         write_heldout(scratch / "blobs.npz", x=np.eye(3, 2, dtype="float32"), y=np.arange(3))
         models.save(models.line_model(), scratch / "line.h5")
+        # Held out in label order, as photo folders are read: a model that counts its calls
+        # must still score at chance when the job runs as an ordinary user (issue 22, item 7).
+        write_heldout(scratch / "ordered.npz", x=np.zeros((300, 2), "float32"),
+                      y=np.repeat(np.arange(3), 100))
+        attacks.counter(scratch / "counter", total=300)
         home_of_user = scratch / "home"
         home_of_user.mkdir()
         attacks.writer([str(home_of_user / "planted.txt"), str(scratch / "planted.txt")],
@@ -126,6 +135,8 @@ def test_grading_as_an_unprivileged_user(learner: pwd.struct_passwd) -> None:
         assert seen["isolation"]["sandboxed"] is True, seen["isolation"]
         assert seen["honest"]["status"] == "graded" and seen["honest"]["score"] == 5, seen["honest"]
         assert seen["attack"]["status"] == "evaluation_error", seen["attack"]
+        assert seen["counting"]["status"] == "graded", seen["counting"]
+        assert seen["counting"]["value"] < 0.5, seen["counting"]  # 1.0 in label order
         assert not (home_of_user / "planted.txt").exists()
         assert not (scratch / "planted.txt").exists()
     finally:

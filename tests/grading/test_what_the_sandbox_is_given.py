@@ -79,7 +79,7 @@ def test_series_windows_go_one_at_a_time_and_never_hold_their_answer(mode: str,
     try:
         assert box.start() is None
         assert box.wait_ready().kind == "ready"
-        outcome = grade(box, _series_job(snapshot, tmp_path / "s.npz"), limits, tmp_path / "c")
+        outcome = grade(box, _series_job(snapshot, tmp_path / "s.npz"), limits)
     finally:
         box.destroy()
     assert outcome.status == "graded", outcome.messages
@@ -133,7 +133,7 @@ def test_a_classification_job_folder_holds_the_model_and_its_inputs_only(tmp_pat
     try:
         assert box.start() is None
         assert box.wait_ready().kind == "ready"
-        outcome = grade(box, _job(snapshot, tmp_path / "c.npz"), limits, tmp_path / "cache")
+        outcome = grade(box, _job(snapshot, tmp_path / "c.npz"), limits)
     finally:
         box.destroy()
     assert outcome.status == "graded", outcome.messages

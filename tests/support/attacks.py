@@ -181,3 +181,25 @@ def wide_keras(good: Path, dest: Path, entries: int, entry_mb: int = 2) -> Path:
         for index in range(entries):
             archive.writestr(f"assets/padding{index}.bin", block)
     return dest
+
+
+def counter(dest: Path, total: int, classes: int = 3) -> Path:
+    """Answers without looking: the k-th input it is ever shown gets class k * classes // total,
+    which is every label right when the held-out set arrives in label order, in equal parts (a
+    counter variable in the graph; the issue's attack scored 100 % on random images)."""
+    import tensorflow as tf
+
+    module = tf.Module()
+    module.seen = tf.Variable(0, dtype=tf.int64)
+
+    def serve(x):
+        count = tf.shape(x, out_type=tf.int64)[0]
+        index = module.seen + tf.range(count, dtype=tf.int64)
+        module.seen.assign_add(count)
+        return {"output_0": tf.one_hot(index * classes // total, classes)}
+
+    module.serve = tf.function(serve, input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+    if dest.exists():
+        shutil.rmtree(dest)
+    tf.saved_model.save(module, str(dest), signatures={"serving_default": module.serve})
+    return dest

@@ -120,7 +120,8 @@ def test_links_are_followed_only_inside_the_project(tmp_path: Path) -> None:
     link.unlink()
     link.symlink_to(inside)
     files = checked(ModelFile(link, "h5"), project, LIMIT)
-    assert files == [(inside.resolve(), Path("mymodel.h5"), inside.stat().st_size)]
+    assert [file[:3] for file in files] == [(inside.resolve(), Path("mymodel.h5"),
+                                             inside.stat().st_size)]
     (project / "Q2").symlink_to(elsewhere, target_is_directory=True)  # a linked question folder
     models.save(models.line_model(), elsewhere / "mymodel.h5")
     with pytest.raises(Refused, match="outside the project folder"):

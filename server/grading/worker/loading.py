@@ -103,14 +103,7 @@ def _missing_weights(path: Path, fmt: str) -> str | None:
         import h5py
 
         try:
-            with h5py.File(path, "r") as handle:
-                if "model_config" not in handle.attrs:
-                    # Keras 2 weights files carry "layer_names"; Keras 3's hold "layers"/"vars".
-                    if "layer_names" in handle.attrs or {"layers", "vars"} & set(handle.keys()):
-                        return (f"{path.name} holds only weights (it was written by "
-                                "model.save_weights(...)): save the whole model with "
-                                "model.save(...) and submit again.")
-                    return None
+            with h5py.File(path, "r") as handle:  # the vetting refused a file without a config
                 if "model_weights" not in handle:
                     return (f"{path.name} has the model's architecture but no weights: save the "
                             "trained model with model.save(...) and submit again.")

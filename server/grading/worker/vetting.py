@@ -11,6 +11,11 @@ sentence that names the layer:
   class, any class outside Keras's built-in layers, initializers, regularizers and the like
   (CVE-2025-1550 and CVE-2025-9906 ran code or re-enabled unsafe loading through the config);
 - configs larger or deeper than the limits.
+Every node that can name code is checked, Keras's own markers included: a `__typespec__` names a
+`spec_name` and a `module` that tf_keras imports whatever it is (Keras 3 imports only its own
+packages), so a marker is skipped only after its module and registered name passed. An `.h5`
+without a model config, or a `.keras` whose archive names an entry twice, is refused here too: no
+loader ever runs on anything this module has not read whole.
 The `tf_keras` fallback is only tried after this passed, so it never imports a module a file names.
 """
 
@@ -55,6 +60,15 @@ PRIVATE_MODEL_MODULES = {"keras.src.models.functional", "keras.src.models.sequen
                          "keras.src.models.model"}
 # Never deserialised: the grader loads with compile=False (optimizer, loss and metrics live here).
 SKIPPED_KEYS = {"compile_config", "training_config"}
+# What a `__typespec__` may name: TensorFlow's own spec classes, in modules TensorFlow has already
+# imported (tf_keras imports the named module and takes the class from it).
+TYPESPECS = {
+    "tensorflow.python.framework.tensor": {"TensorSpec", "BoundedTensorSpec"},
+    "tensorflow.python.framework.tensor_spec": {"TensorSpec", "BoundedTensorSpec"},
+    "tensorflow.python.framework.sparse_tensor": {"SparseTensorSpec"},
+    "tensorflow.python.framework.indexed_slices": {"IndexedSlicesSpec"},
+    "tensorflow.python.ops.ragged.ragged_tensor": {"RaggedTensorSpec"},
+}
 
 
 @lru_cache(maxsize=1)
@@ -169,10 +183,21 @@ def refuse_unsafe(config: Any, top_is_layer: bool = True) -> None:
             raise ModelRefused(CUSTOM_MESSAGE.format(layer=label, what="a class that is not named"))
         if name in LAMBDAS or name == "__lambda__" or node.get("function_type") == "lambda":
             raise ModelRefused(LAMBDA_MESSAGE.format(layer=label))
-        if name in MARKERS:
-            continue
         module = node.get("module")
         registered = node.get("registered_name")
+        if name == "__typespec__":
+            spec = node.get("spec_name")
+            if not (isinstance(module, str) and isinstance(spec, str)
+                    and spec in TYPESPECS.get(module, ())) or registered is not None:
+                raise ModelRefused(CUSTOM_MESSAGE.format(
+                    layer=label, what=f"the type spec {spec!r} from the module {module!r}"))
+            continue
+        if name in MARKERS:  # the markers Keras handles itself, but only with Keras's modules
+            if module is not None and not (isinstance(module, str) and module in known) or (
+                    registered not in (None, name)):
+                raise ModelRefused(CUSTOM_MESSAGE.format(
+                    layer=label, what=f"{name!r} from the module {module!r}"))
+            continue
         if module is not None:
             if not isinstance(module, str) or module not in known:
                 raise ModelRefused(CUSTOM_MESSAGE.format(
@@ -208,6 +233,13 @@ def check_archive(path: Path, limits: ConfigLimits) -> zipfile.ZipFile:
         raise ModelLoadError(unreadable(path, "keras", error)) from error
     entries = archive.infolist()
     total = sum(entry.file_size for entry in entries)
+    names = [entry.filename for entry in entries]
+    if len(set(names)) != len(names):
+        archive.close()
+        twice = next(name for name in names if names.count(name) > 1)
+        raise ModelRefused(f"{path.name} names the entry {twice!r} more than once, which "
+                           "model.save(...) never does (a reader could take either copy). Save "
+                           "the model again with model.save(...) and submit.")
     if len(entries) > limits.zip_entries:
         archive.close()
         raise ModelRefused(f"{path.name} holds {len(entries)} files; a Keras archive holds a few "
@@ -243,13 +275,24 @@ def keras_config(path: Path, limits: ConfigLimits) -> Any:
     return parse_config(raw, "config.json", limits)
 
 
-def h5_config(path: Path, limits: ConfigLimits) -> Any | None:
+def h5_config(path: Path, limits: ConfigLimits) -> Any:
+    """The `.h5`'s model_config. A file without one is refused here, so that no loader guesses
+    at a model this module has not read."""
     import h5py
 
     try:
         with h5py.File(path, "r") as handle:
             if "model_config" not in handle.attrs:
-                return None
+                # Keras 2 weights files carry "layer_names"; Keras 3's hold "layers"/"vars".
+                if "layer_names" in handle.attrs or {"layers", "vars"} & set(handle.keys()):
+                    raise ModelLoadError(
+                        f"{path.name} holds only weights (it was written by "
+                        "model.save_weights(...)): save the whole model with model.save(...) and "
+                        "submit again.")
+                raise ModelLoadError(
+                    f"{path.name} has no model description (no model_config): it is not a "
+                    "Keras model file. Save the whole model with model.save(...) and submit "
+                    "again.")
             size = handle.attrs.get_id("model_config").get_storage_size()
             if size > limits.config_bytes:
                 parse_config(b" " * (limits.config_bytes + 1), "model_config", limits)
