@@ -17,8 +17,8 @@ import pytest
 from server.datasets.base import write_heldout
 from server.grading import sandbox
 from server.grading.local import LocalGrader
-from tests.grading.test_scorer import _job
-from tests.support import attacks, models
+from tests.grading.test_scorer import _job, line_job
+from tests.support import attacks
 from tests.support.live_server import ROOT
 
 pytestmark = pytest.mark.slow
@@ -58,13 +58,7 @@ def _blobs(tmp_path: Path) -> Path:
 
 def test_job_after_job_is_graded_without_importing_tensorflow_again(forking: LocalGrader,
                                                                     tmp_path: Path) -> None:
-    xs = np.asarray([[10.0], [-4.0]], dtype="float32")
-    write_heldout(tmp_path / "l.npz", x=xs, y=2 * xs - 1)
-    path = models.save(models.line_model(), tmp_path / "mymodel.h5")
-    job = _job(path, tmp_path / "l.npz", task="regression", input_shape=[1], output_shape=[1],
-               final_activation=None, metric="mse",
-               scoring={"kind": "bands", "higher_is_better": False,
-                        "thresholds": [10, 1, 0.1, 0.01, 0.001]})
+    job = line_job(tmp_path)
     outcomes = [forking.grade(job) for _ in range(4)]
     assert [o.score for o in outcomes] == [5] * 4
     assert forking.pool.starts == 1  # one TensorFlow import for four jobs

@@ -27,6 +27,17 @@ def _job(path: Path, heldout: Path, **overrides) -> GradingJob:
     return GradingJob(**fields)
 
 
+def line_job(tmp_path: Path) -> GradingJob:
+    """y = 2x - 1 on two held-out points, and a model that is exactly that line: scores 5."""
+    xs = np.asarray([[10.0], [-4.0]], dtype="float32")
+    write_heldout(tmp_path / "l.npz", x=xs, y=2 * xs - 1)
+    path = models.save(models.line_model(), tmp_path / "mymodel.h5")
+    return _job(path, tmp_path / "l.npz", task="regression", input_shape=[1], output_shape=[1],
+                final_activation=None, metric="mse",
+                scoring={"kind": "bands", "higher_is_better": False,
+                         "thresholds": [10, 1, 0.1, 0.01, 0.001]})
+
+
 def _series_job(path: Path, heldout: Path, **overrides) -> GradingJob:
     fields = {"task": "series", "input_shape": [30, 1], "output_shape": [1],
               "final_activation": None, "metric": "mae", "scoring": {"kind": "exam_mae_formula"}}
@@ -142,18 +153,12 @@ def test_missing_weights_say_so(grader: LocalGrader, tmp_path: Path) -> None:
     assert "not an HDF5" not in outcome.messages[0]
 
 
-def test_one_sandbox_per_job_leaves_nothing_behind(grader: LocalGrader, tmp_path: Path) -> None:
+def test_job_after_job_leaves_nothing_behind(grader: LocalGrader, tmp_path: Path) -> None:
     """A five-hour exam grades hundreds of jobs: no descriptor, process or folder may pile up."""
     import os
     import time
 
-    xs = np.asarray([[10.0], [-4.0]], dtype="float32")
-    write_heldout(tmp_path / "l.npz", x=xs, y=2 * xs - 1)
-    path = models.save(models.line_model(), tmp_path / "mymodel.h5")
-    job = _job(path, tmp_path / "l.npz", task="regression", input_shape=[1], output_shape=[1],
-               final_activation=None, metric="mse",
-               scoring={"kind": "bands", "higher_is_better": False,
-                        "thresholds": [10, 1, 0.1, 0.01, 0.001]})
+    job = line_job(tmp_path)
 
     def settled() -> tuple[int, int]:
         deadline = time.monotonic() + 120

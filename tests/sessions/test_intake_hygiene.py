@@ -10,22 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from server.clock import ManualClock
-from server.config import Settings
 from server.services import Services
 from server.sessions import snapshots
 from server.sessions.status import session_status
 from server.watch.model_files import ModelFile
 from tests.support import models
 from tests.support.opens import OpenWatch
-
-
-@pytest.fixture
-def services(tmp_path: Path):
-    built = Services(Settings.from_env(home=tmp_path / "home", start_worker=False,
-                                       model_size_limit_mb=16), ManualClock())
-    yield built
-    built.db.close()
 
 
 def _snapshot_dirs(services: Services, session_id: str) -> set[str]:

@@ -8,23 +8,11 @@ import os
 import zipfile
 from pathlib import Path
 
-import pytest
-
-from server.clock import ManualClock
-from server.config import Settings
 from server.services import Services
 from server.watch import model_files
 from server.watch.model_files import ModelFile
 from tests.support import attacks
 from tests.support.opens import OpenWatch
-
-
-@pytest.fixture
-def services(tmp_path: Path):
-    built = Services(Settings.from_env(home=tmp_path / "home", start_worker=False,
-                                       model_size_limit_mb=16), ManualClock())
-    yield built
-    built.db.close()
 
 
 def _small_keras(path: Path) -> Path:
