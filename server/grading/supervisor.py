@@ -66,6 +66,7 @@ class GradingSupervisor:
         self.state = "stopped"
         self.current: int | None = None
         self.store_error: str | None = None
+        self.setup_error: str | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -75,24 +76,38 @@ class GradingSupervisor:
         return self.plan.isolation if self.plan else None
 
     def start(self) -> None:
-        global _isolation
+        """Queue interrupted jobs again, then set grading up beside the service: deciding how to
+        confine (a bubblewrap probe) and removing a killed service's leftovers take a moment, and
+        the API answers meanwhile; health says "starting" until a sandbox is ready."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self.plan = sandbox_module.plan(self.root)
-        _isolation = self.plan.isolation
-        if self.plan.isolation.sandboxed:
-            log.info("model files are graded in a sandbox: %s", self.plan.isolation.how)
-        else:
-            log.warning("%s", self.plan.isolation.warning)
-        self.pool = SandboxPool(self.plan, self.limits, self.root,
-                                self.settings.home / "logs" / "worker.log",
-                                size=max(1, self.settings.warm_sandboxes))
-        self.pool.start(FIRST_START_DELAY)
         requeued = self.store.requeue_interrupted()
         if requeued:
             log.info("grading again after a restart: submissions %s", requeued)
         self.state = "starting"
-        self._thread = threading.Thread(target=self._run, name="grading", daemon=True)
+        self._thread = threading.Thread(target=self._set_up_then_run, name="grading", daemon=True)
         self._thread.start()
+
+    def _set_up_then_run(self) -> None:
+        global _isolation
+        try:
+            plan = sandbox_module.plan(self.root)
+        except RuntimeError as error:  # TFEXAM_SANDBOX=bwrap where bubblewrap cannot run
+            self.setup_error = str(error)
+            log.error("grading cannot start: %s", error)
+            return
+        if self._stop.is_set():
+            return
+        self.plan = plan
+        _isolation = plan.isolation
+        if plan.isolation.sandboxed:
+            log.info("model files are graded in a sandbox: %s", plan.isolation.how)
+        else:
+            log.warning("%s", plan.isolation.warning)
+        self.pool = SandboxPool(plan, self.limits, self.root,
+                                self.settings.home / "logs" / "worker.log",
+                                size=max(1, self.settings.warm_sandboxes))
+        self.pool.start(FIRST_START_DELAY)
+        self._run()
 
     def notify(self) -> None:
         self._wake.set()
@@ -103,6 +118,8 @@ class GradingSupervisor:
         if state not in ("busy", "stopped") and pool is not None:
             state = "ready" if pool.ready_count else (
                 "failed" if pool.last_failure else "starting")
+        elif self.setup_error:
+            state = "failed"
         return {
             "state": state,
             "pid": pool.warm_pid if pool else None,
@@ -112,7 +129,8 @@ class GradingSupervisor:
             "versions": pool.info.get("versions", {}) if pool else {},
             "import_seconds": pool.info.get("import_seconds") if pool else None,
             "confinement": pool.info.get("confinement") if pool else None,
-            "last_failure": pool.last_failure.detail if pool and pool.last_failure else None,
+            "last_failure": (pool.last_failure.detail if pool and pool.last_failure else
+                             self.setup_error),
             # A database error of the grading thread (claiming a job or storing a result),
             # while it lasts: the thread retries, so this clears itself.
             "store_error": self.store_error,
