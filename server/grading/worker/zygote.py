@@ -95,24 +95,59 @@ def _remove_strays() -> str:
         time.sleep(0.01)
 
 
-def _empty(folder: str) -> str:
-    """Remove everything in `folder` (a folder a job made unreadable is made readable first)."""
-    def unlock(_function: Callable[..., object], path: str, _error: object) -> None:
-        with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(path), 0o700)
-            os.chmod(path, 0o700)
-        with contextlib.suppress(OSError):
-            (shutil.rmtree if os.path.isdir(path) and not os.path.islink(path) else os.unlink)(path)
+def _mount_points() -> set[str]:
+    """Where bubblewrap mounted something: read-only binds may sit inside /tmp (a checkout or a
+    virtual environment under /tmp is bound at its own path), and are never a job's to change."""
+    points = set()
+    with contextlib.suppress(OSError), open("/proc/self/mountinfo") as mountinfo:
+        for line in mountinfo:
+            fields = line.split()
+            if len(fields) > 4:
+                points.add(fields[4].replace("\\040", " "))
+    return points
 
+
+def _remove(path: str) -> None:
+    """Remove a file or a tree (a folder a job made unreadable is made readable first)."""
+    def unlock(_function: Callable[..., object], failed: str, _error: object) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(failed), 0o700)
+            os.chmod(failed, 0o700)
+        with contextlib.suppress(OSError):
+            (shutil.rmtree if os.path.isdir(failed) and not os.path.islink(failed)
+             else os.unlink)(failed)
+
+    with contextlib.suppress(FileNotFoundError):
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, onerror=unlock)
+        else:
+            os.unlink(path)
+
+
+def _leftovers(folder: str, mounts: set[str]) -> list[str]:
+    """What a job could have written below `folder`: everything but the mount points and the
+    folders that lead to them (whose other contents are a job's too)."""
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if entry.path in mounts:
+                continue
+            if entry.is_dir(follow_symlinks=False) and any(
+                    m.startswith(entry.path + "/") for m in mounts):
+                found += _leftovers(entry.path, mounts)
+            else:
+                found.append(entry.path)
+    return found
+
+
+def _empty(folder: str) -> str:
+    """Empty `folder` of all a job could have written; '' once nothing is left."""
     if not os.path.isdir(folder):
         return ""
-    for entry in os.scandir(folder):
-        with contextlib.suppress(FileNotFoundError):
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, onerror=unlock)
-            else:
-                os.unlink(entry.path)
-    left = os.listdir(folder)
+    mounts = _mount_points()
+    for path in _leftovers(folder, mounts):
+        _remove(path)
+    left = _leftovers(folder, mounts)
     return f"{folder} kept {len(left)} entries" if left else ""
 
 
