@@ -39,7 +39,10 @@ class Settings:
     job_time_limit: float = 180.0
     job_memory_limit_mb: float = 6144.0
     model_size_limit_mb: float = 1024.0  # per question unless its manifest says max_model_mb
-    warm_sandboxes: int = 2
+    # 0: as the sandboxes need. One where they fork a process per job (bubblewrap), as it serves
+    # job after job and a second would hold another TensorFlow import (about 600 MB) for the rare
+    # failed job; two where each serves one job (the fallback), so the next is started early.
+    warm_sandboxes: int = 0
     sweep_interval: float = 0.2
     start_worker: bool = True
     token: str | None = None

@@ -105,7 +105,8 @@ class GradingSupervisor:
             log.warning("%s", plan.isolation.warning)
         self.pool = SandboxPool(plan, self.limits, self.root,
                                 self.settings.home / "logs" / "worker.log",
-                                size=max(1, self.settings.warm_sandboxes))
+                                size=max(1, self.settings.warm_sandboxes
+                                         or (1 if plan.kind == "bwrap" else 2)))
         self.pool.start(FIRST_START_DELAY)
         self._run()
 

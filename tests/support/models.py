@@ -80,12 +80,13 @@ def custom_layer_model():
                              keras.layers.Dense(3, activation="softmax")])
 
 
-def slow_model(steps: int = 60000):
-    """Cheap to save, slow to predict: an LSTM over a very long repeated sequence."""
+def slow_model(steps: int = 60000, units: int = 8):
+    """Cheap to save, slow to predict: an LSTM over a very long repeated sequence (more units make
+    each step slower without holding more memory)."""
     import keras
 
     return keras.Sequential([
-        keras.Input(shape=(2,)), keras.layers.RepeatVector(steps), keras.layers.LSTM(8),
+        keras.Input(shape=(2,)), keras.layers.RepeatVector(steps), keras.layers.LSTM(units),
         keras.layers.Dense(3, activation="softmax"),
     ])
 
