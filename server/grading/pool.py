@@ -124,12 +124,10 @@ class SandboxPool:
             while True:
                 while self._ready:
                     sandbox = self._ready.popleft()
+                    self._changed.notify_all()  # the starter makes the next one if needed
                     if sandbox.alive:
-                        if sandbox.forks:
-                            self._lent += 1
-                        self._changed.notify_all()  # the starter makes the next one if needed
+                        self._lent += sandbox.forks  # counted until it is given back
                         return sandbox
-                    self._changed.notify_all()
                     sandbox.destroy()
                 if self.last_failure is not None and self.starts != failures_seen:
                     return self.last_failure

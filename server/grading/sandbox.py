@@ -494,37 +494,31 @@ class Sandbox:
         return total / 2**20
 
     def _ended(self) -> SandboxFailure:
-        if self._job_channel is not None:  # a job's child ended; the zygote says how
+        """Why the child ended mid-job: a limit (the kernel's memory limit, the CPU limit) or a
+        crash. A forking sandbox's zygote says how the job's child ended; otherwise the child's
+        own exit status says it. Either way the sandbox is not used again."""
+        how = None
+        if self._job_channel is not None:
             _hang_up(self._job_channel)
             self._job_channel = None
             reply = self._control_reply(time.monotonic() + 5)
             if isinstance(reply, Recycled) and reply.job == self.jobs:
-                self.kill()  # a child that ended mid-job ends its sandbox's reuse too
-                if self._cgroup is not None and self._cgroup.killed_for_memory():
-                    used = max(self.peak_mb, self._cgroup.peak_mb())
-                    return SandboxFailure("memory", f"{used:.0f} MB used (stopped by the kernel)",
-                                          used, limit=True)
-                if reply.ended.startswith("was killed by signal SIGXCPU"):
-                    return SandboxFailure("timeout", f"CPU time limit ({self.limits.cpu_seconds} s)",
-                                          self.peak_mb, limit=True)
-                return SandboxFailure("crash", f"the grading process {reply.ended or 'ended'}",
-                                      self.peak_mb)
+                how = reply.ended or "ended"
             self.kill()
-        code = None
-        if self.process is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                code = self.process.wait(timeout=5)
+        if how is None:
+            code = None
+            if self.process is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    code = self.process.wait(timeout=5)
+            how = (f"was killed by signal {signal.Signals(-code).name}"
+                   if code is not None and code < 0 else f"exited with code {code}")
         if self._cgroup is not None and self._cgroup.killed_for_memory():
             used = max(self.peak_mb, self._cgroup.peak_mb())
             return SandboxFailure("memory", f"{used:.0f} MB used (stopped by the kernel)", used,
                                   limit=True)
-        if code is not None and code < 0 and -code == signal.SIGXCPU:
+        if how == f"was killed by signal {signal.SIGXCPU.name}":
             return SandboxFailure("timeout", f"CPU time limit ({self.limits.cpu_seconds} s)",
                                   self.peak_mb, limit=True)
-        if code is not None and code < 0:
-            how = f"was killed by signal {signal.Signals(-code).name}"
-        else:
-            how = f"exited with code {code}"
         return SandboxFailure("crash", f"the grading process {how}", self.peak_mb)
 
     def _read_line(self, reader: BinaryIO, allowance: _Allowance) -> bytes | SandboxFailure | None:
