@@ -16,6 +16,7 @@ from pathlib import Path
 
 from server.datasets.base import DatasetUnavailable, PrepareContext, Provenance
 from server.datasets.catalogue import CatalogueEntry
+from server.environment import TRUE_WORDS
 
 OFFLINE_ENV = "TFEXAM_OFFLINE"
 CHUNK = 1 << 20
@@ -38,7 +39,7 @@ def sha256_of(path: Path) -> str:
 
 def offline() -> bool:
     """Tests and air-gapped machines set TFEXAM_OFFLINE=1 so nothing ever reaches for the web."""
-    return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes")
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in TRUE_WORDS
 
 
 def download_dir(entry: CatalogueEntry, cache_dir: Path) -> Path:
