@@ -327,6 +327,7 @@ def _confirm_finish(status: dict[str, Any]) -> bool:
     try:
         answer = input()
     except EOFError:
+        print(file=sys.stderr)  # end the question's line: the sentence gets one of its own
         raise UsageError("tfexam finish needs an answer: type y at its question, or pass --yes "
                          "(for scripts and IDE buttons).") from None
     return answer.strip().lower() in ("y", "yes")
