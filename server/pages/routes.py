@@ -98,8 +98,9 @@ def pages_router(services: Services) -> APIRouter:
         heading = status["exam_title"]  # with the session's own length (sessions.titles)
         tasks = {q.question_id: question_html(services.settings.exams_dir, session, q)
                  for q in services.store.questions(session.id)}
-        return page(request, "exam.html", tasks=tasks, title=f"{clock_text(status['remaining_seconds'])} left · "
-                    f"{heading}", heading=heading, status=status,
+        return page(request, "exam.html", tasks=tasks,
+                    title=f"{clock_text(status['remaining_seconds'])} left · {heading}",
+                    heading=heading, status=status,
                     length=length_text(session.duration_minutes),
                     own_length=length_text(exam.duration_minutes) if exam else None,
                     duration_seconds=session.duration_minutes * 60.0)
