@@ -19,6 +19,10 @@ def length_text(minutes: float) -> str:
 def title_for_length(title: str, minutes: float) -> str:
     """`title` with any length in minutes it names replaced by the session's `minutes`."""
     def session_length(match: re.Match[str]) -> str:
-        return match.group(0) if float(match.group(1)) == minutes else length_text(minutes)
+        if float(match.group(1)) == minutes:
+            return match.group(0)
+        if "-" in match.group(0):  # "a 20-minute drill": an adjective stays one
+            return f"{minutes:g}-minute"
+        return length_text(minutes)
 
     return LENGTH_IN_TITLE.sub(session_length, title)
