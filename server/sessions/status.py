@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from server.clock import iso
-from server.grading.supervisor import current_isolation
+from server.grading.trusted.supervisor import current_isolation
 from server.store import Store
 from server.store.records import QuestionRecord, ResultRecord, SessionRecord, SubmissionRecord
 from server.vocabulary import PENDING_STATES, ProjectState, SessionState, SubmissionState
