@@ -36,7 +36,7 @@ test: lint
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy --strict plugin_bridge
+	$(VENV)/bin/mypy --strict plugin_bridge server/grading
 
 bench: $(STAMP)
 	$(PY) tests/bench/bench_startup.py

@@ -24,7 +24,7 @@ from typing import Any
 from server.access_token import private_folder
 from server.clock import Clock, TrustedClock
 from server.config import Settings
-from server.grading.supervisor import GradingSupervisor, current_isolation
+from server.grading.trusted.supervisor import GradingSupervisor, current_isolation
 from server.sessions.intake import Downtime, Intake
 from server.sessions.leftovers import clean_leftovers
 from server.sessions.service import SessionService

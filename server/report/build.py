@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.clock import iso
-from server.grading.scoring import band_sign, band_thresholds, describe_bands
+from server.grading.trusted.scoring import band_sign, band_thresholds, describe_bands
 from server.report.formatting import grader_keras
 from server.sessions.status import question_views, session_status
 from server.store import Store

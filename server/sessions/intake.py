@@ -37,8 +37,8 @@ from pathlib import Path
 from server.clock import Clock, iso
 from server.config import Settings
 from server.errors import TfexamError
-from server.grading.result import Outcome
-from server.grading.supervisor import build_result
+from server.grading.trusted.result import Outcome
+from server.grading.trusted.supervisor import build_result
 from server.sessions import snapshots
 from server.store import Store
 from server.store.records import QuestionRecord, SessionRecord, SubmissionRecord

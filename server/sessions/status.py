@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from server.clock import iso
-from server.grading.scoring import describe_bands
-from server.grading.supervisor import current_isolation
+from server.grading.trusted.scoring import describe_bands
+from server.grading.trusted.supervisor import current_isolation
 from server.sessions.titles import title_for_length
 from server.store import Store
 from server.store.records import QuestionRecord, ResultRecord, SessionRecord, SubmissionRecord
