@@ -329,7 +329,7 @@ def _confirm_finish(status: dict[str, Any]) -> bool:
     except EOFError:
         print(file=sys.stderr)  # end the question's line: the sentence gets one of its own
         raise UsageError("tfexam finish needs an answer: type y at its question, or pass --yes "
-                         "(for scripts and IDE buttons).") from None
+                         "(for scripts).") from None
     return answer.strip().lower() in ("y", "yes")
 
 
@@ -414,7 +414,7 @@ def parser() -> argparse.ArgumentParser:
     submit.add_argument("--timeout", type=float, default=600.0)
     finish = _command(sub, cmd_finish, session=True)
     finish.add_argument("--yes", "-y", action="store_true",
-                        help="finish without asking (for scripts and IDE buttons)")
+                        help="finish without asking (for scripts)")
     _command(sub, cmd_report, session=True, as_json=True)
     _command(sub, cmd_doctor)
     return root

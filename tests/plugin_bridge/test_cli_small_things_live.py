@@ -56,7 +56,7 @@ def test_finish_asks_first_and_yes_is_for_scripts(service: LiveServer, tmp_path:
     assert unanswered.returncode == EXIT_USAGE
     assert unanswered.stderr.strip().splitlines()[-1] == (
         "tfexam: tfexam finish needs an answer: type y at its question, or pass --yes (for "
-        "scripts and IDE buttons).")
+        "scripts).")
     assert service.get(f"/api/sessions/{session}")["state"] == "running"
 
     confirmed = tfexam(service, "finish", "--session", session, stdin="y\n")
