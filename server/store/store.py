@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from server.clock import Stamp
 from server.store.database import Database
 from server.store.records import (
     EventRecord,
@@ -49,20 +50,31 @@ class Store:
             " UNION ALL SELECT MAX(created_at) FROM events)")
         return float(row[0]) if row and row[0] is not None else None
 
-    def begin_run(self, pid: int, now: float) -> tuple[int, float | None]:
-        """Record that the service is up from `now`; returns (run id, when the last run was last
-        seen alive), the start of the downtime that `now` ends."""
+    def last_stamp(self) -> Stamp | None:
+        """The latest run's last heartbeat, with the boot and uptime it was taken in."""
+        row = self.db.query_one("SELECT last_seen, boot_id, boottime FROM service_runs"
+                                " ORDER BY last_seen DESC, id DESC LIMIT 1")
+        if row is None:
+            return None
+        return Stamp(float(row[0]), row[1], None if row[2] is None else float(row[2]))
+
+    def begin_run(self, pid: int, stamp: Stamp) -> tuple[int, float | None]:
+        """Record that the service is up from `stamp`; returns (run id, when the last run was
+        last seen alive), the start of the downtime that this start ends."""
         with self.db.transaction() as conn:
             row = conn.execute("SELECT MAX(last_seen) FROM service_runs").fetchone()
             cursor = conn.execute(
-                "INSERT INTO service_runs (pid, started_at, last_seen) VALUES (?, ?, ?)",
-                (pid, now, now))
+                "INSERT INTO service_runs (pid, started_at, last_seen, boot_id, boottime)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (pid, stamp.now, stamp.now, stamp.boot_id, stamp.boottime))
         return int(cursor.lastrowid), (float(row[0]) if row and row[0] is not None else None)
 
-    def heartbeat(self, run_id: int, now: float) -> None:
+    def heartbeat(self, run_id: int, stamp: Stamp) -> None:
+        """The trusted time, boot and uptime of one instant, stored together (never backwards)."""
         with self.db.transaction() as conn:
-            conn.execute("UPDATE service_runs SET last_seen = MAX(last_seen, ?) WHERE id = ?",
-                         (now, run_id))
+            conn.execute("UPDATE service_runs SET last_seen = ?, boot_id = ?, boottime = ?"
+                         " WHERE id = ? AND last_seen <= ?",
+                         (stamp.now, stamp.boot_id, stamp.boottime, run_id, stamp.now))
 
     # sessions ---------------------------------------------------------------------------------
     def create_session(
