@@ -222,7 +222,7 @@ class Services:
             sweeper["state"] = ComponentState.FAILED
         database = self.db.health.report(path=str(self.settings.database))
         parts = [watcher["state"], sweeper["state"], database["state"]]
-        worker_bad = worker.get("state") in ("failed", "unknown")
+        worker_bad = worker.get("state") in ("failed", "unknown") or bool(worker.get("stuck"))
         overall = "ok" if all(p == ComponentState.OK for p in parts) and not worker_bad else (
             "degraded")
         return {

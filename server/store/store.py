@@ -290,6 +290,27 @@ class Store:
             conn.execute("UPDATE submissions SET state = 'queued' WHERE state = 'grading'")
         return ids
 
+    def requeue(self, submission_id: int, why: str, now: float) -> bool:
+        """Queue again a job that is 'grading' but that no grading thread holds any more (its
+        thread failed or died): True when it was requeued, False when it had moved on."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT session_id, question_id FROM submissions WHERE id = ?"
+                               " AND state = 'grading'", (submission_id,)).fetchone()
+            if row is None:
+                return False
+            conn.execute("UPDATE submissions SET state = 'queued' WHERE id = ?",
+                         (submission_id,))
+            _event(conn, row["session_id"], "submission.requeued",
+                   {"question": row["question_id"], "submission": submission_id, "why": why},
+                   now)
+        self._announce()
+        return True
+
+    def grading_jobs(self) -> list[SubmissionRecord]:
+        """Every submission the record says is being graded now."""
+        rows = self.db.query("SELECT * FROM submissions WHERE state = 'grading' ORDER BY id")
+        return [SubmissionRecord.from_row(r) for r in rows]
+
     def queue_length(self) -> int:
         row = self.db.query_one("SELECT COUNT(*) FROM submissions WHERE state = 'queued'")
         return int(row[0]) if row else 0
