@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -25,7 +26,7 @@ from server.access_token import private_folder
 from server.clock import Clock, TrustedClock
 from server.config import Settings
 from server.grading.trusted.supervisor import GradingSupervisor, current_isolation
-from server.sessions.intake import Downtime, Intake
+from server.sessions.intake import Downtime, Intake, IntakeFailed
 from server.sessions.leftovers import clean_leftovers
 from server.sessions.service import SessionService
 from server.sessions.status import session_status
@@ -60,7 +61,8 @@ class Services:
         self.watcher = ModelWatcher(settings.settle_seconds, self._waiting, self._complete,
                                     settings.give_up_seconds, clock=self.clock)
         self.sweeper = DeadlineSweeper(self.sessions, settings.sweep_interval,
-                                       chores=[self.heartbeat, self.check_projects])
+                                       chores=[self.heartbeat, self.check_projects,
+                                               self.intake.take_unrecorded])
         self.sessions.hooks.append(self)
         # Sessions this run has watched since before their cutoff: a file found at their finish
         # was observed by this run; any other session's changes date from a downtime.
@@ -105,9 +107,14 @@ class Services:
             observed = session.id in self._observed
             self._missing.discard(session.id)
         if observed:
-            # Found at the finish by a run that was watching: saved by the cutoff.
-            self.intake.scan(session, Trigger.FINAL_SCAN,
-                             observed_at=min(self.clock.now(), session.cutoff))
+            # Found at the finish by a run that was watching: saved by the cutoff. A file that
+            # cannot be recorded now (a full home) is held and taken once there is room.
+            try:
+                self.intake.scan(session, Trigger.FINAL_SCAN,
+                                 observed_at=min(self.clock.now(), session.cutoff))
+            except (IntakeFailed, sqlite3.Error) as why:
+                log.warning("the final scan of %s could not record every file: %s",
+                            session.id, why)
         elif Path(session.project_dir).is_dir():
             self.intake.refuse_after_downtime(session, self.downtime)
 

@@ -20,6 +20,7 @@ from server.store.records import (
     SessionRecord,
     SubmissionRecord,
 )
+from server.store.unrecorded import UnrecordedSaves
 from server.vocabulary import PENDING_STATES, ResultStatus, SubmissionState
 
 
@@ -37,6 +38,8 @@ class Store:
         # Called after a transaction that stored events has committed (the live pages' broadcaster
         # wakes on it instead of polling).
         self.listeners: list[Callable[[], None]] = []
+        # Saves that could not be recorded (a full home), held in memory until they can be.
+        self.unrecorded = UnrecordedSaves()
 
     def _announce(self) -> None:
         for listener in self.listeners:
