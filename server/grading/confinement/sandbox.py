@@ -114,7 +114,7 @@ Reply = Ready | Recycled | ModelReport | Predictions | ChildFailure
 # A job past its time limit whose processes used less CPU than this share of the time (one core)
 # did not run slowly: it hardly ran (stopped, starved, stuck). That is tfexam's failure, or the
 # machine's, never the model's: retried in a new sandbox, never a verdict (issue 17).
-STALL_CPU_SHARE = 0.1
+STALL_CPU_SHARE = 0.05
 STOPPED_STATES = frozenset({psutil.STATUS_STOPPED, psutil.STATUS_TRACING_STOP})
 RECYCLE_SECONDS = 10.0  # for a zygote to clean up after a job: longer means it is not reused
 
