@@ -9,12 +9,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.support import models
 from tests.support.live_server import ROOT, LiveServer, free_port
+from tests.support.timing import spent
 
 pytestmark = pytest.mark.slow
 
@@ -134,6 +136,27 @@ def test_read_only_places_are_one_sentence(tmp_path: Path, keras_home: Path,
             live.stop()
 
 
+@contextlib.contextmanager
+def _exam_page(live: LiveServer, session: str) -> Iterator[Any]:
+    """The exam page in Debian's Chromium, as the learner has it open."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.pages.conftest import CHROMIUM, CHROMIUM_ARGS
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium")
+    with sync_playwright() as playwright:
+        with spent("browser-start"):
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+            context.add_cookies([live.cookie()])
+            page = context.new_page()
+            page.goto(f"{live.url}/sessions/{session}")
+            yield page
+        finally:
+            browser.close()
+
+
 def _cli(live: LiveServer, *args: str) -> str:
     env = {**os.environ, "TFEXAM_HOME": str(live.home)}
     env.pop("TFEXAM_TOKEN", None)
@@ -155,10 +178,16 @@ def test_a_save_a_full_disk_kept_out_is_named_until_taken_even_past_the_deadline
         try:
             started = live.start_session(tmp_path / "ws", minutes=1)
             session, project = started["session"], Path(started["project_dir"])
-            filler = fill(home, 4 * 1024)
-            models.save(line, project / "Q1" / "mymodel.h5")
-            status = live.wait_for(session, lambda s: live.question(s, "Q1")["unrecorded"],
-                                   timeout=30)
+            with _exam_page(live, session) as page:  # open before: the page learns it live
+                filler = fill(home, 4 * 1024)
+                models.save(line, project / "Q1" / "mymodel.h5")
+                status = live.wait_for(session, lambda s: live.question(s, "Q1")["unrecorded"],
+                                       timeout=30)
+                banner = page.locator("#unrecorded")
+                banner.wait_for(state="visible", timeout=30_000)
+                assert "Q1's save of mymodel.h5" in banner.inner_text()
+                card = page.locator('.card[data-question="Q1"] [data-field="message"]')
+                assert "could not be recorded" in card.inner_text()
             q1 = live.question(status, "Q1")
             assert q1["message"].startswith("Q1's save of mymodel.h5 at "), q1
             assert "could not be recorded" in q1["message"] and "\n" not in q1["message"]
