@@ -47,6 +47,9 @@ def time_line(status: dict[str, Any]) -> str:
         head = f"{clock(status['remaining_seconds'])} left"
     else:
         head = f"submitted · {status['total']:.1f}% · {VERDICT[status.get('passed')]}"
+    # A save the record could not take is said on the one line too, until one is recorded.
+    parts += [f"{short_id(u['question'])} SAVE NOT RECORDED ({u['reason']})"
+              for u in status.get("unrecorded_saves") or []]
     return " · ".join([head, *parts])
 
 
@@ -58,6 +61,8 @@ def render_status(status: dict[str, Any]) -> str:
     lines.append(f"project {status['project_dir']}")
     if status.get("project") == "missing":
         lines.append("  the project folder is missing: restore it so saves are seen again")
+    for unrecorded in status.get("unrecorded_saves") or []:
+        lines.append(f"  NOT RECORDED: {unrecorded['message']}")
     for q in status["questions"]:
         score = "-" if q["score"] is None else f"{q['score']}/5"
         lines.append(f"  {q['id']:<10} {score:>4}  {q['state']:<8} {q['message']}")

@@ -28,6 +28,7 @@ import hashlib
 import logging
 import os
 import shutil
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
@@ -42,7 +43,8 @@ from server.grading.trusted.supervisor import build_result
 from server.sessions import snapshots
 from server.store import Store
 from server.store.records import QuestionRecord, SessionRecord, SubmissionRecord
-from server.vocabulary import ResultStatus, SubmissionState, Trigger, is_verdict
+from server.store.unrecorded import UnrecordedSave
+from server.vocabulary import ResultStatus, SessionState, SubmissionState, Trigger, is_verdict
 from server.watch import model_files
 from server.watch.model_files import ModelFile, Refused
 
@@ -59,6 +61,10 @@ class IntakeFailed(TfexamError):
     """tfexam could not take the file (its home is full or read-only): one sentence says so."""
 
     status = 503
+
+    def __init__(self, sentence: str, reason: str = "") -> None:
+        super().__init__(sentence)
+        self.reason = reason or sentence
 
 
 @dataclass(frozen=True)
@@ -160,12 +166,65 @@ class Intake:
         the submission that answers for this content; None only if the file vanished meanwhile.
         Raises IntakeFailed when tfexam's own home cannot take the copy.
         """
+        saved_at = self.clock.now() if observed_at is None else observed_at
         with self._lock(session_id, question_id):
-            return self._take(session_id, question_id, model, trigger, observed_at)
+            held = self.store.unrecorded.of_session(session_id).get(question_id)
+            if held is not None and held.path == str(model.path):
+                now = model_files.fingerprint(model.path)
+                if (now.size, now.newest, now.files) == held.fingerprint:
+                    saved_at = min(saved_at, held.observed_at)  # saved when first observed
+            try:
+                sub = self._take(session_id, question_id, model, trigger, saved_at)
+            except IntakeFailed as why:
+                self._unrecorded(session_id, question_id, model, trigger, saved_at, why.reason)
+                raise
+            except sqlite3.Error as why:  # the record itself could not take it (full, locked)
+                self._unrecorded(session_id, question_id, model, trigger, saved_at, str(why))
+                raise
+            if sub is not None:
+                self.store.unrecorded.clear(session_id, question_id)
+            return sub
+
+    def _unrecorded(self, session_id: str, question_id: str, model: ModelFile, trigger: str,
+                    saved_at: float, reason: str) -> None:
+        """Remember the save the record could not take: status names it until one is taken."""
+        fingerprint = model_files.fingerprint(model.path)
+        save = self.store.unrecorded.note(UnrecordedSave(
+            session_id=session_id, question_id=question_id, path=str(model.path),
+            format=model.format, observed_at=saved_at, reason=reason, trigger=trigger,
+            fingerprint=(fingerprint.size, fingerprint.newest, fingerprint.files),
+            home=str(self.settings.home)))
+        log.warning("%s", save.sentence())
+
+    def take_unrecorded(self) -> int:
+        """Try again every save that could not be recorded (a chore, once a second): the same
+        file is taken as saved when it was first observed; a file changed since is left to the
+        watcher while the exam runs, and after the exam it cannot be shown to be in time.
+        Returns how many were recorded."""
+        taken = 0
+        for save in self.store.unrecorded.all():
+            session = self.store.session(save.session_id)
+            if session is None:
+                self.store.unrecorded.clear(save.session_id, save.question_id)
+                continue
+            now = model_files.fingerprint(Path(save.path))
+            if (now.size, now.newest, now.files) != save.fingerprint:
+                if session.state != SessionState.RUNNING:
+                    self.store.set_late_note(session.id, save.question_id, (
+                        f"{save.sentence()} The file changed after the exam ended, so it was "
+                        "not taken."))
+                    self.store.unrecorded.clear(save.session_id, save.question_id)
+                continue
+            try:
+                if self.take(save.session_id, save.question_id, ModelFile(Path(save.path),
+                             save.format), save.trigger, save.observed_at):
+                    taken += 1
+            except (IntakeFailed, sqlite3.Error):
+                continue  # still no room: the status keeps saying so
+        return taken
 
     def _take(self, session_id: str, question_id: str, model: ModelFile, trigger: str,
-              observed_at: float | None) -> SubmissionRecord | None:
-        saved_at = self.clock.now() if observed_at is None else observed_at
+              saved_at: float) -> SubmissionRecord | None:
         session = self.store.session(session_id)
         question = self.store.question(session_id, question_id)
         if session is None or question is None:
@@ -182,8 +241,8 @@ class Intake:
             self.store.set_waiting(session_id, question_id, None)
             raise IntakeFailed(
                 f"tfexam could not copy {model.path.name} into its home folder "
-                f"({why.strerror or why}): free some space in {self.settings.home}, then save "
-                "again or press Submit and Test.") from why
+                f"({why.strerror or why}): free some space in {self.settings.home}; tfexam "
+                "takes it as soon as there is room.", reason=str(why.strerror or why)) from why
         drop = True
         try:
             sha = model_files.sha256_of(snapshot)
@@ -288,9 +347,15 @@ class Intake:
         folder that came back, the final submit). `observed_at` caps the save time (the final
         scan stamps a file found at the finish as saved by the cutoff)."""
         queued = 0
+        failed: Exception | None = None
         for question, model in self.changed_files(session):
-            if self.take(session.id, question.question_id, model, trigger, observed_at):
-                queued += 1
+            try:
+                if self.take(session.id, question.question_id, model, trigger, observed_at):
+                    queued += 1
+            except (IntakeFailed, sqlite3.Error) as why:  # noted; the other questions go on
+                failed = failed or why
+        if failed is not None:
+            raise failed
         return queued
 
     def note_late_save(self, session: SessionRecord, question_id: str, model: ModelFile,

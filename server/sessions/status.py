@@ -107,8 +107,12 @@ def weighted_total(views: list[QuestionView]) -> float:
 
 def session_status(store: Store, session: SessionRecord, now: float) -> dict[str, Any]:
     views = question_views(store, session)
+    # Saves the record could not take (a full home): named on the question and in a banner
+    # until a save of it is recorded.
+    unrecorded = store.unrecorded.of_session(session.id)
     total = weighted_total(views)
-    grading_pending = any(v.pending_in_time for v in views)
+    # A save held for want of room is still to be graded: no verdict before it is.
+    grading_pending = any(v.pending_in_time for v in views) or bool(unrecorded)
     passed: bool | None = None
     if session.state == SessionState.SUBMITTED and not grading_pending:
         passed = total >= 100.0 * session.pass_mark - 1e-9
@@ -143,8 +147,11 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
                 # The submission the card now shows, so a page can drop a note about another.
                 "latest_submission": v.latest.id if v.latest else None,
                 "bands": describe_bands(v.record.variant["metric"], v.record.variant["scoring"]),
-                "message": v.record.late_note if v.record.late_note and session.state
-                == SessionState.SUBMITTED else v.message,
+                "message": unrecorded[v.record.question_id].sentence()
+                if v.record.question_id in unrecorded else v.record.late_note
+                if v.record.late_note and session.state == SessionState.SUBMITTED else v.message,
+                "unrecorded": unrecorded[v.record.question_id].as_dict()
+                if v.record.question_id in unrecorded else None,
                 "note": v.record.late_note,
                 **v.margin_facts,
                 "submissions": len([s for s in v.submissions if s.state != SubmissionState.SUPERSEDED]),
@@ -161,6 +168,7 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
         "total": total,
         "pass_mark": round(100.0 * session.pass_mark, 2),
         "grading_pending": grading_pending,
+        "unrecorded_saves": [unrecorded[q].as_dict() for q in sorted(unrecorded)],
         "passed": passed,
         # contract 4 (issue 12): model files saved where nothing grades them; running exams only
         "misplaced": [m.to_dict() for m in find_misplaced(

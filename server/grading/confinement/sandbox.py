@@ -104,13 +104,18 @@ class Plan:
 class SandboxFailure:
     """The sandbox, not the model's file, ended the job: which limit, or what broke."""
 
-    kind: Literal["timeout", "memory", "crash", "protocol", "start", "oversized"]
+    kind: Literal["timeout", "memory", "crash", "protocol", "start", "oversized", "stalled"]
     detail: str
     peak_mb: float = 0.0
     limit: bool = False  # True when a limit stopped it (the model's doing, not tfexam's)
 
 
 Reply = Ready | Recycled | ModelReport | Predictions | ChildFailure
+# A job past its time limit whose processes used less CPU than this share of the time (one core)
+# did not run slowly: it hardly ran (stopped, starved, stuck). That is tfexam's failure, or the
+# machine's, never the model's: retried in a new sandbox, never a verdict (issue 17).
+STALL_CPU_SHARE = 0.05
+STOPPED_STATES = frozenset({psutil.STATUS_STOPPED, psutil.STATUS_TRACING_STOP})
 RECYCLE_SECONDS = 10.0  # for a zygote to clean up after a job: longer means it is not reused
 
 
@@ -249,6 +254,8 @@ class Sandbox:
     _control_allowance: _Allowance = field(default_factory=lambda: _Allowance(asked=1))
     _job_allowance: _Allowance | None = None
     reply_bytes: int = 0  # read from the child in all, for the record and the tests
+    # (monotonic time, CPU seconds of the tree) when the current job's first request left
+    _job_began: tuple[float, float] | None = None
 
     @property
     def job_dir(self) -> Path:
@@ -365,6 +372,8 @@ class Sandbox:
         reply can be judged by an earlier request's allowance)."""
         assert self._channel is not None
         try:
+            if self._job_began is None:
+                self._job_began = (time.monotonic(), self.cpu_seconds())
             if self.forks and self._job_channel is None:
                 self._fork_job()
             allowance = (self._job_allowance if self._job_channel is not None
@@ -414,6 +423,7 @@ class Sandbox:
                 return False
         self._replies = self._control
         self.peak_mb = 0.0
+        self._job_began = None
         try:
             for entry in self.job_dir.iterdir():
                 if entry.is_dir() and not entry.is_symlink():
@@ -460,11 +470,54 @@ class Sandbox:
                     return SandboxFailure("memory", f"{used:.0f} MB used while {doing}", used,
                                           limit=True)
                 if time.monotonic() > deadline:
+                    stalled = self.stall()
                     self.kill()
+                    if stalled is not None:
+                        return SandboxFailure("stalled", stalled, self.peak_mb)
                     return SandboxFailure("timeout", f"{self.limits.job_seconds:g} s",
                                           self.peak_mb, limit=True)
                 continue
             return self._ended() if reply is None else reply
+
+    def _processes(self) -> list[psutil.Process]:
+        """The sandbox's whole process tree, read afresh (not the memory sampler's cache)."""
+        if self.process is None:
+            return []
+        try:
+            top = psutil.Process(self.process.pid)
+            return [top, *top.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of every live process in the sandbox (/proc/<pid>/stat)."""
+        total = 0.0
+        for process in self._processes():
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
+
+    def stall(self) -> str | None:
+        """Why a job that ran out of time did not run (stopped, or next to no CPU used since its
+        first request), or None when it used the CPU a slow model uses."""
+        stopped = []
+        for process in self._processes():
+            with contextlib.suppress(psutil.Error):
+                if process.status() in STOPPED_STATES:
+                    stopped.append(process.pid)
+        if self._job_began is None:
+            return None
+        began, cpu_then = self._job_began
+        elapsed = max(0.0, time.monotonic() - began)
+        used = max(0.0, self.cpu_seconds() - cpu_then)
+        if stopped:
+            return (f"the grading process was stopped (process {stopped[0]}, a SIGSTOP?) and "
+                    f"used {used:.1f} s of CPU in {elapsed:.0f} s")
+        if used < STALL_CPU_SHARE * elapsed:
+            return (f"the grading process hardly ran: {used:.1f} s of CPU in {elapsed:.0f} s "
+                    "(a stalled process or a machine too busy)")
+        return None
 
     def _tree(self, watched: psutil.Process) -> list[psutil.Process]:
         """The child's process tree; listing children scans /proc, so it is refreshed once a

@@ -117,6 +117,25 @@
     misplaced.hidden = !(items && items.length);
   }
 
+  /* Saves tfexam could not record (a full home, status.unrecorded_saves): each named until a
+     save of its question is recorded. */
+  const unrecorded = document.getElementById("unrecorded");
+  const unrecordedList = document.getElementById("unrecorded-list");
+  let unrecordedKey = JSON.stringify(status.unrecorded_saves || []);
+  function drawUnrecorded(items) {
+    const key = JSON.stringify(items || []);
+    if (key === unrecordedKey) return;
+    unrecordedKey = key;
+    unrecordedList.replaceChildren();
+    (items || []).forEach(function (item) {
+      const li = document.createElement("li");
+      li.dataset.question = item.question;
+      li.textContent = item.message;
+      unrecordedList.append(li);
+    });
+    unrecorded.hidden = !(items && items.length);
+  }
+
   /* The project folder went missing (status.project, issue 11): say so until it is back. */
   function drawProject(next) {
     let banner = document.getElementById("project-missing");
@@ -152,6 +171,7 @@
       dropStaleNote(card, q);
     });
     drawMisplaced(next.misplaced);
+    drawUnrecorded(next.unrecorded_saves);
     drawProject(next);
     if (next.state === "submitted") toReport();
     tick();
@@ -331,7 +351,8 @@
   drawProject(status);
   tick();
   window.setInterval(tick, 250);
-  // A safety net under the event stream; also re-syncs the clock and shows misplaced models.
+  // A safety net under the event stream; also re-syncs the clock and shows misplaced models and
+  // saves that could not be recorded (a full disk writes no event to announce them).
   window.setInterval(refresh, 5000);
   listen();
 })();
