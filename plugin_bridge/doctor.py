@@ -10,11 +10,13 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import shlex
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
 
 from rich.console import Console
 from rich.table import Table
@@ -159,12 +161,51 @@ def project_checks(client: Client, target: Target) -> list[Check]:
     return checks
 
 
+def run_configuration_problems(root: Path, path: Path) -> list[str]:
+    """What would make PyCharm refuse or misdirect one run configuration, read as PyCharm reads
+    it: the module must be the project's (PyCharm names it after the folder), and every
+    `$PROJECT_DIR$` path and the program a Shell Script runs must exist."""
+    try:
+        config = ET.parse(path).getroot().find("configuration")
+    except (OSError, ET.ParseError) as why:
+        return [f"{path.name} is unreadable ({why})"]
+    if config is None:
+        return [f"{path.name} holds no configuration"]
+    name = config.get("name") or path.name
+    problems = []
+    options = {o.get("name", ""): o.get("value", "") for o in config.findall("option")}
+    module = config.find("module")
+    if module is not None and module.get("name") != root.name:
+        problems.append(f"{name!r} names the module {module.get('name')!r}, not this project's "
+                        f"{root.name!r}")
+    for key in ("WORKING_DIRECTORY", "SCRIPT_NAME", "SCRIPT_WORKING_DIRECTORY"):
+        value = options.get(key, "")
+        if value.startswith("$PROJECT_DIR$") and not Path(
+                value.replace("$PROJECT_DIR$", str(root), 1)).exists():
+            problems.append(f"{name!r}: {value} does not exist")
+    script = options.get("SCRIPT_TEXT")
+    if script:
+        try:
+            program = shlex.split(script)[0]
+        except (ValueError, IndexError):
+            program = ""
+        if not (program and os.access(program, os.X_OK)):
+            problems.append(f"{name!r} runs {program or 'nothing'}, which is not there")
+    return problems
+
+
 def ide_checks(root: Path) -> list[Check]:
     runs = sorted((root / ".idea" / "runConfigurations").glob("*.xml"))
     tasks = root / ".vscode" / "tasks.json"
-    checks = [Check("PyCharm run configurations", "ok" if runs else "warn",
-                    f"{len(runs)} in .idea/runConfigurations" if runs else
-                    "none: this project was made by an older tfexam")]
+    problems = [p for run in runs for p in run_configuration_problems(root, run)]
+    if problems:
+        checks = [Check("PyCharm run configurations", "fail",
+                        f"{len(problems)} problem(s) in .idea/runConfigurations: "
+                        f"{'; '.join(problems[:3])}; start a new exam to get them right")]
+    else:
+        checks = [Check("PyCharm run configurations", "ok" if runs else "warn",
+                        f"{len(runs)} in .idea/runConfigurations, module {root.name!r}, every "
+                        "path there" if runs else "none: this project was made by an older tfexam")]
     try:
         parsed = json.loads(tasks.read_text(encoding="utf-8"))["tasks"]
     except (OSError, ValueError, KeyError, TypeError):

@@ -83,5 +83,5 @@ def write_project(
             indent=2,
         ),
     )
-    write_ide_files(project_dir)
+    write_ide_files(project_dir, Path(str(session.get("project_dir") or project_dir)))
     write_keras_files(project_dir, str(session.get("keras", DEFAULT_KERAS)))
