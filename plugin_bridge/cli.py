@@ -36,6 +36,7 @@ from plugin_bridge.errors import (
     ServiceUnreachable,
     UsageError,
 )
+from plugin_bridge.learner_keras import project_env
 from plugin_bridge.project import Target, resolve_target
 from plugin_bridge.render import clock, render_report, render_status, time_line
 
@@ -212,6 +213,36 @@ def _with_progress(what: str, work: Callable[[], Any], first_notice: float = 2.0
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+def cmd_run(ctx: Context) -> int:
+    """Run a script in a question's folder in the session's Keras (the project's .env applied).
+
+    The script (default: the question's starter.py; else a path from here or from the question's
+    folder) runs in the question's folder, so mymodel.h5 is saved where it is graded, with the
+    Python tfexam runs on (it has TensorFlow and the exam's packages) unless --python names
+    another. The exit code is the script's."""
+    args = ctx.args
+    project = ctx.target.project
+    if project is None:
+        raise UsageError("'tfexam run' works inside an exam's project folder: cd there first.")
+    folder = project.root / args.question
+    if not folder.is_dir():
+        raise UsageError(f"This project has no question folder {args.question!r}; its questions "
+                         f"are {', '.join(sorted(project.data.get('questions') or {})) or 'none'}.")
+    script = Path(args.script or "starter.py")
+    if args.script is None or not script.is_file():
+        script = folder / script
+    if not script.is_file():
+        raise UsageError(f"There is no script {args.script or 'starter.py'} here or in "
+                         f"{folder}; give its path.")
+    env = {**os.environ, **project_env(project.root)}
+    command = [args.python or sys.executable, str(script.resolve()), *args.args]
+    try:
+        return subprocess.call(command, cwd=folder, env=env)
+    except OSError as why:
+        raise UsageError(f"{command[0]} could not be run ({why.strerror}); give a Python with "
+                         "--python.") from why
 
 
 def cmd_status(ctx: Context) -> int:
@@ -403,6 +434,12 @@ def parser() -> argparse.ArgumentParser:
     start.add_argument("--keras", choices=("2", "3"), default=None,
                        help="the Keras of the learner's scripts: 2 as in the real exam (default), "
                        "or 3")
+
+    run = _command(sub, cmd_run)
+    run.add_argument("question", help="the question's folder name, e.g. Category1")
+    run.add_argument("script", nargs="?", default=None, help="default: the question's starter.py")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="passed to the script")
+    run.add_argument("--python", default=None, help="the interpreter (default: tfexam's own)")
 
     _command(sub, cmd_status, session=True, as_json=True)
     _command(sub, cmd_time, session=True)

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from plugin_bridge.client import Client
 from plugin_bridge.errors import EXIT_FAILED, EXIT_OK, CliError
+from plugin_bridge.learner_keras import plain_python, project_env, session_keras
 from plugin_bridge.project import Target
 
 LOW_DISK_BYTES = 2 * 1024**3
@@ -157,7 +158,38 @@ def project_checks(client: Client, target: Target) -> list[Check]:
             checks.append(Check(f"Data: {q['id']}", "warn" if data.get("source") == "standin"
                                 else "ok", f"{data.get('title')} from {data.get('source')}{partial}"))
     checks.append(disk_check("Free disk (project)", project.root))
+    checks += keras_checks(project.root)
     checks += ide_checks(project.root)
+    return checks
+
+
+def keras_checks(root: Path) -> list[Check]:
+    """The session's Keras against the one a plain `python` in this terminal would give, and
+    whether each starter still selects the session's Keras itself (its protected first lines)."""
+    env = project_env(root)
+    wanted = session_keras(env)
+    if wanted is None:
+        return [Check("Keras of plain python", "warn", f"{root / '.env'} does not say which "
+                      "Keras this session runs (a project made by an older tfexam)")]
+    plain = plain_python()
+    how = ("the starters select it themselves; run other scripts with 'tfexam run CategoryN "
+           "script.py', or after '. .tfexam/activate' (Windows: .tfexam\\activate.bat)")
+    if plain.keras == wanted:
+        checks = [Check("Keras of plain python", "ok", f"Keras {wanted}, as this session: "
+                        f"{plain.detail}")]
+    elif plain.keras is None:
+        checks = [Check("Keras of plain python", "warn", f"{plain.detail}; this session runs "
+                        f"Keras {wanted}: use the Python that has it, or 'tfexam run CategoryN'")]
+    else:
+        checks = [Check("Keras of plain python", "warn", f"Keras {plain.keras}, but this session "
+                        f"runs Keras {wanted} ({plain.detail}): {how}")]
+    lines = [f'os.environ["{name}"] = "{value}"' for name, value in env.items()]
+    starters = sorted(root.glob("*/starter.py"))
+    lost = [s.parent.name for s in starters
+            if not all(line in s.read_text(encoding="utf-8", errors="replace") for line in lines)]
+    checks.append(Check("Starters select the session's Keras", "warn" if lost else "ok",
+                        f"not {', '.join(lost)}: its first lines were changed; {how}" if lost
+                        else f"{len(starters)} of {len(starters)} (Keras {wanted})"))
     return checks
 
 
