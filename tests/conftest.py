@@ -25,9 +25,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 LIGHT = ("tests/test_clock.py", "tests/test_manifest.py", "tests/test_vocabulary.py",
          "tests/store/", "tests/tools/", "tests/plugin_bridge/test_cli_text.py",
          "tests/plugin_bridge/test_learner_keras.py", "tests/report/", "tests/api/test_broadcast.py",
-         "tests/api/test_downloads.py", "tests/datasets/", "tests/grading/test_scoring.py",
-         "tests/grading/test_margin.py", "tests/grading/test_scorer.py",
-         "tests/grading/test_secret_order.py", "tests/workspace/")
+         "tests/api/test_downloads.py", "tests/datasets/", "tests/grading/trusted/", "tests/workspace/")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
