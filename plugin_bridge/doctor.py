@@ -269,7 +269,7 @@ def run_doctor(client: Client, target: Target) -> int:
         checks += data
         checks += project_checks(client, target)
     elif target.project is not None:
-        checks += ide_checks(target.project.root)
+        checks += keras_checks(target.project.root) + ide_checks(target.project.root)
     table = Table(title=f"tfexam doctor (service address from {target.url_from})",
                   show_header=False, box=None, pad_edge=False)
     table.add_column("check", style="bold")
