@@ -40,6 +40,10 @@ def find_python(version: str) -> str:
     found = shutil.which(f"python{version}")
     if found:
         return found
+    # pyenv's versions folder, where pyenv itself is not on PATH (a non-login shell in CI).
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    for candidate in sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}")):
+        return str(candidate)
     raise SystemExit(f"test-pythons: Python {version} is not on this machine: install it "
                      f"(pyenv install {version}, or the system's python{version}), or choose "
                      "others with make test-pythons PYTHONS=\"3.X ...\".")
