@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from server.grading.confinement import landlock, sandbox
+from server.grading.confinement import bubblewrap, landlock, sandbox
 from server.grading.confinement.sandbox import Plan, SandboxLimits, new_sandbox
 from server.grading.protocol import Ready
 
@@ -135,7 +135,7 @@ def test_the_child_sees_only_its_job(mode: str, tmp_path: Path, listener: socket
     assert len(others) <= 1, seen["fds"]  # nothing inherited: only the one listdir itself opened
     if mode == "bwrap":
         assert plan.isolation.sandboxed and plan.isolation.warning is None
-        assert seen["uid"] == sandbox.SANDBOX_UID
+        assert seen["uid"] == bubblewrap.SANDBOX_UID
         assert seen["signal_service"] == "ProcessLookupError"  # its own PID namespace
         assert seen["list_home"] == seen["read_user_file"] == "FileNotFoundError"  # not there
     else:
