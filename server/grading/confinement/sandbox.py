@@ -12,7 +12,9 @@ Two ways to confine, chosen once by `plan()`:
   namespaces; a read-only view of /usr, the interpreter's prefix, the virtual environment and
   tfexam's `server` package; the job folder read-only at /job; a size-limited tmpfs at /tmp;
   nothing else of the machine (no home folders, no held-out data, no tfexam home); a new session;
-  killed with its parent; no capabilities; uid 65534; a seccomp filter (`seccomp.py`).
+  killed with its parent; no capabilities; uid 65534; a seccomp filter (`seccomp.py`). The
+  command line has only what the installed bwrap supports (`bubblewrap.py` probes it once), and
+  the isolation says what an older one leaves out.
 - fallback, when bwrap is missing or the kernel refuses user namespaces: the child applies Landlock
   (read-only system and code, its job folder, a private temp folder; TCP denied) and the same
   seccomp filter to itself. The machine is then *not* isolated (same PID and network namespaces,
