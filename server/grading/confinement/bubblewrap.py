@@ -145,8 +145,9 @@ def userns_restriction_advice(bwrap_path: str, proc: Path | None = None) -> str 
     if os.geteuid() == 0 or not apparmor_restricts_userns(proc):
         return None
     return (f"AppArmor restricts unprivileged user namespaces on this machine ({APPARMOR_SETTING} "
-            f"= 1, as on Ubuntu 24.04), which bubblewrap needs. Allow them for bwrap alone with a "
-            f"profile: write `abi <abi/4.0>, include <tunables/global> profile bwrap {bwrap_path} "
-            f"flags=(unconfined) {{ userns, }}` (one rule a line) to /etc/apparmor.d/bwrap and load "
-            f"it with `sudo apparmor_parser -r /etc/apparmor.d/bwrap`; or lift the restriction for "
-            f"every program with `sudo sysctl -w {APPARMOR_SETTING}=0`")
+            f"= 1, as on Ubuntu 24.04), and bubblewrap needs them (to allow them for bwrap alone, "
+            f"write the profile `abi <abi/4.0>, include <tunables/global> profile bwrap "
+            f"{bwrap_path} flags=(unconfined) {{ userns, }}` (one rule a line) to "
+            f"/etc/apparmor.d/bwrap and load it with `sudo apparmor_parser -r "
+            f"/etc/apparmor.d/bwrap`; or lift the restriction for every program with "
+            f"`sudo sysctl -w {APPARMOR_SETTING}=0`)")

@@ -145,7 +145,7 @@ def _probe_bwrap(scratch: Path) -> Bubblewrap | str:
     if done.returncode != 0:
         why = f"bwrap could not create the sandbox ({done.stderr.strip()[:200] or done.returncode})"
         advice = bubblewrap.userns_restriction_advice(found.path)
-        return f"{why}. {advice}" if advice else why
+        return f"{why}: {advice}" if advice else why
     return found
 
 
