@@ -12,7 +12,9 @@ Two ways to confine, chosen once by `plan()`:
   namespaces; a read-only view of /usr, the interpreter's prefix, the virtual environment and
   tfexam's `server` package; the job folder read-only at /job; a size-limited tmpfs at /tmp;
   nothing else of the machine (no home folders, no held-out data, no tfexam home); a new session;
-  killed with its parent; no capabilities; uid 65534; a seccomp filter (`seccomp.py`).
+  killed with its parent; no capabilities; uid 65534; a seccomp filter (`seccomp.py`). The
+  command line has only what the installed bwrap supports (`bubblewrap.py` probes it once), and
+  the isolation says what an older one leaves out.
 - fallback, when bwrap is missing or the kernel refuses user namespaces: the child applies Landlock
   (read-only system and code, its job folder, a private temp folder; TCP denied) and the same
   seccomp filter to itself. The machine is then *not* isolated (same PID and network namespaces,
@@ -43,7 +45,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -51,7 +52,8 @@ import psutil
 from pydantic import BaseModel, ValidationError
 
 from server.grading import protocol
-from server.grading.confinement import landlock, memory_cgroup, seccomp
+from server.grading.confinement import bubblewrap, landlock, memory_cgroup, seccomp
+from server.grading.confinement.bubblewrap import ETC_FILES, TOP_DIRS, Bubblewrap
 from server.grading.confinement.confine import ConfineSpec
 from server.grading.confinement.memory_cgroup import MemoryCgroup
 from server.grading.protocol import ChildFailure, ForkRequest, ModelReport, Predictions, Ready, Recycled
@@ -61,10 +63,6 @@ log = logging.getLogger(__name__)
 CODE_ROOT = Path(__file__).resolve().parents[3]
 MEMORY_SAMPLE_SECONDS = 0.05
 LOG_BYTES_PER_SANDBOX = 256 * 1024
-ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
-             "/etc/localtime")
-TOP_DIRS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-SANDBOX_UID = 65534
 READ_CHUNK = 64 * 1024  # a reply is read this much at a time, each chunk against its allowance
 
 
@@ -98,6 +96,7 @@ class Isolation(BaseModel):
 class Plan:
     kind: Literal["bwrap", "landlock", "rlimits"]
     isolation: Isolation
+    bwrap: Bubblewrap | None = None  # the bwrap probed, and the options it has (bwrap plan only)
 
 
 @dataclass(frozen=True)
@@ -131,56 +130,36 @@ def _read_only_roots() -> list[str]:
     return roots
 
 
-def _bwrap_argv(job_dir: Path, limits: SandboxLimits, seccomp_fd: int | None,
-                command: list[str]) -> list[str]:
-    argv = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns",
-            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-            "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--ro-bind", "/usr", "/usr"]
-    for top in TOP_DIRS:
-        if os.path.islink(top):
-            argv += ["--symlink", os.readlink(top), top]
-        elif os.path.isdir(top):
-            argv += ["--ro-bind", top, top]
-    for path in ETC_FILES:
-        if os.path.exists(path):
-            argv += ["--ro-bind", path, path]
-    argv += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp"]
-    for root in _read_only_roots():  # after the tmpfs, so a root under /tmp is not hidden
-        argv += ["--ro-bind", root, root]
-    argv += ["--ro-bind", str(job_dir), "/job", "--chdir", "/tmp"]
-    if seccomp_fd is not None:
-        argv += ["--seccomp", str(seccomp_fd)]
-    return [*argv, "--", *command]
-
-
-@lru_cache(maxsize=1)
-def bwrap_version() -> str:
-    try:
-        return subprocess.run(["bwrap", "--version"], capture_output=True, text=True,
-                              timeout=10).stdout.strip() or "bubblewrap"
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def _probe_bwrap(scratch: Path) -> str | None:
-    """None when bwrap can build the sandbox here; otherwise why not, in the kernel's words."""
-    if shutil.which("bwrap") is None:
-        return "bubblewrap (bwrap) is not installed"
+def _probe_bwrap(scratch: Path) -> Bubblewrap | str:
+    """The bwrap that can build the sandbox here; otherwise why not, in the kernel's words (and,
+    where AppArmor is what refuses, the fix)."""
+    found = bubblewrap.probe()
+    if isinstance(found, str):
+        return found
     job = scratch / "probe"
     job.mkdir(parents=True, exist_ok=True)
     try:
         done = subprocess.run(
-            _bwrap_argv(job, SandboxLimits(), None, [sys.executable, "-c", "pass"]),
+            found.argv(job, SandboxLimits().tmp_mb * 2**20, _read_only_roots(), None,
+                       [sys.executable, "-c", "pass"]),
             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError) as error:
         return f"bwrap could not be run ({error})"
     finally:
         shutil.rmtree(job, ignore_errors=True)
     if done.returncode != 0:
-        return f"bwrap could not create the sandbox ({done.stderr.strip()[:200] or done.returncode})"
-    return None
+        why = f"bwrap could not create the sandbox ({done.stderr.strip()[:200] or done.returncode})"
+        advice = bubblewrap.userns_restriction_advice(found.path)
+        return f"{why}: {advice}" if advice else why
+    return found
+
+
+def _bwrap_of_this_machine() -> Bubblewrap:
+    """For a bwrap plan made without its probe: the bwrap on PATH, or an OSError to say why not."""
+    found = bubblewrap.probe()
+    if isinstance(found, str):
+        raise OSError(found)
+    return found
 
 
 def plan(scratch: Path, mode: str | None = None) -> Plan:
@@ -191,12 +170,15 @@ def plan(scratch: Path, mode: str | None = None) -> Plan:
     filter_text = "a seccomp filter" if seccomp_ok else "no seccomp filter (unknown architecture)"
     why_not = "the fallback was forced (TFEXAM_SANDBOX=landlock)" if mode == "landlock" else None
     if why_not is None:
-        why_not = _probe_bwrap(scratch)
-        if why_not is None:
+        found = _probe_bwrap(scratch)
+        if isinstance(found, Bubblewrap):
+            held_back, warning = found.describe(seccomp_ok)
             return Plan("bwrap", Isolation(sandboxed=True, how=(
-                f"{bwrap_version()}: own user, PID, network and mount namespaces (no network), "
-                f"read-only system and code, the model and its inputs read-only, a private /tmp, "
-                f"{filter_text}, rlimits; {memory_cgroup.describe()}"), warning=None))
+                f"{found.version}: own user, PID, network and mount namespaces (no network), "
+                f"read-only system and code, the model and its inputs read-only, {held_back}, "
+                f"{filter_text}, rlimits; {memory_cgroup.describe()}"), warning=warning),
+                bwrap=found)
+        why_not = found
         if mode == "bwrap":
             raise RuntimeError(f"TFEXAM_SANDBOX=bwrap, but {why_not}")
     abi = landlock.abi_version()
@@ -315,14 +297,15 @@ class Sandbox:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             seccomp_read = None
             pass_fds = [child.fileno()]
-            if self.plan.kind == "bwrap" and seccomp.supported():
-                seccomp_read, seccomp_write = os.pipe()
-                os.write(seccomp_write, seccomp.program())
-                os.close(seccomp_write)
-                pass_fds.append(seccomp_read)
-                argv = _bwrap_argv(self.job_dir, self.limits, seccomp_read, command)
-            elif self.plan.kind == "bwrap":
-                argv = _bwrap_argv(self.job_dir, self.limits, None, command)
+            if self.plan.kind == "bwrap":
+                if seccomp.supported():
+                    seccomp_read, seccomp_write = os.pipe()
+                    os.write(seccomp_write, seccomp.program())
+                    os.close(seccomp_write)
+                    pass_fds.append(seccomp_read)
+                bwrap = self.plan.bwrap or _bwrap_of_this_machine()
+                argv = bwrap.argv(self.job_dir, self.limits.tmp_mb * 2**20, _read_only_roots(),
+                                  seccomp_read, command)
             else:
                 argv = command
             self._cgroup = MemoryCgroup.create(self.folder.name, self.limits.memory_mb)
