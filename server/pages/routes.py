@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from server.api.security import token_matches
 from server.datasets.availability import Where, exam_availability
+from server.names import excerpt
 from server.pages.render import clock_text, exam_title_for, length_text, render_page
 from server.report import plots
 from server.report.build import build_report
@@ -62,7 +63,7 @@ def pages_router(services: Services) -> APIRouter:
 
     def not_found(request: Request, session_id: str) -> Response:
         return page(request, "problem.html", status_code=404, title="No such session",
-                    message=f"There is no session {session_id!r}. The home page lists them all.")
+                    message=f"There is no session '{excerpt(session_id)}'. The home page lists them all.")
 
     def statuses() -> list[dict[str, Any]]:
         now = services.clock.now()

@@ -16,6 +16,7 @@ from server.clock import Clock
 from server.config import Settings
 from server.errors import TfexamError
 from server.manifest import Exam, list_exams
+from server.names import BadName, check_folder_request, excerpt
 from server.sessions.leftovers import PARTIAL_SUFFIX, intents_dir
 from server.sessions.partial import Partial
 from server.store import Store
@@ -85,7 +86,7 @@ class SessionService:
         exam = self.exams().get(exam_id)
         if exam is None:
             known = ", ".join(sorted(self.exams())) or "none"
-            raise UnknownExam(f"There is no exam called {exam_id!r}; the exams are: {known}.")
+            raise UnknownExam(f"There is no exam called '{excerpt(exam_id)}'; the exams are: {known}.")
         return exam
 
     # lifecycle --------------------------------------------------------------------------------
@@ -102,11 +103,17 @@ class SessionService:
             )
         if not workspace or not workspace.strip():
             raise BadWorkspace("Give the folder where the project should be created.")
-        project_dir = Path(workspace).expanduser().resolve()
         try:
+            project_dir = Path(check_folder_request(workspace)).expanduser().resolve()
             check_project_dir(project_dir)
+        except BadName as why:
+            raise BadWorkspace(str(why)) from why
         except WorkspaceNotEmpty as why:
             raise BadWorkspace(str(why)) from why
+        except (OSError, RuntimeError) as why:  # a name too long once resolved, a link loop, …
+            reason = getattr(why, "strerror", None) or str(why)
+            raise BadWorkspace(f"The folder {excerpt(workspace)} cannot be used ({reason}); "
+                               "choose another new or empty folder.") from why
 
         session_id = secrets.token_hex(6)
         seed = secrets.randbelow(2**31)
@@ -206,7 +213,7 @@ class SessionService:
     def get(self, session_id: str) -> SessionRecord:
         session = self.store.session(session_id)
         if session is None:
-            raise UnknownSession(f"There is no session {session_id!r}.")
+            raise UnknownSession(f"There is no session '{excerpt(session_id)}'.")
         return session
 
     def finish(self, session_id: str, reason: str = SubmitReason.LEARNER) -> SessionRecord:
