@@ -85,7 +85,7 @@ class Context:
 def cmd_serve(ctx: Context) -> int:
     """Run the tfexam service (the API, the pages and the grader) on this machine.
 
-    It prints the address to open, with the token the browser needs once."""
+    It prints the address to open, with a one-time code that lets the browser in."""
     args = ctx.args
     command = [sys.executable, "-m", "server", "serve", "--host", args.host,
                "--port", str(args.port)]
@@ -243,10 +243,15 @@ def cmd_watch(ctx: Context) -> int:
 
 
 def cmd_open(ctx: Context) -> int:
-    """Open the exam page of the session in the web browser (with the token it needs)."""
+    """Open the exam page of the session in the web browser.
+
+    The browser gets a one-time code (spent on first use, dead within minutes), never the token:
+    its command line is visible to every user of the machine in `ps`."""
     session = ctx.session()
     page = f"{ctx.client.url}/sessions/{session}"
-    address = page + (f"?token={ctx.client.token}" if ctx.client.token else "")
+    address = page
+    if ctx.client.token:
+        address += f"?code={ctx.client.post('/api/browser-codes')['code']}"
     if webbrowser.open(address):
         print(f"Opened {page} in the web browser.")
     else:

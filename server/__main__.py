@@ -38,8 +38,11 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"tfexam: the home folder {settings.home} cannot be used ({why}): free some space "
               "or choose a writable folder with --home or TFEXAM_HOME.", file=sys.stderr, flush=True)
         return 1
-    opened = f"{url}?token={token}" if token else url
-    print(f"tfexam: serving {opened} (state in {settings.home})", flush=True)
+    # The browser gets a one-time code, never the token: a command line is visible in `ps` to
+    # every user, and the code is spent the moment the browser uses it.
+    opened = f"{url}?code={app.state.browser_codes.mint()}" if token else url
+    once = " (a one-time address; 'tfexam open' makes another)" if token else ""
+    print(f"tfexam: serving {opened} (state in {settings.home}){once}", flush=True)
     if not args.no_browser:
         threading.Timer(1.0, lambda: webbrowser.open(opened)).start()
     try:

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from rich.console import Console
 
@@ -91,7 +92,7 @@ def test_watch_follows_grades_and_ends_with_the_report(shared_server: LiveServer
     assert "NOT PASSED" in out and "Q1         5/5" in out and "total" in out
 
 
-def test_open_hands_the_browser_the_page_with_its_token(shared_server: LiveServer,
+def test_open_hands_the_browser_a_one_time_code_not_the_token(shared_server: LiveServer,
                                                         tmp_path: Path) -> None:
     project = tmp_path / "exam"
     started = shared_server.start_session(project, minutes=30)
@@ -103,9 +104,14 @@ def test_open_hands_the_browser_the_page_with_its_token(shared_server: LiveServe
         if opened.exists() and opened.read_text():
             break
         time.sleep(0.1)
-    assert opened.read_text() == (f"{shared_server.url}/sessions/{started['session']}"
-                                  f"?token={shared_server.token}")
+    page = f"{shared_server.url}/sessions/{started['session']}"
+    address = opened.read_text()
+    assert address.startswith(f"{page}?code=") and shared_server.token not in address
     assert shared_server.token not in done.stdout  # the terminal shows the page, not the token
+    entered = httpx.get(address)  # the browser's first visit: the code becomes the cookie
+    assert entered.status_code == 303 and entered.cookies.get("tfexam_token")
+    assert httpx.get(page, cookies=dict(entered.cookies)).status_code == 200
+    assert httpx.get(address).status_code == 401, "the code in the command line works once"
 
 
 def test_doctor_checks_the_machine_without_importing_tensorflow(shared_server: LiveServer,
