@@ -124,7 +124,7 @@ def router(services: Services, broadcaster: Broadcaster) -> APIRouter:
     def submission(session_id: str, submission_id: int) -> dict[str, Any]:
         sub = services.store.submission(submission_id)
         if sub is None or sub.session_id != session_id:
-            raise UnknownSession(f"There is no submission {submission_id} in {session_id}.")
+            raise UnknownSession(f"There is no submission {submission_id} in {excerpt(session_id)}.")
         result = services.store.result(submission_id)
         answer: dict[str, Any] = {"submission": sub.id, "question": sub.question_id,
                                   "state": sub.state, "result": result.payload if result else None}

@@ -157,9 +157,14 @@ def pages_router(services: Services, codes: BrowserCodes) -> APIRouter:
     def static(name: str) -> Response:
         """A plain route, not a mount: an APIRouter cannot mount, and a flat folder of a few
         files needs no more than a name check."""
-        path = (STATIC / name).resolve()
-        if path.parent != STATIC or not path.is_file() or path.suffix not in STATIC_TYPES:
-            return Response("Not found", status_code=404, media_type="text/plain")
+        try:
+            path = (STATIC / name).resolve()
+            found = path.parent == STATIC and path.is_file() and path.suffix in STATIC_TYPES
+        except (OSError, ValueError):  # a NUL or an over-long name is simply not one of ours
+            found = False
+        if not found:
+            return Response(f"The pages have no file {excerpt(name)!r}.", status_code=404,
+                            media_type="text/plain")
         return FileResponse(path, media_type=STATIC_TYPES[path.suffix],
                             headers={"Cache-Control": "no-cache"})
 

@@ -6,6 +6,7 @@ once: the store's conditional update decides who wins, and the loser does nothin
 
 from __future__ import annotations
 
+import errno
 import logging
 import secrets
 import sqlite3
@@ -16,7 +17,7 @@ from server.clock import Clock
 from server.config import Settings
 from server.errors import TfexamError
 from server.manifest import Exam, list_exams
-from server.names import BadName, check_folder_request, excerpt
+from server.names import NAME_MAX_BYTES, BadName, check_folder_request, excerpt
 from server.sessions.leftovers import PARTIAL_SUFFIX, intents_dir
 from server.sessions.partial import Partial
 from server.store import Store
@@ -29,6 +30,19 @@ from server.workspace.materialise import WorkspaceNotEmpty, check_project_dir, w
 log = logging.getLogger(__name__)
 
 MAX_PRACTICE_MINUTES = 24 * 60
+# The project is built next to its folder as ".<name>.tfexam-<12 hex>.partial", then renamed in.
+PARTIAL_NAME_EXTRA = len(".") + len(".tfexam-") + 12 + len(PARTIAL_SUFFIX)
+
+
+def check_room_for_partial(name: str) -> None:
+    """A folder name the file system takes may still be too long for the name tfexam builds the
+    project under first; refused up front with the limit that applies."""
+    room = NAME_MAX_BYTES - PARTIAL_NAME_EXTRA
+    size = len(name.encode("utf-8"))
+    if size > room:
+        raise BadName(f"The folder name {excerpt(name)} is {size} bytes long, more than the {room} "
+                      "tfexam can use (it builds the project next to it under a slightly longer "
+                      "name first); choose a shorter name.")
 
 
 class SessionError(TfexamError):
@@ -105,6 +119,7 @@ class SessionService:
             raise BadWorkspace("Give the folder where the project should be created.")
         try:
             project_dir = Path(check_folder_request(workspace)).expanduser().resolve()
+            check_room_for_partial(project_dir.name)
             check_project_dir(project_dir)
         except BadName as why:
             raise BadWorkspace(str(why)) from why
@@ -137,7 +152,17 @@ class SessionService:
         except WorkspaceNotEmpty as why:
             partial.undo()
             raise BadWorkspace(str(why)) from why
-        except (OSError, sqlite3.Error) as why:
+        except OSError as why:
+            partial.undo()
+            if why.errno in (errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR):
+                raise BadWorkspace(f"The folder {excerpt(str(project_dir))} cannot be made "
+                                   f"({why.strerror}); nothing was left behind: choose a shorter "
+                                   "or plainer path.") from why
+            raise CannotCreate(
+                f"The session could not be created ({why.strerror or why}); nothing was left "
+                f"behind: free some space, or check that {excerpt(str(project_dir.parent))} and "
+                f"{self.settings.home} can be written, then start again.") from why
+        except sqlite3.Error as why:
             partial.undo()
             reason = getattr(why, "strerror", None) or str(why)
             raise CannotCreate(
