@@ -78,37 +78,40 @@ def test_a_listener_on_the_port_never_receives_the_token(tmp_path: Path, keras_h
     learner.update(PYTHONPATH=str(ROOT), TFEXAM_HOME=str(service.home),
                    BROWSER=f"{sys.executable} -c \"open({str(tmp_path / 'opened')!r}, 'w')"
                            f".write(__import__('sys').argv[1])\" %s")
+    said: dict[str, subprocess.CompletedProcess] = {}
     try:
         stranger.start(service.port)
         for args in (["time"], ["status"], ["submit", "Q1", "--wait"], ["finish"], ["report"],
                      ["open"], ["watch"], ["doctor"]):
-            done = _cli(*args, cwd=project, env=learner)
-            if args == ["doctor"]:  # a verdict, not a refusal: it says the service is not there
-                assert "could not prove it is your tfexam" in done.stdout, done.stdout
-                continue
-            assert done.returncode == 4, (args, done.returncode, done.stdout, done.stderr)
-            assert "could not prove it is your tfexam" in done.stderr, (args, done.stderr)
-            assert "Traceback" not in done.stderr
-        assert not (tmp_path / "opened").exists(), "no browser was sent anywhere"
-
+            said[" ".join(args)] = _cli(*args, cwd=project, env=learner)
         probe = subprocess.run(["node", "-e", EXTENSION_PROBE, str(out), str(marker)],
                                capture_output=True, text=True, timeout=60)
-        assert probe.returncode == 0, probe.stderr
-        seen = json.loads(probe.stdout)
-        for name in ("status", "submit", "finish", "page"):
-            assert seen[name].startswith("ServiceUnreachable: What answers at"), seen
-            assert "could not prove it is your tfexam" in seen[name], seen
-        assert "stream" in seen and seen["stream"] != "connected", seen
-        assert "event" not in seen, seen
     finally:
         stranger.stop()
     received = stranger.received()
     stranger.remove()
-    # The listener was really asked (a challenge per connection), and never given the token.
+    # First what matters: the listener was really asked (a challenge per connection), and was
+    # never given the token, by any command or by the extension.
+    assert token.encode() not in received, "the listener received the token"
     assert received.count(b"GET /api/hello?nonce=") >= 10, received[:2000]
-    assert token.encode() not in received
     assert b"authorization" not in received.lower()
     assert b"cookie" not in received.lower()
+    # Then that each one said so in a sentence.
+    for command, done in said.items():
+        if command == "doctor":  # a verdict, not a refusal: it says the service is not there
+            assert "could not prove it is your tfexam" in done.stdout, done.stdout
+            continue
+        assert done.returncode == 4, (command, done.returncode, done.stdout, done.stderr)
+        assert "could not prove it is your tfexam" in done.stderr, (command, done.stderr)
+        assert "Traceback" not in done.stderr
+    assert not (tmp_path / "opened").exists(), "no browser was sent anywhere"
+    assert probe.returncode == 0, probe.stderr
+    seen = json.loads(probe.stdout)
+    for name in ("status", "submit", "finish", "page"):
+        assert seen[name].startswith("ServiceUnreachable: What answers at"), seen
+        assert "could not prove it is your tfexam" in seen[name], seen
+    assert "stream" in seen and seen["stream"] != "connected", seen
+    assert "event" not in seen, seen
 
     service.start()  # the learner restarts tfexam: the exam goes on, nothing was done to it
     status = service.get(f"/api/sessions/{started['session']}")
