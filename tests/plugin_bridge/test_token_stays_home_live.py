@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.live_server import ROOT, LiveServer
@@ -44,6 +45,18 @@ const seen = {};
   await new Promise((r) => setTimeout(r, 5000));  // two retries of the stream at least
   stream.stop();
   console.log(JSON.stringify(seen));
+})();
+"""
+
+
+EXTENSION_BACK = r"""
+const [out, marker] = process.argv.slice(1);
+const { Api } = require(out + "/api.js");
+const { asSessionFile } = require(out + "/guards.js");
+const api = new Api(asSessionFile(JSON.parse(require("fs").readFileSync(marker, "utf8"))));
+(async () => {
+  const status = await api.status();
+  console.log(JSON.stringify([status.state, await api.pageUrl("/sessions/" + status.session)]));
 })();
 """
 
@@ -118,4 +131,16 @@ def test_a_listener_on_the_port_never_receives_the_token(tmp_path: Path, keras_h
     assert status["state"] == "running"
     done = _cli("time", cwd=project, env=learner)
     assert done.returncode == 0, done.stderr
+    # With the real service back, the extension proves it and gets on: its status, and the exam
+    # page's one-time address, which lets a browser in once.
+    back = subprocess.run(["node", "-e", EXTENSION_BACK, str(out), str(marker)],
+                          capture_output=True, text=True, timeout=60)
+    assert back.returncode == 0, back.stderr
+    state, address = json.loads(back.stdout)
+    assert state == "running"
+    assert address.startswith(f"{service.url}/sessions/{started['session']}?code=")
+    assert token not in address
+    entered = httpx.get(address)
+    assert entered.status_code == 303 and entered.cookies.get("tfexam_token")
+    assert httpx.get(address).status_code == 401, "the code works once"
     service.stop()
