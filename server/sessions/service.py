@@ -119,6 +119,8 @@ class SessionService:
             raise BadWorkspace("Give the folder where the project should be created.")
         try:
             project_dir = Path(check_folder_request(workspace)).expanduser().resolve()
+            # Again once resolved: "~" or a link may lead to a longer or non-UTF-8 path.
+            check_folder_request(str(project_dir))
             check_room_for_partial(project_dir.name)
             check_project_dir(project_dir)
         except BadName as why:

@@ -120,6 +120,14 @@ def test_start_requests_with_any_name_are_a_sentence_or_a_project(fuzzed) -> Non
                              content=_json_body({"exam": name, "workspace": f"{base}/e{index}"}))
         _one_sentence(refused, f"exam {name[:300]!r}")
         assert refused.status_code in (404, 409, 422), (name[:300], refused.text[:300])
+    # A link whose target is not UTF-8: the folder asked for is plain text, the one it resolves
+    # to is not, and the IDE files could not hold it.
+    os.mkdir(os.path.join(os.fsencode(base), b"target\xff"))
+    os.symlink(os.path.join(os.fsencode(base), b"target\xff"), base / "plain-link")
+    linked = httpx.post(live.url + "/api/sessions", headers=headers, timeout=60, content=_json_body(
+        {"exam": "smoke", "workspace": f"{base}/plain-link/exam"}))
+    _one_sentence(linked, "a link to a non-UTF-8 folder")
+    assert linked.status_code == 409 and "target\\xff" in linked.json()["detail"], linked.text
     huge = httpx.post(live.url + "/api/sessions", headers=headers, timeout=120, content=_json_body(
         {"exam": "smoke", "workspace": f"{base}/" + "b/" * 5_000_000}))
     _one_sentence(huge, "a 10 MB path")
