@@ -117,6 +117,8 @@ class Client:
         connection = self._connection(timeout)
         try:
             if self.token and self._prove(connection):
+                if connection.sock is None:  # it closed after the proof: a new socket is unproven
+                    raise ConnectionResetError("the service closed the proven connection")
                 headers["Authorization"] = f"Bearer {self.token}"
             connection.request(method, target, body=data, headers=headers)
             response = connection.getresponse()
