@@ -4,8 +4,8 @@ It speaks only the REST API and the event stream. `serve` and `exams --check` ru
 in this Python (the service's own commands); everything else goes to the running service, found
 through the project's `.tfexam/session.json` when run inside a project (see `project.py`).
 Each command is one function whose docstring is its help. Every failure is one sentence on stderr
-and an exit code: 0 ok, 1 the service could not do it, 2 usage, 3 no such session, 4 the service
-is unreachable.
+and an exit code: 0 ok, 1 the service could not do it as the exam stands, 2 usage (the command
+line itself is wrong), 3 no such session, 4 the service is unreachable (see `errors.py`).
 """
 
 from __future__ import annotations
@@ -34,12 +34,14 @@ from plugin_bridge.errors import (
     CliError,
     NoSuchSession,
     ServiceUnreachable,
+    UsageError,
 )
 from plugin_bridge.project import Target, resolve_target
-from plugin_bridge.render import render_report, render_status, time_line
+from plugin_bridge.render import clock, render_report, render_status, time_line
 
-EXIT_CODES = (f"exit codes: {EXIT_OK} ok · {EXIT_FAILED} the service could not do it · "
-              f"{EXIT_USAGE} usage · {EXIT_NO_SESSION} no such session · "
+EXIT_CODES = (f"exit codes: {EXIT_OK} ok · {EXIT_FAILED} the service could not do it as the "
+              f"exam stands (nothing saved, exam over, still grading) · {EXIT_USAGE} usage (bad "
+              f"arguments or settings) · {EXIT_NO_SESSION} no such session · "
               f"{EXIT_UNREACHABLE} service unreachable")
 START_TIMEOUT = None  # preparing data may take minutes on a fresh machine: wait as long as it takes
 
@@ -302,10 +304,38 @@ def _print_result(question: str, result: dict[str, Any], as_json: bool) -> None:
 
 
 def cmd_finish(ctx: Context) -> int:
-    """Submit the exam now: models saved afterwards do not count (harmless twice)."""
-    status = ctx.client.post(f"/api/sessions/{ctx.session()}/finish")
+    """Submit the exam now: models saved afterwards do not count (harmless twice).
+
+    It asks first, as the exam page does, and says which questions have no graded model yet;
+    --yes answers for scripts. Without --yes and with nothing to answer (no terminal, an empty
+    input), nothing is submitted."""
+    session = ctx.session()
+    status = ctx.status(session)
+    if status["state"] == "running" and not ctx.args.yes and not _confirm_finish(status):
+        print("Not finished: the exam goes on.", file=sys.stderr)
+        return EXIT_FAILED
+    status = ctx.client.post(f"/api/sessions/{session}/finish")
     print(render_status(status))
     return EXIT_OK
+
+
+def _confirm_finish(status: dict[str, Any]) -> bool:
+    """The page's dialog as a question on the terminal; only "y" or "yes" finishes."""
+    missing = [q["id"] for q in status["questions"] if q.get("score") is None]
+    print(f"Finish {status['exam_title']} now, with {clock(status['remaining_seconds'])} left? "
+          "Your models are submitted as they are and files saved afterwards do not count.",
+          file=sys.stderr)
+    if missing:
+        print(f"Not graded yet: {', '.join(missing)} (a question with no graded model scores 0).",
+              file=sys.stderr)
+    print("Finish the exam? [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = input()
+    except EOFError:
+        print(file=sys.stderr)  # end the question's line: the sentence gets one of its own
+        raise UsageError("tfexam finish needs an answer: type y at its question, or pass --yes "
+                         "(for scripts).") from None
+    return answer.strip().lower() in ("y", "yes")
 
 
 def cmd_report(ctx: Context) -> int:
@@ -387,7 +417,9 @@ def parser() -> argparse.ArgumentParser:
     submit.add_argument("question", help="the question's folder name, e.g. Category2")
     submit.add_argument("--wait", action="store_true", help="wait for the score")
     submit.add_argument("--timeout", type=float, default=600.0)
-    _command(sub, cmd_finish, session=True)
+    finish = _command(sub, cmd_finish, session=True)
+    finish.add_argument("--yes", "-y", action="store_true",
+                        help="finish without asking (for scripts)")
     _command(sub, cmd_report, session=True, as_json=True)
     _command(sub, cmd_doctor)
     return root

@@ -7,6 +7,15 @@ from typing import Any
 
 NO_SCORE = "–"
 VERDICT = {True: "PASSED", False: "NOT PASSED", None: "grading still running"}
+IN_PROGRESS = "in progress (the exam is still running: the verdict comes when it is submitted)"
+
+
+def verdict_text(report: dict[str, Any]) -> str:
+    """The report's verdict in words: a running exam has none yet, and "grading still running"
+    only when something is being graded."""
+    if report.get("state") == "running":
+        return IN_PROGRESS
+    return VERDICT[report.get("passed")]
 
 
 def clock(seconds: float) -> str:
@@ -62,7 +71,7 @@ def render_status(status: dict[str, Any]) -> str:
 
 def render_summary(report: dict[str, Any]) -> str:
     """The report's first lines: the verdict, the total and each question's score."""
-    lines = [f"{report['exam']['title']} — {VERDICT[report['passed']]}",
+    lines = [f"{report['exam']['title']} — {verdict_text(report)}",
              f"total {report['total']:.1f}% against a pass mark of {report['pass_mark']:.0f}%"]
     for q in report["questions"]:
         value = "" if q.get("value") is None else f" ({q['metric']} = {q['value']:.4g})"
@@ -71,7 +80,7 @@ def render_summary(report: dict[str, Any]) -> str:
 
 
 def render_report(report: dict[str, Any]) -> str:
-    lines = [f"{report['exam']['title']} — {VERDICT[report['passed']]}",
+    lines = [f"{report['exam']['title']} — {verdict_text(report)}",
              f"total {report['total']:.1f}% against a pass mark of {report['pass_mark']:.0f}%", ""]
     for q in report["questions"]:
         value = "" if q["value"] is None else f"{q['metric']} = {q['value']:.4g}; "

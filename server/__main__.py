@@ -11,6 +11,9 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
+# A setting the service does not take is the caller's to fix, like a bad argument (the CLI's 2).
+EXIT_BAD_SETTING = 2
+
 
 def _serve(args: argparse.Namespace) -> int:
     import dataclasses
@@ -20,9 +23,14 @@ def _serve(args: argparse.Namespace) -> int:
     from server.access_token import private_folder, resolve_token
     from server.app import create_app
     from server.config import Settings
+    from server.environment import BadSetting
     from server.instance_lock import AlreadyRunning, InstanceLock
 
-    settings = Settings.from_env(home=args.home, host=args.host, port=args.port)
+    try:
+        settings = Settings.from_env(home=args.home, host=args.host, port=args.port)
+    except BadSetting as why:
+        print(f"tfexam: {why}", file=sys.stderr, flush=True)
+        return EXIT_BAD_SETTING
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
     lock = InstanceLock(settings.home)
     try:
@@ -66,9 +74,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from server.environment import BadSetting
     from server.templates_check import check_all
 
-    return check_all(Path(args.exams) if args.exams else None, import_starters=not args.quick)
+    try:
+        return check_all(Path(args.exams) if args.exams else None, import_starters=not args.quick)
+    except BadSetting as why:
+        print(f"tfexam: {why}", file=sys.stderr, flush=True)
+        return EXIT_BAD_SETTING
 
 
 def main(argv: list[str] | None = None) -> int:

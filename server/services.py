@@ -38,6 +38,10 @@ from server.watch.watcher import ModelWatcher
 
 log = logging.getLogger(__name__)
 
+# How long after its cutoff a submitted session's folder is still watched, to name a model saved
+# too late ("saved 6 s after the deadline: not counted") instead of ignoring it in silence.
+LATE_WATCH_SECONDS = 60 * 60.0
+
 
 class Services:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
@@ -60,12 +64,15 @@ class Services:
         self.watcher = ModelWatcher(settings.settle_seconds, self._waiting, self._complete,
                                     settings.give_up_seconds, clock=self.clock)
         self.sweeper = DeadlineSweeper(self.sessions, settings.sweep_interval,
-                                       chores=[self.heartbeat, self.check_projects])
+                                       chores=[self.heartbeat, self.check_projects,
+                                               self.end_late_watches])
         self.sessions.hooks.append(self)
         # Sessions this run has watched since before their cutoff: a file found at their finish
         # was observed by this run; any other session's changes date from a downtime.
         self._observed: set[str] = set()
         self._missing: set[str] = set()
+        # Submitted sessions still watched for late saves, until this time (trusted clock).
+        self._late_until: dict[str, float] = {}
         self._lock = threading.RLock()
 
     # hooks from the session lifecycle ----------------------------------------------------------
@@ -100,10 +107,14 @@ class Services:
         return present and was_missing
 
     def session_submitted(self, session: SessionRecord) -> None:
-        self.watcher.unwatch(session.id)
+        # Watched a while longer, so that a model saved after the cutoff is named, not ignored.
         with self._lock:
             observed = session.id in self._observed
             self._missing.discard(session.id)
+            if observed:
+                self._late_until[session.id] = self.clock.now() + LATE_WATCH_SECONDS
+        if not observed:
+            self.watcher.unwatch(session.id)
         if observed:
             # Found at the finish by a run that was watching: saved by the cutoff.
             self.intake.scan(session, Trigger.FINAL_SCAN,
@@ -117,6 +128,16 @@ class Services:
         stretch it was up, should it be killed next."""
         self.store.heartbeat(self.run_id, self.clock.now())
 
+    def end_late_watches(self) -> None:
+        """Stop watching submitted sessions whose time for naming late saves is over."""
+        now = self.clock.now()
+        with self._lock:
+            over = [sid for sid, until in self._late_until.items() if until <= now]
+            for session_id in over:
+                del self._late_until[session_id]
+        for session_id in over:
+            self.watcher.unwatch(session_id)
+
     def check_projects(self) -> None:
         """A project folder that went away is reported missing; one that came back is followed
         again and scanned (what changed meanwhile was observed now, by a running service); for
@@ -124,6 +145,10 @@ class Services:
         for session_id, folder in self.watcher.folders().items():
             if not folder.is_dir():
                 self.watcher.unwatch(session_id)
+                with self._lock:
+                    late = self._late_until.pop(session_id, None) is not None
+                if late:  # a submitted exam's folder: nothing more to say about it
+                    continue
                 with self._lock:
                     self._missing.add(session_id)
                 log.warning("the project folder of session %s went away: %s", session_id, folder)
@@ -135,23 +160,33 @@ class Services:
         for session_id in unsettled:
             session = self.store.session(session_id)
             if session is None or session.state != SessionState.RUNNING:
-                self.watcher.unwatch(session_id)
                 with self._lock:
                     self._missing.discard(session_id)
+                    late = session_id in self._late_until and session_id in polled
+                if not late:  # a polled folder still sees late saves; a missing one none
+                    self.watcher.unwatch(session_id)
                 continue
             if self._follow(session):
                 self.intake.scan(session, Trigger.RESCAN)
 
     # callbacks from the watcher ----------------------------------------------------------------
     def _waiting(self, session_id: str, question_id: str, since: float | None) -> None:
+        with self._lock:
+            late = session_id in self._late_until
+        if late:  # a save into a submitted exam is not "being graded": it is named once complete
+            return
         self.store.set_waiting(session_id, question_id, since)
 
     def _complete(self, session_id: str, question_id: str, model: ModelFile,
                   observed_at: float) -> None:
         session = self.store.session(session_id)
-        if session is None or session.state != SessionState.RUNNING:
+        if session is None:
             return
-        self.intake.take(session_id, question_id, model, Trigger.SAVE, observed_at)
+        if session.state == SessionState.RUNNING or observed_at <= session.cutoff:
+            # Observed in time: counts, even when the final scan ran before it settled.
+            self.intake.take(session_id, question_id, model, Trigger.SAVE, observed_at)
+        else:
+            self.intake.note_late_save(session, question_id, model, observed_at)
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:

@@ -77,6 +77,21 @@ class Downtime:
                 f"({iso(deadline)}): it cannot be shown to have been saved in time, so {kept}.")
 
 
+def late_sentence(session: SessionRecord, file_name: str, late_by: float,
+                  counted: SubmissionRecord | None, counted_score: int | None) -> str:
+    """Why a file saved after the cutoff changes nothing, in the words status and report use."""
+    seconds = max(1, round(late_by))
+    after = (f"{seconds} s" if seconds < 120 else f"{seconds // 60} min {seconds % 60} s")
+    ended = ("the deadline" if session.submitted_at is None or session.submitted_at >= session.deadline
+             else "you finished the exam")
+    if counted is None:
+        kept = "no model was saved in time, so this question scores 0"
+    else:
+        score = "still being graded" if counted_score is None else f"{counted_score}/5"
+        kept = f"the last model saved in time (submission #{counted.id}, {score}) counts"
+    return f"{file_name} saved {after} after {ended}: not counted; {kept}."
+
+
 class Intake:
     def __init__(self, settings: Settings, store: Store, clock: Clock,
                  notify_grader: Callable[[], None]) -> None:
@@ -277,6 +292,32 @@ class Intake:
             if self.take(session.id, question.question_id, model, trigger, observed_at):
                 queued += 1
         return queued
+
+    def note_late_save(self, session: SessionRecord, question_id: str, model: ModelFile,
+                       observed_at: float) -> str | None:
+        """A model saved after the cutoff is never taken, but it is never ignored in silence
+        either: the question says when it was saved and that it does not count (status, report,
+        the CLI). A file whose content is the question's latest submission changes nothing and
+        gets no note. Returns the note, or None."""
+        question = self.store.question(session.id, question_id)
+        if question is None:
+            return None
+        with self._lock(session.id, question_id):
+            latest = self.store.latest_submission(session.id, question_id)
+            if latest is not None and latest.sha256 == self._learner_hash(session, question, model):
+                return None
+            in_time = [s for s in self.store.submissions(session.id, question_id)
+                       if s.state != SubmissionState.SUPERSEDED and s.saved_at <= session.cutoff]
+            counted = in_time[-1] if in_time else None
+            result = self.store.result(counted.id) if counted else None
+            note = late_sentence(session, f"{question_id}/{model.path.name}",
+                                 observed_at - session.cutoff, counted,
+                                 result.score if result else None)
+            self.store.set_late_note(session.id, question_id, note)
+            self.store.add_event(session.id, "message", {"question": question_id, "late": note},
+                                 self.clock.now())
+        log.info("%s", note)
+        return note
 
     def refuse_after_downtime(self, session: SessionRecord, downtime: Downtime) -> int:
         """A deadline passed while the service was down: files changed meanwhile cannot be shown

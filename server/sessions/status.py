@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from server.clock import iso
+from server.grading.trusted.scoring import describe_bands
 from server.grading.trusted.supervisor import current_isolation
+from server.sessions.titles import title_for_length
 from server.store import Store
 from server.store.records import QuestionRecord, ResultRecord, SessionRecord, SubmissionRecord
 from server.vocabulary import PENDING_STATES, ProjectState, SessionState, SubmissionState
@@ -22,6 +24,7 @@ WAITING_MESSAGE = "A model file is being saved; it is graded once the file is co
 QUEUED_MESSAGE = "Queued for grading."
 GRADING_MESSAGE = "Grading…"
 NONE_MESSAGE = "No model saved yet: this question scores 0 until you save one."
+NONE_IN_TIME_MESSAGE = "No model was saved in time: this question scores 0."
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,9 @@ def _question_view(
 
     counted_result = results.get(counted.id) if counted else None
     score = counted_result.score if counted_result else None
-    if latest is None:
+    if latest is None and session.state != SessionState.RUNNING:
+        state, message = "none", NONE_IN_TIME_MESSAGE  # "until you save one" is over
+    elif latest is None:
         state, message = ("waiting", WAITING_MESSAGE) if question.waiting_since else (
             "none", NONE_MESSAGE)
     elif question.waiting_since and session.state == SessionState.RUNNING:
@@ -112,7 +117,7 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
     return {
         "session": session.id,
         "exam": session.exam_id,
-        "exam_title": session.exam_title,
+        "exam_title": title_for_length(session.exam_title, session.duration_minutes),
         "state": session.state,
         "started_at": iso(session.started_at),
         "deadline": iso(session.deadline),
@@ -135,6 +140,9 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
                 "weight": v.record.weight,
                 "state": v.state,
                 "score": v.score,
+                # The submission the card now shows, so a page can drop a note about another.
+                "latest_submission": v.latest.id if v.latest else None,
+                "bands": describe_bands(v.record.variant["metric"], v.record.variant["scoring"]),
                 "message": v.record.late_note if v.record.late_note and session.state
                 == SessionState.SUBMITTED else v.message,
                 "note": v.record.late_note,
