@@ -67,7 +67,7 @@ def test_a_whole_exam_leaves_the_token_in_no_log_line(tmp_path: Path, keras_home
             expect(card).to_have_text("5/5", timeout=120_000)
             for args in (["time"], ["status"], ["submit", "Q1", "--wait"]):
                 tfexam(*args, cwd=project)
-            tfexam("finish", cwd=project)
+            tfexam("finish", "--yes", cwd=project)
             page.goto(f"{service.url}/sessions/{session}/report")
             expect(page.get_by_text("Report as JSON")).to_be_visible()
             tfexam("report", cwd=project)
