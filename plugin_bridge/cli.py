@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+from plugin_bridge.browser_handoff import handoff_page
 from plugin_bridge.client import Client
 from plugin_bridge.errors import (
     EXIT_FAILED,
@@ -247,14 +248,15 @@ def cmd_watch(ctx: Context) -> int:
 def cmd_open(ctx: Context) -> int:
     """Open the exam page of the session in the web browser.
 
-    The browser gets a one-time code (spent on first use, dead within minutes), never the token:
-    its command line is visible to every user of the machine in `ps`."""
+    The browser gets a one-time code (spent on first use, dead within minutes), never the token,
+    and gets it from a private file: its command line is visible to every user in `ps`."""
     session = ctx.session()
     page = f"{ctx.client.url}/sessions/{session}"
-    address = page
+    address = opened = page
     if ctx.client.token:
         address += f"?code={ctx.client.post('/api/browser-codes')['code']}"
-    if webbrowser.open(address):
+        opened = handoff_page(address).as_uri()
+    if webbrowser.open(opened):
         print(f"Opened {page} in the web browser.")
     else:
         print(f"No web browser could be started here: open {address}")

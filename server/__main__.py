@@ -15,6 +15,21 @@ from typing import Any
 EXIT_BAD_SETTING = 2
 
 
+def browser_handoff(home: Path, address: str) -> str:
+    """A page in the private home folder that sends the browser on to `address`, as a file://
+    address: only its path shows in `ps`, never the code."""
+    import html
+
+    from server.access_token import write_private
+
+    target = html.escape(address, quote=True)
+    page = home / "open-browser.html"
+    write_private(page, f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" '
+                        f'content="0;url={target}"><title>tfexam</title>'
+                        f'<p><a href="{target}">Open tfexam</a></p>\n')
+    return page.as_uri()
+
+
 def _serve(args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -48,10 +63,13 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     # The browser gets a one-time code, never the token: a command line is visible in `ps` to
     # every user, and the code is spent the moment the browser uses it.
-    opened = f"{url}?code={app.state.browser_codes.mint()}" if token else url
+    printed = f"{url}?code={app.state.browser_codes.mint()}" if token else url
     once = " (a one-time address; 'tfexam open' makes another)" if token else ""
-    print(f"tfexam: serving {opened} (state in {settings.home}){once}", flush=True)
+    print(f"tfexam: serving {printed} (state in {settings.home}){once}", flush=True)
     if not args.no_browser:
+        opened = url
+        if token:  # its own code, by a private file: a browser's command line is public
+            opened = browser_handoff(settings.home, f"{url}?code={app.state.browser_codes.mint()}")
         threading.Timer(1.0, lambda: webbrowser.open(opened)).start()
     try:
         # An open exam tab holds an event stream that never ends by itself: without a bound,

@@ -56,7 +56,9 @@ def test_the_token_guards_api_pages_and_marker(server: LiveServer, tmp_path: Pat
     assert httpx.get(page).status_code == 401
     assert httpx.get(f"{page}?token={server.token}").status_code == 401
     opened = httpx.get(f"{page}?code={printed.group(1)}")
-    assert opened.status_code == 303 and opened.headers["location"] == f"/sessions/{started['session']}"
+    assert opened.status_code == 200  # a page that moves on to the address without the code
+    assert f'content="0;url=/sessions/{started["session"]}"' in opened.text
+    assert printed.group(1) not in opened.text
     cookie = opened.headers["set-cookie"].lower()
     assert "tfexam_token=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
     assert server.token.lower() not in cookie, "the cookie is derived from the token, not it"
@@ -69,6 +71,18 @@ def test_the_token_guards_api_pages_and_marker(server: LiveServer, tmp_path: Pat
     finish = httpx.post(f"{server.url}/api/sessions/{started['session']}/finish")
     assert finish.status_code == 401
     assert server.get(f"/api/sessions/{started['session']}")["state"] == "running"
+
+
+def test_serve_hands_the_browser_its_code_in_a_private_file(tmp_path: Path) -> None:
+    from server.__main__ import browser_handoff
+
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    uri = browser_handoff(home, "http://127.0.0.1:8765/?code=abc&x=<y>")
+    assert uri == (home / "open-browser.html").as_uri() and "abc" not in uri
+    assert _mode(home / "open-browser.html") == 0o600
+    text = (home / "open-browser.html").read_text()
+    assert 'content="0;url=http://127.0.0.1:8765/?code=abc&amp;x=&lt;y&gt;"' in text
 
 
 @pytest.mark.parametrize("how", ["option", "variable"])

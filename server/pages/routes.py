@@ -7,6 +7,7 @@ the API's one-sentence errors reach the learner unchanged.
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,10 @@ def pages_router(services: Services, codes: BrowserCodes) -> APIRouter:
         return token_matches(request.cookies.get(TOKEN_COOKIE), cookie)
 
     def let_in(request: Request) -> Response | None:
-        """A `?code=` in the address: a live one sets the cookie; either way the address is
-        reloaded without it, so it stays in neither the history nor the access log again."""
+        """A `?code=` in the address: a live one sets the cookie; either way the page moves on to
+        the address without it. By a page of its own, not a 303: a browser sent here from a
+        private file (`tfexam open`) started the navigation cross-site, and would not send a
+        SameSite=Strict cookie along a redirect of it; the page's own move is same-site."""
         code = request.query_params.get("code")
         if code is None:
             return None
@@ -65,8 +68,11 @@ def pages_router(services: Services, codes: BrowserCodes) -> APIRouter:
                 "'tfexam open' (or use the address that 'tfexam serve' printed) for a new one."),
                 status_code=401)
         query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "code"])
-        response = RedirectResponse(request.url.path + (f"?{query}" if query else ""),
-                                    status_code=303)
+        clean = html.escape(request.url.path + (f"?{query}" if query else ""), quote=True)
+        response = HTMLResponse(f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" '
+                                f'content="0;url={clean}"><title>tfexam</title>'
+                                f'<p><a href="{clean}">Continue</a></p>\n',
+                                headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
         if cookie:
             response.set_cookie(TOKEN_COOKIE, cookie, httponly=True, samesite="strict")
         return response

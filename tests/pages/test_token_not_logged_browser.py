@@ -32,6 +32,7 @@ def test_a_whole_exam_leaves_the_token_in_no_log_line(tmp_path: Path, keras_home
     opened = tmp_path / "opened.txt"
     env = {k: v for k, v in os.environ.items() if k not in ("TFEXAM_URL", "TFEXAM_TOKEN")}
     env.update(PYTHONPATH=str(ROOT), TFEXAM_HOME=str(service.home),
+               XDG_CACHE_HOME=str(tmp_path / "cache"),
                BROWSER=f"{sys.executable} -c \"open({str(opened)!r}, 'w')"
                        ".write(__import__('sys').argv[1])\" %s")
 
@@ -52,15 +53,15 @@ def test_a_whole_exam_leaves_the_token_in_no_log_line(tmp_path: Path, keras_home
             page = browser.new_context().new_page()
             page.set_default_timeout(30_000)
             page.on("request", lambda request: seen_addresses.append(request.url))
-            page.goto(printed.group(1))  # the browser `serve` would have opened
-            assert page.url == service.url + "/", page.url
+            page.goto(printed.group(1))  # the address `serve` printed, typed in
+            page.wait_for_url(service.url + "/")
             expect(page.get_by_role("heading", name="Start an exam")).to_be_visible()
 
             said = tfexam("start", "smoke", "--workspace", str(project), "--minutes", "20")
             session = re.search(r"^session (\w+)$", said, re.M).group(1)  # type: ignore[union-attr]
             tfexam("open", cwd=project)
-            page.goto(opened.read_text())  # the one-time address `tfexam open` handed over
-            assert page.url == f"{service.url}/sessions/{session}", page.url
+            page.goto(opened.read_text())  # the private file `tfexam open` handed over
+            page.wait_for_url(f"{service.url}/sessions/{session}")
             expect(page.locator("#live")).to_have_text("live updates on")
             models.save(models.line_model(), project / "Q1" / "mymodel.h5")
             card = page.locator('.card[data-question="Q1"] [data-field="score"]')
