@@ -43,11 +43,11 @@ def test_a_whole_exam_leaves_the_token_in_no_log_line(tmp_path: Path, keras_home
         assert done.returncode == 0, (args, done.stdout, done.stderr)
         return done.stdout + done.stderr
 
-    printed = re.search(r"tfexam: serving (\S+\?code=\S+) ", service.log_path.read_text())
-    assert printed, service.log_path.read_text()
     seen_addresses: list[str] = []
     project = tmp_path / "exam"
     try:
+        printed = re.search(r"tfexam: serving (\S+\?code=\S+) ", service.log_path.read_text())
+        assert printed, service.log_path.read_text()
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_context().new_page()

@@ -79,11 +79,13 @@ def test_a_listener_on_the_port_never_receives_the_token(tmp_path: Path, keras_h
     out = _built_extension()
     service = LiveServer(tmp_path / "home").start()
     project = tmp_path / "exam"
-    started = service.start_session(project, minutes=30)
+    try:
+        started = service.start_session(project, minutes=30)
+    finally:
+        service.stop()  # the learner's service is down: the port is free for anyone to take
     token = service.token
     assert token
     marker = project / ".tfexam" / "session.json"
-    service.stop()  # the learner's service is down: the port is free for anyone to take
 
     stranger = Stranger()
     learner = {k: v for k, v in os.environ.items()
@@ -127,20 +129,22 @@ def test_a_listener_on_the_port_never_receives_the_token(tmp_path: Path, keras_h
     assert "event" not in seen, seen
 
     service.start()  # the learner restarts tfexam: the exam goes on, nothing was done to it
-    status = service.get(f"/api/sessions/{started['session']}")
-    assert status["state"] == "running"
-    done = _cli("time", cwd=project, env=learner)
-    assert done.returncode == 0, done.stderr
-    # With the real service back, the extension proves it and gets on: its status, and the exam
-    # page's one-time address, which lets a browser in once.
-    back = subprocess.run(["node", "-e", EXTENSION_BACK, str(out), str(marker)],
-                          capture_output=True, text=True, timeout=60)
-    assert back.returncode == 0, back.stderr
-    state, address = json.loads(back.stdout)
-    assert state == "running"
-    assert address.startswith(f"{service.url}/sessions/{started['session']}?code=")
-    assert token not in address
-    entered = httpx.get(address)
-    assert entered.status_code == 200 and entered.cookies.get("tfexam_token")
-    assert httpx.get(address).status_code == 401, "the code works once"
-    service.stop()
+    try:
+        status = service.get(f"/api/sessions/{started['session']}")
+        assert status["state"] == "running"
+        done = _cli("time", cwd=project, env=learner)
+        assert done.returncode == 0, done.stderr
+        # With the real service back, the extension proves it and gets on: its status, and the exam
+        # page's one-time address, which lets a browser in once.
+        back = subprocess.run(["node", "-e", EXTENSION_BACK, str(out), str(marker)],
+                              capture_output=True, text=True, timeout=60)
+        assert back.returncode == 0, back.stderr
+        state, address = json.loads(back.stdout)
+        assert state == "running"
+        assert address.startswith(f"{service.url}/sessions/{started['session']}?code=")
+        assert token not in address
+        entered = httpx.get(address)
+        assert entered.status_code == 200 and entered.cookies.get("tfexam_token")
+        assert httpx.get(address).status_code == 401, "the code works once"
+    finally:
+        service.stop()
