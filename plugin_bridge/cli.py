@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+from plugin_bridge.browser_handoff import handoff_page
 from plugin_bridge.client import Client
 from plugin_bridge.errors import (
     EXIT_FAILED,
@@ -88,7 +89,7 @@ class Context:
 def cmd_serve(ctx: Context) -> int:
     """Run the tfexam service (the API, the pages and the grader) on this machine.
 
-    It prints the address to open, with the token the browser needs once."""
+    It prints the address to open, with a one-time code that lets the browser in."""
     args = ctx.args
     command = [sys.executable, "-m", "server", "serve", "--host", args.host,
                "--port", str(args.port)]
@@ -276,11 +277,17 @@ def cmd_watch(ctx: Context) -> int:
 
 
 def cmd_open(ctx: Context) -> int:
-    """Open the exam page of the session in the web browser (with the token it needs)."""
+    """Open the exam page of the session in the web browser.
+
+    The browser gets a one-time code (spent on first use, dead within minutes), never the token,
+    and gets it from a private file: its command line is visible to every user in `ps`."""
     session = ctx.session()
     page = f"{ctx.client.url}/sessions/{session}"
-    address = page + (f"?token={ctx.client.token}" if ctx.client.token else "")
-    if webbrowser.open(address):
+    address = opened = page
+    if ctx.client.token:
+        address += f"?code={ctx.client.post('/api/browser-codes')['code']}"
+        opened = handoff_page(address).as_uri()
+    if webbrowser.open(opened):
         print(f"Opened {page} in the web browser.")
     else:
         print(f"No web browser could be started here: open {address}")

@@ -19,6 +19,21 @@ def _say(line: str) -> None:
     print(f"tfexam: {line}", flush=True)
 
 
+def browser_handoff(home: Path, address: str) -> str:
+    """A page in the private home folder that sends the browser on to `address`, as a file://
+    address: only its path shows in `ps`, never the code."""
+    import html
+
+    from server.access_token import write_private
+
+    target = html.escape(address, quote=True)
+    page = home / "open-browser.html"
+    write_private(page, f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" '
+                        f'content="0;url={target}"><title>tfexam</title>'
+                        f'<p><a href="{target}">Open tfexam</a></p>\n')
+    return page.as_uri()
+
+
 def _serve(args: argparse.Namespace) -> int:
     """The address is printed first (within a fraction of a second: only the settings, the
     home's lock and its token are needed for it), then each step of the start-up that takes
@@ -50,8 +65,10 @@ def _serve(args: argparse.Namespace) -> int:
               "or choose a writable folder with --home or TFEXAM_HOME.", file=sys.stderr, flush=True)
         return 1
     settings = dataclasses.replace(settings, token=token)
-    opened = f"{url}?token={token}" if token else url
-    _say(f"serving {opened} (state in {settings.home})")
+    # The address comes first, before the slow imports; the browser's one-time address (a code,
+    # never the token: a command line is visible in `ps` to every user, and the code is spent the
+    # moment the browser uses it) once the service answers.
+    _say(f"serving {url} (state in {settings.home})")
     _say("starting: loading the service (FastAPI, the report's plotting)...")
     try:
         import uvicorn
@@ -79,9 +96,15 @@ def _serve(args: argparse.Namespace) -> int:
             async def startup(self, sockets: Any = None) -> None:
                 await super().startup(sockets)
                 if self.started:
-                    _say(f"ready: open {opened} (the grader's sandbox starts in the background; "
-                         "Ctrl+C stops the service)")
+                    printed = f"{url}?code={app.state.browser_codes.mint()}" if token else url
+                    once = "a one-time address, 'tfexam open' makes another; " if token else ""
+                    _say(f"ready: open {printed} ({once}the grader's sandbox starts in the "
+                         "background; Ctrl+C stops the service)")
                     if not args.no_browser:
+                        opened = url
+                        if token:  # its own code, by a private file: a command line is public
+                            opened = browser_handoff(
+                                settings.home, f"{url}?code={app.state.browser_codes.mint()}")
                         threading.Thread(target=webbrowser.open, args=(opened,), daemon=True).start()
 
             def handle_exit(self, sig: int, frame: Any) -> None:

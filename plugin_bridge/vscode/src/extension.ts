@@ -257,7 +257,10 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const open = (suffix: string) => () => {
     const e = needExam();
-    if (e) void vscode.env.openExternal(vscode.Uri.parse(e.api.pageUrl(`/sessions/${e.api.project.session}${suffix}`)));
+    if (!e) return;
+    e.api.pageUrl(`/sessions/${e.api.project.session}${suffix}`).then(
+      (address) => vscode.env.openExternal(vscode.Uri.parse(address)),
+      (error) => vscode.window.showErrorMessage(`TF Exam: ${message(error)}`));
   };
 
   const reveal = async (question: unknown) => {

@@ -26,6 +26,7 @@ import pytest
 from tests.pages.conftest import CHROMIUM, CHROMIUM_ARGS, shot
 from tests.support import models
 from tests.support.live_server import ROOT, LiveServer, free_port
+from tests.support.stranger import Stranger
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -214,6 +215,23 @@ def test_the_extension_follows_a_live_exam(workbench: dict) -> None:
         service.stop()
         page.locator(".statusbar-item", has_text="service not running").wait_for(timeout=20_000)
         shot(page, "vscode-extension-service-down")
+        # 5. Another user's program takes the port meanwhile and answers like tfexam: the
+        #    extension keeps asking it to prove itself, and never sends it the token.
+        stranger = Stranger().start(service.port)
+        try:
+            deadline = time.monotonic() + 30
+            while (stranger.received().count(b"GET /api/hello?nonce=") < 3
+                   and time.monotonic() < deadline):
+                time.sleep(0.5)
+            page.locator(".statusbar-item", has_text="service not running").wait_for()
+        finally:
+            stranger.stop()
+        received = stranger.received()
+        stranger.remove()
+        assert received.count(b"GET /api/hello?nonce=") >= 3, received[:2000]
+        assert service.token and service.token.encode() not in received
+        assert b"authorization" not in received.lower()
+        step("a stranger on the port")
         service.start(timeout=60)
         page.locator(".statusbar-item", has_text=TIME_LEFT).first.wait_for(timeout=30_000)
         step("down and back")
