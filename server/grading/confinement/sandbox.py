@@ -525,9 +525,7 @@ class Sandbox:
             with contextlib.suppress(psutil.Error):
                 total += process.memory_info().rss
         if self.plan.kind == "bwrap" and len(tree) > 1:
-            with contextlib.suppress(OSError):  # what the model wrote to its tmpfs is memory too
-                stat = os.statvfs(f"/proc/{tree[-1].pid}/root/tmp")
-                total += (stat.f_blocks - stat.f_bfree) * stat.f_frsize
+            total += _sandbox_tmpfs_bytes(tree[-1].pid)
         return total / 2**20
 
     def _ended(self) -> SandboxFailure:
@@ -654,3 +652,18 @@ def new_sandbox(plan_: Plan, limits: SandboxLimits, root: Path, log_path: Path,
 
 def new_nonce() -> str:
     return secrets.token_hex(16)
+
+
+def _sandbox_tmpfs_bytes(pid: int) -> int:
+    """What a sandboxed process wrote to its own /tmp (a tmpfs, so memory). While bubblewrap is
+    still setting up, the process's /tmp is the host's, whose used space (the whole disk's) must
+    not be taken for the sandbox's memory."""
+    tmp = f"/proc/{pid}/root/tmp"
+    try:
+        device = os.stat(tmp).st_dev
+        if device in {os.stat("/").st_dev, os.stat("/tmp").st_dev}:
+            return 0
+        stat = os.statvfs(tmp)
+    except OSError:
+        return 0
+    return (stat.f_blocks - stat.f_bfree) * stat.f_frsize

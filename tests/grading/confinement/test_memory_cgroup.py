@@ -61,9 +61,10 @@ def test_a_program_under_the_limit_is_untouched() -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_burst_inside_the_sandbox_is_stopped_by_the_kernel(mode: str, tmp_path: Path) -> None:
+def test_a_burst_inside_the_sandbox_is_stopped_by_the_kernel(
+        mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _cgroup_or_skip("probe", 64).remove()
-    plan = _plan(mode, tmp_path)
+    plan = _plan(mode, tmp_path, monkeypatch)
     box = new_sandbox(plan, SandboxLimits(memory_mb=200, start_seconds=60), tmp_path / "boxes",
                       tmp_path / "log", command=[sys.executable, "-c", BURST])
     try:

@@ -218,3 +218,9 @@ def test_without_bubblewrap_the_fallback_says_so(tmp_path: Path, monkeypatch) ->
         "model files are not isolated on this machine: bubblewrap (bwrap) is not installed")
     with pytest.raises(RuntimeError, match="TFEXAM_SANDBOX=bwrap"):
         sandbox.plan(tmp_path, "bwrap")
+
+
+def test_the_hosts_tmp_is_not_taken_for_a_sandboxs_memory() -> None:
+    """Seen under load: a sample taken while bubblewrap was still setting up read the host's /tmp
+    (the whole disk's used space, 34 GB) as the sandbox's tmpfs and refused the sandbox."""
+    assert sandbox._sandbox_tmpfs_bytes(os.getpid()) == 0
