@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sqlite3
 import sys
 import threading
 import webbrowser
@@ -21,6 +20,7 @@ def _serve(args: argparse.Namespace) -> int:
     from server.app import create_app
     from server.config import Settings
     from server.instance_lock import AlreadyRunning, InstanceLock
+    from server.store import StoreUnavailable
 
     settings = Settings.from_env(home=args.home, host=args.host, port=args.port)
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
@@ -34,7 +34,7 @@ def _serve(args: argparse.Namespace) -> int:
     except AlreadyRunning as why:
         print(f"tfexam: {why}", file=sys.stderr, flush=True)
         return 1
-    except (OSError, sqlite3.Error) as why:
+    except (OSError, StoreUnavailable) as why:
         print(f"tfexam: the home folder {settings.home} cannot be used ({why}): free some space "
               "or choose a writable folder with --home or TFEXAM_HOME.", file=sys.stderr, flush=True)
         return 1

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from server.errors import TfexamError
+from server.store import StoreUnavailable
 
 
 def _validation_sentence(error: RequestValidationError) -> str:
@@ -33,8 +32,8 @@ def install(app: FastAPI) -> None:
         """Every session, intake and workspace refusal: its own status and sentence."""
         return JSONResponse({"detail": str(error)}, status_code=error.status)
 
-    @app.exception_handler(sqlite3.Error)
-    async def _database(_: Request, error: sqlite3.Error) -> JSONResponse:
+    @app.exception_handler(StoreUnavailable)
+    async def _database(_: Request, error: StoreUnavailable) -> JSONResponse:
         # A locked, full or read-only database: the request failed within the busy timeout
         # (about a second) instead of stalling; nothing half-done was stored.
         return JSONResponse({"detail": f"tfexam could not use its record just now ({error}): "

@@ -11,7 +11,6 @@ grade this", with a status that is never reused by content hash.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from typing import Any
@@ -25,7 +24,7 @@ from server.grading.sandbox import Isolation, Plan, SandboxLimits
 from server.grading.scorer import GradingJob, grade_in_pool
 from server.grading.scoring import describe_bands
 from server.sessions import snapshots
-from server.store import Store
+from server.store import Store, StoreUnavailable
 from server.store.records import QuestionRecord, SubmissionRecord
 from server.vocabulary import ResultStatus
 
@@ -148,7 +147,7 @@ class GradingSupervisor:
                     self._wake.clear()
                     continue
                 self._grade(job)
-            except (sqlite3.Error, OSError) as error:  # claiming a job: retried in a moment
+            except (StoreUnavailable, OSError) as error:  # claiming a job: retried in a moment
                 self.store_error = f"{type(error).__name__}: {error}"
                 log.warning("grading could not read its queue (%s); trying again", error)
                 self._stop.wait(0.5)
@@ -211,7 +210,7 @@ class GradingSupervisor:
             try:
                 self.store.save_result(sub.id, result.status, result.score,
                                        result.model_dump(mode="json"), self.clock.now())
-            except (sqlite3.Error, OSError) as error:
+            except (StoreUnavailable, OSError) as error:
                 self.store_error = f"{type(error).__name__}: {error}"
                 log.warning("could not store the result of submission %s (%s); trying again "
                             "in %g s", sub.id, self.store_error, pause)

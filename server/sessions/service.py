@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import sqlite3
 from pathlib import Path
 from typing import Protocol
 
@@ -18,7 +17,7 @@ from server.errors import TfexamError
 from server.manifest import Exam, list_exams
 from server.sessions.leftovers import PARTIAL_SUFFIX, intents_dir
 from server.sessions.partial import Partial
-from server.store import Store
+from server.store import Store, StoreUnavailable
 from server.store.records import QuestionRecord, SessionRecord
 from server.vocabulary import SessionState, SubmitReason
 from server.workspace.draw import NoVariantAvailable, draw_and_prepare
@@ -130,7 +129,7 @@ class SessionService:
         except WorkspaceNotEmpty as why:
             partial.undo()
             raise BadWorkspace(str(why)) from why
-        except (OSError, sqlite3.Error) as why:
+        except (OSError, StoreUnavailable) as why:
             partial.undo()
             reason = getattr(why, "strerror", None) or str(why)
             raise CannotCreate(
