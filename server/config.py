@@ -47,10 +47,24 @@ class Settings:
     start_worker: bool = True
     token: str | None = None
     extra_hosts: tuple[str, ...] = field(default_factory=tuple)
+    # Classroom mode: the central store (`postgresql+psycopg://user@host/db`) and the broker
+    # that carries grading jobs to `tfexam worker` processes. Unset: the local mode (SQLite in
+    # `home`, grading in this process's own sandboxes).
+    database_url: str | None = None
+    broker_url: str | None = None
 
     @property
     def database(self) -> Path:
         return self.home / "tfexam.sqlite3"
+
+    @property
+    def store_target(self) -> Path | str:
+        """What the store opens: the central database's URL, else the home's SQLite file."""
+        return self.database_url or self.database
+
+    @property
+    def classroom(self) -> bool:
+        return self.broker_url is not None
 
     @property
     def sessions_dir(self) -> Path:
@@ -71,6 +85,8 @@ class Settings:
             "datasets_mirror": Path(mirror).expanduser() if mirror else None,
             "keras_home": Path(keras_home).expanduser() if keras_home else None,
             "token": os.environ.get("TFEXAM_TOKEN") or None,
+            "database_url": os.environ.get("TFEXAM_DATABASE_URL") or None,
+            "broker_url": os.environ.get("TFEXAM_BROKER_URL") or None,
         }
         # One default per setting: the field's own; the environment only overrides it.
         kinds = {f.name: type(f.default) for f in fields(cls)}

@@ -31,6 +31,7 @@ from server.sessions.service import SessionService
 from server.sessions.status import session_status
 from server.sessions.sweeper import CHORE_INTERVAL, DeadlineSweeper
 from server.store import Database, Store
+from server.store.notify import EventListener
 from server.store.records import SessionRecord
 from server.vocabulary import ComponentState, SessionState, Trigger
 from server.watch.model_files import ModelFile
@@ -44,7 +45,7 @@ class Services:
         self.settings = settings
         self.clock = clock or TrustedClock()
         private_folder(settings.home)
-        self.db = Database(settings.database)
+        self.db = Database(settings.store_target)
         self.store = Store(self.db)
         high_water = self.store.high_water()
         if high_water is not None:
@@ -67,6 +68,7 @@ class Services:
         self._observed: set[str] = set()
         self._missing: set[str] = set()
         self._lock = threading.RLock()
+        self._listener: EventListener | None = None
 
     # hooks from the session lifecycle ----------------------------------------------------------
     def session_started(self, session: SessionRecord) -> None:
@@ -155,6 +157,7 @@ class Services:
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
+        self._listener = self.store.listen_to_other_processes()
         clean_leftovers(self.settings, self.store)
         if self.settings.start_worker:
             self.grading.start()
@@ -176,6 +179,8 @@ class Services:
         self.sweeper.stop()
         self.watcher.stop()
         self.grading.stop()
+        if self._listener:
+            self._listener.stop()
         self.db.close()
 
     def status_or_none(self, session_id: str) -> dict[str, Any] | None:
@@ -212,7 +217,7 @@ class Services:
         sweeper = self.sweeper.health.report(alive=self.sweeper.alive)
         if not self.sweeper.alive and sweeper["state"] != ComponentState.STOPPED:
             sweeper["state"] = ComponentState.FAILED
-        database = self.db.health.report(path=str(self.settings.database))
+        database = self.db.health.report(path=self.db.where)
         parts = [watcher["state"], sweeper["state"], database["state"]]
         worker_bad = worker.get("state") in ("failed", "unknown")
         overall = "ok" if all(p == ComponentState.OK for p in parts) and not worker_bad else (

@@ -75,6 +75,11 @@ class Database:
             migrate(self)
 
     @property
+    def where(self) -> str:
+        """The database for health and logs: a file's path, or the URL without its password."""
+        return str(self.path) if self.path else self.url.render_as_string(hide_password=True)
+
+    @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 

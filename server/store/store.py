@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from server.store.database import Database
+from server.store.notify import EventListener
 from server.store.records import (
     EventRecord,
     QuestionRecord,
@@ -64,6 +65,13 @@ class Store:
         # Called after a transaction that stored events has committed (the live pages' broadcaster
         # wakes on it instead of polling), and, with PostgreSQL, when another process stored one.
         self.listeners: list[Callable[[], None]] = []
+
+    def listen_to_other_processes(self) -> EventListener | None:
+        """With PostgreSQL, wake the listeners for events other processes store too (started
+        here; the caller stops it). SQLite has one writing process: nothing to listen to."""
+        if self.db.is_sqlite:
+            return None
+        return EventListener(self.db.url, EVENT_CHANNEL, self._announce).start()
 
     def _announce(self) -> None:
         for listener in self.listeners:

@@ -129,3 +129,24 @@ def test_a_home_made_before_alembic_is_upgraded_in_place(tmp_path: Path) -> None
         assert {s.id for s in store.sessions()} == {"old", "new"}
     finally:
         db.close()
+
+
+def test_an_event_stored_by_another_process_wakes_the_listeners(open_db: Callable[[], Database],
+                                                               backend: str) -> None:
+    """Classroom mode: a worker's result must reach the service's live pages."""
+    if backend == "sqlite":
+        assert Store(open_db()).listen_to_other_processes() is None  # one process writes
+        return
+    service, worker = Store(open_db()), Store(open_db())
+    _session(worker)
+    woken = threading.Event()
+    service.listeners.append(woken.set)
+    listener = service.listen_to_other_processes()
+    try:
+        assert listener.connected.wait(30)
+        woken.clear()
+        worker.add_event("s1", "from-a-worker", {}, 3.0)
+        assert woken.wait(30), "no wake-up for another process's event"
+        assert listener.notices >= 1
+    finally:
+        listener.stop()
