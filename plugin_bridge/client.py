@@ -137,6 +137,27 @@ class Client:
              timeout: float | None = -1.0) -> Any:
         return self.request("POST", path, body if body is not None else {}, timeout=timeout)
 
+    def raw(self, method: str, path: str, data: bytes | None = None,
+            headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> bytes:
+        """A request with a body of bytes, or for a reply of bytes (uploads, archives)."""
+        self.check()
+        url = self.url + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        request = urllib.request.Request(url, data=data, method=method)
+        for key, value in (headers or {}).items():
+            request.add_header(key, value)
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return bytes(response.read())
+        except urllib.error.HTTPError as error:
+            raise self._refusal(error) from error
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+            raise ServiceUnreachable(
+                f"The tfexam service at {self.url} does not answer just now "
+                f"({getattr(error, 'reason', error)})."
+            ) from error
+
     # the event stream -------------------------------------------------------------------------
     def events(self, session: str, after: int = 0) -> Iterator[Event]:
         """Server-sent events of a session from `after` on; ends when the stream ends."""

@@ -62,6 +62,20 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    """A classroom grading worker (needs TFEXAM_DATABASE_URL and TFEXAM_BROKER_URL)."""
+    from server.classroom.worker import run
+    from server.config import Settings
+
+    settings = Settings.from_env(home=args.home)
+    if not settings.broker_url or not settings.database_url:
+        print("tfexam: a worker grades for a classroom service: set TFEXAM_DATABASE_URL (its "
+              "PostgreSQL) and TFEXAM_BROKER_URL (its RabbitMQ or Redis), and --home to the "
+              "folder the service's home is shared at.", file=sys.stderr, flush=True)
+        return 2
+    return run(settings, concurrency=args.concurrency, name=args.name)
+
+
 def _check(args: argparse.Namespace) -> int:
     from server.templates_check import check_all
 
@@ -80,12 +94,17 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--no-token", action="store_true", help="accept requests without the "
                        "service's token (TFEXAM_NO_TOKEN=1): any local process may then act")
     serve.add_argument("--log-level", default="info")
+    worker = sub.add_parser("worker", help="grade for a classroom service (Celery)")
+    worker.add_argument("--home", default=None, help="the service's home, shared with it")
+    worker.add_argument("--concurrency", type=int, default=1,
+                        help="grading processes (each keeps its own warm sandbox)")
+    worker.add_argument("--name", default=None, help="this worker's name in the broker")
     check = sub.add_parser("check-exams", help="validate every exam template")
     check.add_argument("--exams", default=None)
     check.add_argument("--quick", action="store_true", help="skip importing the starters")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    return {"serve": _serve, "check-exams": _check}[args.command](args)
+    return {"serve": _serve, "worker": _worker, "check-exams": _check}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,22 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.services = services
     app.state.broadcaster = broadcaster
     allowed = {settings.host, *settings.extra_hosts}
-    app.add_middleware(LocalOnly, allowed_hosts=allowed, token=settings.token)
+    if settings.classroom:
+        # The instructor holds the service's token, each learner one of their own (the access
+        # rules replace the single token check; the Host and Origin checks stay).
+        from server.classroom.access import ClassroomAccess
+        from server.classroom.roster import Roster
+        from server.classroom.routes import classroom_router, instructor_page_router
+        from server.classroom.sittings import Sittings
+
+        roster = Roster(services.db)
+        sittings = Sittings(settings, roster, services.sessions, services.clock)
+        app.add_middleware(ClassroomAccess, instructor_token=settings.token, roster=roster)
+        app.add_middleware(LocalOnly, allowed_hosts=allowed, token=None)
+        app.include_router(classroom_router(services, roster, sittings))
+        app.include_router(instructor_page_router(services, roster))
+    else:
+        app.add_middleware(LocalOnly, allowed_hosts=allowed, token=settings.token)
     errors.install(app)
     app.include_router(router(services, broadcaster))
     app.include_router(downloads_router())

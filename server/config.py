@@ -87,6 +87,9 @@ class Settings:
             "token": os.environ.get("TFEXAM_TOKEN") or None,
             "database_url": os.environ.get("TFEXAM_DATABASE_URL") or None,
             "broker_url": os.environ.get("TFEXAM_BROKER_URL") or None,
+            # Names learners reach a central service by (its Host check refuses any other).
+            "extra_hosts": tuple(h.strip() for h in os.environ.get("TFEXAM_HOSTS", "").split(",")
+                                 if h.strip()),
         }
         # One default per setting: the field's own; the environment only overrides it.
         kinds = {f.name: type(f.default) for f in fields(cls)}

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.access_token import private_folder
 from server.clock import Clock, TrustedClock
@@ -36,6 +36,9 @@ from server.store.records import SessionRecord
 from server.vocabulary import ComponentState, SessionState, Trigger
 from server.watch.model_files import ModelFile
 from server.watch.watcher import ModelWatcher
+
+if TYPE_CHECKING:
+    from server.classroom.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,14 @@ class Services:
         self.run_id, last_seen = self.store.begin_run(os.getpid(), started)
         self.downtime = Downtime(began=last_seen, ended=started)
         self.sessions = SessionService(settings, self.store, self.clock)
-        self.grading = GradingSupervisor(settings, self.store, self.clock)
+        self.grading: GradingSupervisor | Dispatcher
+        if settings.classroom:
+            # Classroom mode: jobs go to `tfexam worker` processes through the broker.
+            from server.classroom.dispatch import Dispatcher
+
+            self.grading = Dispatcher(settings, self.store, self.clock)
+        else:
+            self.grading = GradingSupervisor(settings, self.store, self.clock)
         self.intake = Intake(settings, self.store, self.clock, self.grading.notify)
         self.watcher = ModelWatcher(settings.settle_seconds, self._waiting, self._complete,
                                     settings.give_up_seconds, clock=self.clock)

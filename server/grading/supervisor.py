@@ -87,15 +87,21 @@ class GradingSupervisor:
         self._thread.start()
 
     def _set_up_then_run(self) -> None:
+        if self.set_up(FIRST_START_DELAY):
+            self._run()
+
+    def set_up(self, delay: float = 0.0) -> bool:
+        """Decide how to confine and start the warm pool; False when grading cannot run here.
+        A classroom worker calls this (and then `grade`) without the service's queue loop."""
         global _isolation
         try:
             plan = sandbox_module.plan(self.root)
         except RuntimeError as error:  # TFEXAM_SANDBOX=bwrap where bubblewrap cannot run
             self.setup_error = str(error)
             log.error("grading cannot start: %s", error)
-            return
+            return False
         if self._stop.is_set():
-            return
+            return False
         self.plan = plan
         _isolation = plan.isolation
         if plan.isolation.sandboxed:
@@ -106,8 +112,8 @@ class GradingSupervisor:
                                 self.settings.home / "logs" / "worker.log",
                                 size=max(1, self.settings.warm_sandboxes
                                          or (1 if plan.kind == "bwrap" else 2)))
-        self.pool.start(FIRST_START_DELAY)
-        self._run()
+        self.pool.start(delay)
+        return True
 
     def notify(self) -> None:
         self._wake.set()
@@ -159,6 +165,10 @@ class GradingSupervisor:
         """One try in one fresh sandbox, destroyed afterwards whatever happened."""
         assert self.pool is not None
         return grade_in_pool(self.pool, job, self.limits)
+
+    def grade(self, sub: SubmissionRecord) -> None:
+        """Grade one claimed submission and store its result (the classroom worker's entry)."""
+        self._grade(sub)
 
     def _grade(self, sub: SubmissionRecord) -> None:
         question = self.store.question(sub.session_id, sub.question_id)

@@ -43,8 +43,8 @@ def pages_router(services: Services) -> APIRouter:
     def authorised(request: Request) -> bool:
         """With a token configured, a page is shown only to whoever has it (query or cookie);
         the page then hands it to its own script for the API calls."""
-        if not token:
-            return True
+        if not token or getattr(request.state, "classroom_role", None):
+            return True  # no token, or classroom mode's access rules let this request in
         return token_matches(request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE),
                              token)
 
@@ -54,10 +54,12 @@ def pages_router(services: Services) -> APIRouter:
                                             message="This service needs its token: open the "
                                             "address that `tfexam serve` printed, ending in "
                                             "?token=…"), status_code=401)
-        response = HTMLResponse(render_page(template, token=token, **context),
+        # In classroom mode a page carries the token that opened it (a learner's own).
+        shown = getattr(request.state, "classroom_token", None) or token
+        response = HTMLResponse(render_page(template, token=shown, **context),
                                 status_code=status_code)
-        if token and request.query_params.get("token"):
-            response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
+        if shown and request.query_params.get("token"):
+            response.set_cookie(TOKEN_COOKIE, shown, httponly=True, samesite="strict")
         return response
 
     def not_found(request: Request, session_id: str) -> Response:

@@ -78,6 +78,7 @@ class SubmissionRecord:
     attempts: int
     grading_started_at: float | None
     superseded_by: int | None = None
+    published_at: float | None = None  # classroom mode: when its job was last handed over
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> SubmissionRecord:

@@ -200,6 +200,7 @@ class Store:
             values = dict(sub.__dict__)
             values.pop("id")
             values.pop("superseded_by", None)
+            values.pop("published_at", None)
             new_id = int(conn.execute(sa.insert(s).values(**values).returning(s.c.id)).scalar_one())
             superseded = conn.execute(
                 sa.update(s).where(*same_question, s.c.state == "queued", s.c.id != new_id)
@@ -326,6 +327,26 @@ class Store:
         query = (sa.select(submissions).where(submissions.c.state == "queued")
                  .order_by(submissions.c.id))
         return [SubmissionRecord.from_row(r._mapping) for r in self.db.query(query)]
+
+    # classroom mode: the outbox of jobs handed to the broker ----------------------------------
+    def to_publish(self, stale_before: float, limit: int = 200) -> list[int]:
+        """Submissions whose job must go to the broker: queued and never published (the service
+        stopped between storing and publishing), queued though published before `stale_before`
+        (its message was lost), or "grading" since before `stale_before` (its worker vanished:
+        the lease ran out)."""
+        s = submissions
+        query = (sa.select(s.c.id).where(sa.or_(
+            sa.and_(s.c.state == "queued", s.c.published_at.is_(None)),
+            sa.and_(s.c.state == "queued", s.c.published_at < stale_before),
+            sa.and_(s.c.state == "grading", s.c.grading_started_at < stale_before,
+                    sa.or_(s.c.published_at.is_(None), s.c.published_at < stale_before))))
+            .order_by(s.c.id).limit(limit))
+        return [int(r[0]) for r in self.db.query(query)]
+
+    def mark_published(self, submission_id: int, now: float) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(sa.update(submissions).where(submissions.c.id == submission_id)
+                         .values(published_at=now))
 
     def queue_length(self) -> int:
         row = self.db.query_one(sa.select(sa.func.count())

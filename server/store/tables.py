@@ -67,6 +67,7 @@ submissions = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("grading_started_at", Time),
     sa.Column("superseded_by", sa.Integer),
+    sa.Column("published_at", Time),  # classroom mode: last handed to the broker
     sa.CheckConstraint("state IN ('queued', 'grading', 'graded', 'error', 'superseded')",
                        name="submissions_state"),
     sa.Index("submissions_queue", "state", "id"),
@@ -104,4 +105,28 @@ service_runs = sa.Table(
     sa.Column("started_at", Time, nullable=False),
     sa.Column("last_seen", Time, nullable=False),
     sqlite_autoincrement=True,
+)
+
+# Classroom mode ------------------------------------------------------------------------------
+sittings = sa.Table(
+    "sittings", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("exam_id", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("join_code", sa.Text, nullable=False, unique=True),
+    sa.Column("opens_at", Time, nullable=False),   # learners may start from here …
+    sa.Column("closes_at", Time, nullable=False),  # … until here; each has `minutes` from joining
+    sa.Column("minutes", sa.Double, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+learners = sa.Table(
+    "learners", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("sitting_id", sa.Text, sa.ForeignKey("sittings.id"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("token_sha256", sa.Text, nullable=False, unique=True),
+    sa.Column("session_id", sa.Text, sa.ForeignKey("sessions.id"), nullable=False, unique=True),
+    sa.Column("joined_at", Time, nullable=False),
+    sa.Index("learners_sitting", "sitting_id", "joined_at"),
 )
