@@ -44,6 +44,12 @@ bench: $(STAMP)
 	$(PY) tests/bench/bench_events.py
 	$(PY) tests/bench/bench_sandbox.py
 
+## Classroom mode: N learners' agents x M saves against one and two Celery workers (PostgreSQL
+## and Redis from Debian, started in temporary folders), against the local mode in the same run.
+.PHONY: bench-classroom
+bench-classroom: $(STAMP)
+	$(PY) tests/bench/bench_classroom.py $(ARGS)
+
 ## The VS Code extension as a .vsix (needs Node and npm; builds offline from the npm registry's
 ## packages named in plugin_bridge/vscode/package-lock.json).
 VSCODE_EXT := plugin_bridge/vscode

@@ -138,6 +138,51 @@ class Worker:
                 self.process.wait(10)
 
 
+class Agent:
+    """A learner's agent: `tfexam join` (a real process, the CLI's own) with its own folder."""
+
+    def __init__(self, url: str, code: str, name: str, folder: Path, env: dict[str, str]) -> None:
+        self.folder = folder
+        self.name = name
+        self.log_path = folder.parent / f"agent-{name}.log"
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "plugin_bridge.cli", "join", url, code, "--name", name,
+             "--folder", str(folder)], cwd=folder.parent, env=env, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+
+    def wait_joined(self, timeout: float = 120) -> dict[str, object]:
+        import json
+
+        marker = self.folder / ".tfexam" / "session.json"
+        with spent("polling"):
+            deadline = time.monotonic() + timeout
+            while not marker.is_file():
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"agent {self.name} did not join: "
+                                       + self.log_path.read_text(errors="replace")[-2000:])
+                time.sleep(0.1)
+            return dict(json.loads(marker.read_text()))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+def learner_env(env: dict[str, str]) -> dict[str, str]:
+    """A learner's machine knows nothing of the service's database, broker or token."""
+    clean = {k: v for k, v in env.items()
+             if not k.startswith(("TFEXAM_DATABASE", "TFEXAM_BROKER", "TFEXAM_TOKEN"))}
+    clean["PYTHONPATH"] = str(ROOT)
+    return clean
+
+
 class Classroom:
     """PostgreSQL, Redis, the service in classroom mode, and its workers, sharing one home."""
 
