@@ -64,3 +64,36 @@ def test_a_worker_killed_mid_grading_is_graded_again_and_stored_once(classroom: 
     assert kinds.count("submission.grading") == 2 and kinds.count("result") == 1
     assert kinds.index("result") > max(i for i, k in enumerate(kinds) if k == "submission.grading")
     assert worker.process.poll() is None  # the worker's main process carries on
+
+
+def test_a_job_delivered_twice_at_once_stores_one_result(classroom: Classroom,
+                                                         tmp_path: Path) -> None:
+    """Two workers grade the same submission at the same time (a duplicate delivery, as a
+    redelivery after a lost acknowledgement makes): the store keeps the first result only, and
+    the learner hears of one."""
+    from server.classroom.broker import make_app, publish
+    from server.config import Settings
+
+    classroom.start(workers=2)
+    for worker in classroom.workers:
+        worker.wait_ready()
+    service = classroom.service
+    started = service.start_session(tmp_path / "ws", minutes=30)
+    models.save(models.slow_model(steps=30000), Path(started["project_dir"]) / "Q2" / "mymodel.h5")
+    deadline = time.monotonic() + 120
+    while not _rows(classroom, "SELECT id FROM submissions WHERE published_at IS NOT NULL"):
+        assert time.monotonic() < deadline, "the job was not published"
+        time.sleep(0.05)
+    [(sub_id,)] = _rows(classroom, "SELECT id FROM submissions")
+    settings = Settings.from_env(home=classroom.home, broker_url=classroom.redis.url)
+    publish(make_app(settings), settings, sub_id)  # the same key again, at once
+    settled_question(service, started["session"], "Q2", 1, timeout=240)
+    deadline = time.monotonic() + 240
+    while sum(w.log_path.read_text(errors="replace").count("succeeded in")
+              for w in classroom.workers) < 2:  # the second grading finishes too
+        assert time.monotonic() < deadline, "the second delivery never finished"
+        time.sleep(0.2)
+    [(attempts,)] = _rows(classroom, "SELECT attempts FROM submissions")
+    assert attempts == 2, "the duplicate was not graded alongside (the test proves nothing)"
+    assert _rows(classroom, "SELECT COUNT(*) FROM results") == [(1,)]
+    assert _rows(classroom, "SELECT COUNT(*) FROM events WHERE kind = 'result'") == [(1,)]
