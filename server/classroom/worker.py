@@ -27,7 +27,7 @@ from celery import signals
 from server.classroom.broker import MARGIN_SECONDS, QUEUE, RETRIES, TASK, make_app
 from server.config import Settings
 from server.grading.supervisor import GradingSupervisor
-from server.store import Database, Store
+from server.store import Database, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,15 @@ def build(settings: Settings, name: str) -> Any:
             raise task.retry(countdown=10, max_retries=None,
                              exc=RuntimeError(one.supervisor.setup_error or "no sandbox"))
         hard = (task.request.timelimit or (None, None))[0]
-        return one.grade(int(submission_id), job_seconds_of(hard))
+        try:
+            return one.grade(int(submission_id), job_seconds_of(hard))
+        except StoreUnavailable as error:
+            # The database is away (restarting, a failover): the job is sent again in a moment
+            # rather than failed for good (a failed task is acknowledged and would wait for the
+            # service's lease).
+            log.warning("submission %s: the store is unavailable (%s); trying again shortly",
+                        submission_id, error)
+            raise task.retry(countdown=2, max_retries=None, exc=error) from error
 
     return app
 
