@@ -95,8 +95,6 @@ def classroom_run(scratch: Path, postgres: PostgresServer, redis_server: RedisSe
         agents = [Agent(service.url, sitting["join_code"], f"l{n:03d}",
                         scratch / f"room{workers}-agents" / f"l{n:03d}", env)
                   for n in range(learners)]
-        for agent in agents:
-            agent.folder.parent.mkdir(parents=True, exist_ok=True)
         sessions = {agent.name: str(agent.wait_joined()["session"]) for agent in agents}
         saved_at: dict[tuple[str, str], float] = {}
         digests = [hashlib.sha256(f.read_bytes()).hexdigest() for f in files]

@@ -145,6 +145,7 @@ class Agent:
         self.folder = folder
         self.name = name
         self.log_path = folder.parent / f"agent-{name}.log"
+        folder.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.process = subprocess.Popen(
             [sys.executable, "-m", "plugin_bridge.cli", "join", url, code, "--name", name,
