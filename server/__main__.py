@@ -10,38 +10,64 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
+# A setting the service does not take is the caller's to fix, like a bad argument (the CLI's 2).
+EXIT_BAD_SETTING = 2
+
+
+def _say(line: str) -> None:
+    print(f"tfexam: {line}", flush=True)
+
 
 def _serve(args: argparse.Namespace) -> int:
+    """The address is printed first (within a fraction of a second: only the settings, the
+    home's lock and its token are needed for it), then each step of the start-up that takes
+    seconds (the service's libraries, the database and the exams), then "ready"."""
     import dataclasses
 
-    import uvicorn
-
     from server.access_token import private_folder, resolve_token
-    from server.app import create_app
     from server.config import Settings
+    from server.environment import BadSetting
     from server.instance_lock import AlreadyRunning, InstanceLock
-    from server.store import StoreUnavailable
 
-    settings = Settings.from_env(home=args.home, host=args.host, port=args.port)
+    try:
+        settings = Settings.from_env(home=args.home, host=args.host, port=args.port)
+    except BadSetting as why:
+        print(f"tfexam: {why}", file=sys.stderr, flush=True)
+        return EXIT_BAD_SETTING
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
     lock = InstanceLock(settings.home)
     try:
         private_folder(settings.home)
         lock.acquire(url)
         token = resolve_token(settings.home, disabled=args.no_token)
-        settings = dataclasses.replace(settings, token=token)
-        app = create_app(settings)
     except AlreadyRunning as why:
         print(f"tfexam: {why}", file=sys.stderr, flush=True)
         return 1
-    except (OSError, StoreUnavailable) as why:
+    except OSError as why:
+        lock.release()
         print(f"tfexam: the home folder {settings.home} cannot be used ({why}): free some space "
               "or choose a writable folder with --home or TFEXAM_HOME.", file=sys.stderr, flush=True)
         return 1
+    settings = dataclasses.replace(settings, token=token)
     opened = f"{url}?token={token}" if token else url
-    print(f"tfexam: serving {opened} (state in {settings.home})", flush=True)
-    if not args.no_browser:
-        threading.Timer(1.0, lambda: webbrowser.open(opened)).start()
+    _say(f"serving {opened} (state in {settings.home})")
+    _say("starting: loading the service (FastAPI, the report's plotting)...")
+    # The store's errors, once its module (SQLAlchemy) is loaded: the address is printed first.
+    cannot_use: tuple[type[BaseException], ...] = (OSError,)
+    try:
+        import uvicorn
+
+        from server.app import create_app
+        from server.store import StoreUnavailable
+
+        cannot_use = (OSError, StoreUnavailable)
+        _say("starting: opening the database, checking the exams and their data...")
+        app = create_app(settings)
+    except cannot_use as why:
+        lock.release()
+        print(f"tfexam: the home folder {settings.home} cannot be used ({why}): free some space "
+              "or choose a writable folder with --home or TFEXAM_HOME.", file=sys.stderr, flush=True)
+        return 1
     try:
         # An open exam tab holds an event stream that never ends by itself: without a bound,
         # uvicorn waits for it forever and SIGTERM (Ctrl+C) never stops the service.
@@ -49,8 +75,17 @@ def _serve(args: argparse.Namespace) -> int:
                                 timeout_graceful_shutdown=1)
 
         class HangingUpServer(uvicorn.Server):
-            """Also ends the pages' event streams the moment a stop signal arrives, so an open
-            exam page says "stopped" at once rather than when the process has exited."""
+            """Says when it answers (and only then opens the browser), and also ends the pages'
+            event streams the moment a stop signal arrives, so an open exam page says "stopped"
+            at once rather than when the process has exited."""
+
+            async def startup(self, sockets: Any = None) -> None:
+                await super().startup(sockets)
+                if self.started:
+                    _say(f"ready: open {opened} (the grader's sandbox starts in the background; "
+                         "Ctrl+C stops the service)")
+                    if not args.no_browser:
+                        threading.Thread(target=webbrowser.open, args=(opened,), daemon=True).start()
 
             def handle_exit(self, sig: int, frame: Any) -> None:
                 app.state.broadcaster.hang_up()
@@ -77,9 +112,14 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from server.environment import BadSetting
     from server.templates_check import check_all
 
-    return check_all(Path(args.exams) if args.exams else None, import_starters=not args.quick)
+    try:
+        return check_all(Path(args.exams) if args.exams else None, import_starters=not args.quick)
+    except BadSetting as why:
+        print(f"tfexam: {why}", file=sys.stderr, flush=True)
+        return EXIT_BAD_SETTING
 
 
 def main(argv: list[str] | None = None) -> int:

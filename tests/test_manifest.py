@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from server.config import REPO_EXAMS
-from server.grading.evaluation import Evaluation
-from server.grading.scorer import judge
-from server.grading.scoring import describe_bands
+from server.grading.trusted.evaluation import Evaluation
+from server.grading.trusted.scorer import judge
+from server.grading.trusted.scoring import describe_bands
 from server.manifest import Exam, Scoring, TemplateError, Variant, list_exams, load_exam
 
 

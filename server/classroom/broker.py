@@ -31,7 +31,7 @@ from typing import Any
 from celery import Celery
 
 from server.config import Settings
-from server.grading.supervisor import RETRIES  # tries of tfexam's own failures, per job
+from server.grading.trusted.supervisor import RETRIES  # tries of tfexam's own failures, per job
 
 TASK = "tfexam.grade"
 QUEUE = "tfexam-grading"

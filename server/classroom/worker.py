@@ -26,7 +26,7 @@ from celery import signals
 
 from server.classroom.broker import MARGIN_SECONDS, QUEUE, RETRIES, TASK, make_app
 from server.config import Settings
-from server.grading.supervisor import GradingSupervisor
+from server.grading.trusted.supervisor import GradingSupervisor
 from server.store import Database, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)

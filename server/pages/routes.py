@@ -16,12 +16,14 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from server.api.security import token_matches
 from server.datasets.availability import Where, exam_availability
-from server.pages.render import clock_text, exam_title_for, length_text, render_page
+from server.pages.question_text import question_html
+from server.pages.render import clock_text, render_page
 from server.report import plots
 from server.report.build import build_report
 from server.report.html import render_report
 from server.services import Services
 from server.sessions.status import session_status
+from server.sessions.titles import length_text
 
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml",
@@ -95,10 +97,12 @@ def pages_router(services: Services) -> APIRouter:
             return RedirectResponse(f"/sessions/{session_id}/report", status_code=303)
         status = session_status(services.store, session, services.clock.now())
         exam = services.sessions.exams().get(session.exam_id)
-        heading = exam_title_for(session.exam_title, exam.duration_minutes if exam else None,
-                                 session.duration_minutes)
-        return page(request, "exam.html", title=f"{clock_text(status['remaining_seconds'])} left · "
-                    f"{heading}", heading=heading, status=status,
+        heading = status["exam_title"]  # with the session's own length (sessions.titles)
+        tasks = {q.question_id: question_html(services.settings.exams_dir, session, q)
+                 for q in services.store.questions(session.id)}
+        return page(request, "exam.html", tasks=tasks,
+                    title=f"{clock_text(status['remaining_seconds'])} left · {heading}",
+                    heading=heading, status=status,
                     length=length_text(session.duration_minutes),
                     own_length=length_text(exam.duration_minutes) if exam else None,
                     duration_seconds=session.duration_minutes * 60.0)

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from server.clock import Stamp
 from server.store.database import Database
 from server.store.notify import EventListener
 from server.store.records import (
@@ -35,6 +36,7 @@ from server.store.records import (
     SubmissionRecord,
 )
 from server.store.tables import events, results, service_runs, session_questions, sessions, submissions
+from server.store.unrecorded import UnrecordedSaves
 from server.vocabulary import PENDING_STATES, ResultStatus, SubmissionState
 
 EVENT_CHANNEL = "tfexam_events"
@@ -65,6 +67,8 @@ class Store:
         # Called after a transaction that stored events has committed (the live pages' broadcaster
         # wakes on it instead of polling), and, with PostgreSQL, when another process stored one.
         self.listeners: list[Callable[[], None]] = []
+        # Saves that could not be recorded (a full home), held in memory until they can be.
+        self.unrecorded = UnrecordedSaves()
 
     def listen_to_other_processes(self) -> EventListener | None:
         """With PostgreSQL, wake the listeners for events other processes store too (started
@@ -90,22 +94,33 @@ class Store:
         row = self.db.query_one(sa.select(sa.func.max(latest.c.t)))
         return float(row[0]) if row and row[0] is not None else None
 
-    def begin_run(self, pid: int, now: float) -> tuple[int, float | None]:
-        """Record that the service is up from `now`; returns (run id, when the last run was last
-        seen alive), the start of the downtime that `now` ends."""
+    def last_stamp(self) -> Stamp | None:
+        """The latest run's last heartbeat, with the boot and uptime it was taken in."""
+        r = service_runs.c
+        row = self.db.query_one(sa.select(r.last_seen, r.boot_id, r.boottime)
+                                .order_by(r.last_seen.desc(), r.id.desc()).limit(1))
+        if row is None:
+            return None
+        return Stamp(float(row[0]), row[1], None if row[2] is None else float(row[2]))
+
+    def begin_run(self, pid: int, stamp: Stamp) -> tuple[int, float | None]:
+        """Record that the service is up from `stamp`; returns (run id, when the last run was
+        last seen alive), the start of the downtime that this start ends."""
         with self.db.transaction() as conn:
             last = conn.execute(sa.select(sa.func.max(service_runs.c.last_seen))).scalar()
             run_id = conn.execute(
-                sa.insert(service_runs).values(pid=pid, started_at=now, last_seen=now)
+                sa.insert(service_runs).values(pid=pid, started_at=stamp.now, last_seen=stamp.now,
+                                               boot_id=stamp.boot_id, boottime=stamp.boottime)
                 .returning(service_runs.c.id)).scalar_one()
         return int(run_id), (float(last) if last is not None else None)
 
-    def heartbeat(self, run_id: int, now: float) -> None:
+    def heartbeat(self, run_id: int, stamp: Stamp) -> None:
+        """The trusted time, boot and uptime of one instant, stored together (never backwards)."""
         with self.db.transaction() as conn:
             conn.execute(
-                sa.update(service_runs).where(service_runs.c.id == run_id)
-                .values(last_seen=sa.case((service_runs.c.last_seen < now, now),
-                                          else_=service_runs.c.last_seen)))
+                sa.update(service_runs)
+                .where(service_runs.c.id == run_id, service_runs.c.last_seen <= stamp.now)
+                .values(last_seen=stamp.now, boot_id=stamp.boot_id, boottime=stamp.boottime))
 
     # sessions ---------------------------------------------------------------------------------
     def create_session(
@@ -321,6 +336,28 @@ class Store:
                                               .order_by(s.c.id))]
             conn.execute(sa.update(s).where(s.c.state == "grading").values(state="queued"))
         return ids
+
+    def requeue(self, submission_id: int, why: str, now: float) -> bool:
+        """Queue again a job that is 'grading' but that no grading thread holds any more (its
+        thread failed or died): True when it was requeued, False when it had moved on."""
+        s = submissions
+        with self.db.transaction() as conn:
+            row = conn.execute(sa.select(s.c.session_id, s.c.question_id)
+                               .where(s.c.id == submission_id, s.c.state == "grading")
+                               .with_for_update()).first()
+            if row is None:
+                return False
+            conn.execute(sa.update(s).where(s.c.id == submission_id).values(state="queued"))
+            _event(conn, row.session_id, "submission.requeued",
+                   {"question": row.question_id, "submission": submission_id, "why": why}, now)
+        self._announce()
+        return True
+
+    def grading_jobs(self) -> list[SubmissionRecord]:
+        """Every submission the record says is being graded now."""
+        query = (sa.select(submissions).where(submissions.c.state == "grading")
+                 .order_by(submissions.c.id))
+        return [SubmissionRecord.from_row(r._mapping) for r in self.db.query(query)]
 
     def queued(self) -> list[SubmissionRecord]:
         """Every submission waiting for a worker, oldest first."""

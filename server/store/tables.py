@@ -104,6 +104,8 @@ service_runs = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("started_at", Time, nullable=False),
     sa.Column("last_seen", Time, nullable=False),
+    sa.Column("boot_id", sa.Text),   # the boot a heartbeat was taken in (issue 17) …
+    sa.Column("boottime", Time),     # … and its CLOCK_BOOTTIME
     sqlite_autoincrement=True,
 )
 

@@ -179,8 +179,8 @@ def solved_starter(starter: Path, solution: Path) -> str:
 
 
 def job(variant: Variant, model: Path, heldout: Path):
-    """The same fields as `server.grading.scorer.GradingJob.of` takes from the store."""
-    from server.grading.scorer import GradingJob
+    """The same fields as `server.grading.trusted.scorer.GradingJob.of` takes from the store."""
+    from server.grading.trusted.scorer import GradingJob
 
     data = variant.model_dump()
     return GradingJob(model, MODEL_FILE_FORMATS[model.suffix], data["task"], data["input_shape"],
@@ -190,7 +190,7 @@ def job(variant: Variant, model: Path, heldout: Path):
 
 def grade(variant: Variant, model: Path, heldout: Path) -> dict[str, Any]:
     """Grade as the service does: in a warm sandbox, scored by the trusted side."""
-    from server.grading.local import shared_grader
+    from server.grading.trusted.local import shared_grader
 
     with spent("grading"):
         return shared_grader().grade(job(variant, model, heldout)).model_dump(mode="json")

@@ -30,7 +30,7 @@ import pytest
 from server.datasets import catalogue, text
 from server.datasets.base import PrepareContext
 from server.datasets.registry import preparer
-from server.grading.margin import wilson
+from server.grading.trusted.margin import wilson
 from tests.exams.calibration import Trainer, find, grade, record
 from tests.exams.conftest import need_mirror
 from tests.support.timing import spent

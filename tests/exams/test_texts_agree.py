@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from server.grading.scoring import band_sign, band_thresholds, describe_bands
+from server.grading.trusted.scoring import band_sign, band_thresholds, describe_bands
 from tests.exams.calibration import EXAMS, exam
 
 PAIR = re.compile(r"([≥≤<])\s*([0-9]*\.?[0-9]+)\s*→\s*([0-5])")

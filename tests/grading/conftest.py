@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from server.grading.local import LocalGrader
+from server.grading.trusted.local import LocalGrader
 from tests.support.live_server import LiveServer
 
 

@@ -1,0 +1,144 @@
+"""The sandbox as learners run it: as an ordinary user, through unprivileged user namespaces.
+
+The test (root, as CI runs) creates a user and runs the real launcher and scorer as that user on
+real model files. What the user must read is readable as on a learner's machine: the interpreter
+here lives under /root (mode 0700), so the user's process gets a private mount namespace in which
+/root is an empty tmpfs holding only the interpreter's folder, bound read-only; nothing on the
+machine itself is changed (no chmod of /root, no copy of the interpreter). Everything the job
+writes is in a scratch folder the user owns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from server.datasets.base import write_heldout
+from server.grading.confinement.sandbox import CODE_ROOT
+from tests.support import attacks, models
+
+pytestmark = pytest.mark.slow
+
+USER = "tfexam-learner"
+
+SCRIPT = """
+import json, os, sys
+from pathlib import Path
+from server.grading.trusted.local import LocalGrader
+from server.grading.trusted.scorer import GradingJob
+scratch = Path(sys.argv[1])
+grader = LocalGrader(scratch / "grader", mode="bwrap")
+def job(path):
+    return GradingJob(path, "savedmodel" if path.is_dir() else "h5", "regression", [1], [1], None,
+                      "mse", {"kind": "bands", "higher_is_better": False,
+                              "thresholds": [10, 1, 0.1, 0.01, 0.001]}, scratch / "line.npz")
+honest = grader.grade(job(scratch / "line.h5"))
+attack = grader.grade(GradingJob(scratch / "writer", "savedmodel", "classification", [2], [3],
+                                 "softmax", "accuracy", {"kind": "bands", "higher_is_better": True,
+                                 "thresholds": [0.2, 0.4, 0.6, 0.8, 0.9]}, scratch / "blobs.npz"))
+counting = grader.grade(GradingJob(scratch / "counter", "savedmodel", "classification", [2], [3],
+                                   "softmax", "accuracy", {"kind": "bands", "higher_is_better": True,
+                                   "thresholds": [0.2, 0.4, 0.6, 0.8, 0.9]}, scratch / "ordered.npz"))
+grader.close()
+print(json.dumps({"uid": os.getuid(), "isolation": grader.plan.isolation.model_dump(),
+                  "honest": honest.model_dump(mode="json"), "attack": attack.model_dump(mode="json"),
+                  "counting": counting.model_dump(mode="json")}))
+"""
+
+
+def _unreadable_ancestors(path: Path, uid: int) -> list[Path]:
+    """Folders on the way to `path` that the user cannot enter (e.g. /root, mode 0700)."""
+    blocked = []
+    for folder in [*reversed(Path(path).parents), Path(path)]:
+        info = folder.stat()
+        if info.st_uid != uid and not info.st_mode & 0o001:
+            blocked.append(folder)
+    return blocked
+
+
+@pytest.fixture(scope="module")
+def learner():
+    if os.geteuid() != 0 or shutil.which("useradd") is None or shutil.which("unshare") is None:
+        pytest.skip("creating a user and a mount namespace needs root (CI runs as root)")
+    created = False
+    try:
+        pwd.getpwnam(USER)
+    except KeyError:
+        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", USER],
+                       check=True)
+        created = True
+    yield pwd.getpwnam(USER)
+    if created:
+        subprocess.run(["userdel", USER], check=False)
+
+
+def _wrapper(user: pwd.struct_passwd, stage: Path, needed: list[Path]) -> str:
+    """Shell run as root in a new mount namespace: hide each folder the user cannot enter behind
+    a tmpfs that holds only the needed paths inside it (bound read-only), then drop to the user."""
+    hidden: dict[Path, list[Path]] = {}
+    for path in needed:
+        blocked = _unreadable_ancestors(path, user.pw_uid)
+        if blocked:
+            hidden.setdefault(blocked[0], []).append(path)
+    lines = ["set -e"]
+    for index, (blocked, paths) in enumerate(hidden.items()):
+        keeps = [stage / f"keep{index}-{n}" for n in range(len(paths))]
+        for keep, path in zip(keeps, paths, strict=True):
+            lines += [f"mkdir -p {keep}", f"mount --bind {path} {keep}"]
+        lines.append(f"mount -t tmpfs -o mode=755 tmpfs {blocked}")
+        for keep, path in zip(keeps, paths, strict=True):
+            lines += [f"mkdir -p {path}", f"mount --bind -o ro {keep} {path}"]
+    return "\n".join(lines)
+
+
+def test_grading_as_an_unprivileged_user(learner: pwd.struct_passwd) -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="tfexam-learner-", dir="/tmp"))
+    stage = Path(tempfile.mkdtemp(prefix="tfexam-stage-", dir="/tmp"))
+    try:
+        xs = np.asarray([[10.0], [-4.0], [7.5]], dtype="float32")
+        write_heldout(scratch / "line.npz", x=xs, y=2 * xs - 1)
+        write_heldout(scratch / "blobs.npz", x=np.eye(3, 2, dtype="float32"), y=np.arange(3))
+        models.save(models.line_model(), scratch / "line.h5")
+        # Held out in label order, as photo folders are read: a model that counts its calls
+        # must still score at chance when the job runs as an ordinary user (issue 22, item 7).
+        write_heldout(scratch / "ordered.npz", x=np.zeros((300, 2), "float32"),
+                      y=np.repeat(np.arange(3), 100))
+        attacks.counter(scratch / "counter", total=300)
+        home_of_user = scratch / "home"
+        home_of_user.mkdir()
+        attacks.writer([str(home_of_user / "planted.txt"), str(scratch / "planted.txt")],
+                       scratch / "writer")
+        subprocess.run(["chown", "-R", f"{learner.pw_uid}:{learner.pw_gid}", str(scratch)],
+                       check=True)
+        # The interpreter, the virtual environment and tfexam's code, wherever they live.
+        needed = sorted({Path(os.path.realpath(p)) for p in (sys.base_prefix, sys.prefix,
+                                                              CODE_ROOT)})
+        needed = [p for p in needed if not any(q in p.parents for q in needed)]
+        script = (_wrapper(learner, stage, needed) + "\n" +
+                  f"exec setpriv --reuid={learner.pw_uid} --regid={learner.pw_gid} --clear-groups "
+                  f"env -i PATH=/usr/bin:/bin HOME={home_of_user} PYTHONPATH={CODE_ROOT} "
+                  f"TF_CPP_MIN_LOG_LEVEL=2 {sys.executable} -c '{SCRIPT}' {scratch}")
+        done = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                              capture_output=True, text=True, timeout=600, cwd=scratch)
+        assert done.returncode == 0, done.stderr[-3000:]
+        seen = json.loads(done.stdout.strip().splitlines()[-1])
+        assert seen["uid"] == learner.pw_uid != 0
+        assert seen["isolation"]["sandboxed"] is True, seen["isolation"]
+        assert seen["honest"]["status"] == "graded" and seen["honest"]["score"] == 5, seen["honest"]
+        assert seen["attack"]["status"] == "evaluation_error", seen["attack"]
+        assert seen["counting"]["status"] == "graded", seen["counting"]
+        assert seen["counting"]["value"] < 0.5, seen["counting"]  # 1.0 in label order
+        assert not (home_of_user / "planted.txt").exists()
+        assert not (scratch / "planted.txt").exists()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(stage, ignore_errors=True)
