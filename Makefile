@@ -62,6 +62,12 @@ bench: $(TEST_STAMP)
 	$(PY) tests/bench/bench_events.py
 	$(PY) tests/bench/bench_sandbox.py
 
+## Classroom mode: N learners' agents x M saves against one and two Celery workers (PostgreSQL
+## and Redis from Debian, started in temporary folders), against the local mode in the same run.
+.PHONY: bench-classroom
+bench-classroom: $(TEST_STAMP)
+	$(PY) tests/bench/bench_classroom.py $(ARGS)
+
 ## The non-TensorFlow unit tests, and a start of the service, on the oldest and newest Python the
 ## project supports (light environments: requirements/light.txt, no TensorFlow; tools/test_pythons.py).
 PYTHONS ?= 3.10 3.13

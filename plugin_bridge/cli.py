@@ -38,7 +38,7 @@ from plugin_bridge.errors import (
     UsageError,
 )
 from plugin_bridge.learner_keras import project_env
-from plugin_bridge.project import Target, resolve_target
+from plugin_bridge.project import Target, find_project, resolve_target
 from plugin_bridge.render import clock, render_report, render_status, time_line
 
 EXIT_CODES = (f"exit codes: {EXIT_OK} ok · {EXIT_FAILED} the service could not do it as the "
@@ -54,7 +54,10 @@ class Context:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.target: Target = resolve_target(args.url)
-        self.client = Client(self.target.url, self.target.token)
+        project = self.target.project
+        classroom = project is not None and project.data.get("classroom") is True
+        self.client = Client(self.target.url, self.target.token,
+                             session=project.session if classroom and project else None)
 
     def session(self) -> str:
         """The given session, else the project's, else the latest running one."""
@@ -99,6 +102,63 @@ def cmd_serve(ctx: Context) -> int:
         command.append("--no-browser")
     if args.no_token:
         command.append("--no-token")
+    if os.name == "posix":
+        os.execv(sys.executable, command)
+    return subprocess.call(command)
+
+
+def cmd_join(ctx: Context) -> int:
+    """Join a classroom sitting: make its project here, then upload every complete save.
+
+    The instructor gives the service's address and a join code. The project folder is made from
+    the exam's template (default: ./<exam>-<code>); the exam page, the CLI and the IDE buttons
+    then work against the central service. The command keeps watching the folder until the exam
+    ends (Ctrl+C stops it; 'tfexam sync' inside the folder resumes). A save counts when it
+    reaches the service before the deadline, by the service's clock."""
+    from plugin_bridge.agent import join
+
+    args = ctx.args
+    folder = Path(args.folder or f"{args.code.strip().upper()}-project")
+    meta = join(args.url_arg, args.code, args.name or os.environ.get("USER") or "learner", folder)
+    print(f"Joined {meta['exam']} as {meta['name']}: project in {folder.resolve()}, deadline "
+          f"{meta['deadline']} (the service's clock).", flush=True)
+    if args.no_watch:
+        return 0
+    return _sync(folder.resolve())
+
+
+def cmd_sync(ctx: Context) -> int:
+    """Upload every complete save of a joined project to the classroom service, until the exam
+    ends (run inside the folder 'tfexam join' made; Ctrl+C stops)."""
+    project = find_project(Path(ctx.args.folder) if ctx.args.folder else None)
+    if project is None:
+        raise NoSuchSession("This is not inside a project made by 'tfexam join'; cd into it or "
+                            "pass --folder.")
+    return _sync(project.root)
+
+
+def _sync(root: Path) -> int:
+    from plugin_bridge.agent import Uploader
+
+    uploader = Uploader.of_project(root)
+    print(f"Watching {root}: every complete save is uploaded.", flush=True)
+    try:
+        uploader.run(report=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def cmd_worker(ctx: Context) -> int:
+    """Grade for a classroom service (a Celery worker; TFEXAM_DATABASE_URL, TFEXAM_BROKER_URL).
+
+    Run as many as the cohort needs, on any machine that shares the service's home folder."""
+    args = ctx.args
+    command = [sys.executable, "-m", "server", "worker", "--concurrency", str(args.concurrency)]
+    if args.home:
+        command += ["--home", args.home]
+    if args.name:
+        command += ["--name", args.name]
     if os.name == "posix":
         os.execv(sys.executable, command)
     return subprocess.call(command)
@@ -427,6 +487,22 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-browser", action="store_true")
     serve.add_argument("--no-token", action="store_true",
                        help="accept requests without the service's token")
+
+    joining = _command(sub, cmd_join)
+    joining.add_argument("url_arg", metavar="url", help="the classroom service's address")
+    joining.add_argument("code", help="the sitting's join code")
+    joining.add_argument("--name", default=None, help="your name as the instructor sees it")
+    joining.add_argument("--folder", default=None, help="where to make the project (new)")
+    joining.add_argument("--no-watch", action="store_true",
+                         help="make the project and stop (resume with 'tfexam sync')")
+    syncing = _command(sub, cmd_sync)
+    syncing.add_argument("--folder", default=None, help="the joined project (default: here)")
+
+    worker = _command(sub, cmd_worker)
+    worker.add_argument("--home", default=None, help="the service's home, shared with it")
+    worker.add_argument("--concurrency", type=int, default=1,
+                        help="grading processes, each with its own warm sandbox")
+    worker.add_argument("--name", default=None, help="this worker's name in the broker")
 
     exams = _command(sub, cmd_exams, as_json=True)
     exams.add_argument("--check", action="store_true",

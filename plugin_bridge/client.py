@@ -55,9 +55,13 @@ class Client:
     connection first proves it reaches the tfexam that knows the token (see `_prove`): the token
     is never written to a socket whose other end has not answered the challenge."""
 
-    def __init__(self, url: str, token: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, token: str | None = None, timeout: float = 30.0,
+                 session: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.token = token
+        # A classroom learner names their session: the central service proves it holds that
+        # learner's token (it keeps only its SHA-256, so the proof is keyed by that digest).
+        self.session = session
         self.timeout = timeout
         self._checked = False
         self.health: dict[str, Any] | None = None
@@ -82,7 +86,9 @@ class Client:
         (the token may go on this connection), False when the service takes no token; raises
         when what answers cannot prove it."""
         nonce = secrets.token_urlsafe(24)
-        connection.request("GET", f"/api/hello?nonce={nonce}", headers={"Accept": JSON})
+        query = urllib.parse.urlencode({"nonce": nonce, **({"session": self.session}
+                                                            if self.session else {})})
+        connection.request("GET", f"/api/hello?{query}", headers={"Accept": JSON})
         response = connection.getresponse()
         raw = response.read()
         try:
@@ -94,8 +100,10 @@ class Client:
         proof = reply.get("proof")
         if proof is None and reply.get("token_required") is False:
             return False
-        expected = hmac.new(self.token.encode() if self.token else b"",
-                            SERVICE_PROOF + nonce.encode(), hashlib.sha256).hexdigest()
+        key = self.token or ""
+        if reply.get("keyed_by") == "sha256":
+            key = hashlib.sha256(key.encode()).hexdigest()
+        expected = hmac.new(key.encode(), SERVICE_PROOF + nonce.encode(), hashlib.sha256).hexdigest()
         if not isinstance(proof, str) or not hmac.compare_digest(proof, expected):
             raise TokenRefused(
                 f"The service at {self.url} could not prove it is your tfexam (it does not know "
@@ -106,14 +114,17 @@ class Client:
 
     def _open(self, method: str, path: str, body: dict[str, Any] | None,
               query: dict[str, str] | None, timeout: float | None,
-              accept: str = JSON) -> http.client.HTTPResponse:
+              accept: str = JSON, payload: bytes | None = None,
+              extra_headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
         """A response to read (the caller closes it); HTTPError-like status codes are returned,
-        not raised. The token goes only on a connection that `_prove` accepted."""
+        not raised. The token goes only on a connection that `_prove` accepted. The body is JSON
+        (`body`) or bytes as they are (`payload`, with their own `extra_headers`)."""
         target = path + ("?" + urllib.parse.urlencode(query) if query else "")
-        data = json.dumps(body).encode() if body is not None else None
+        data = json.dumps(body).encode() if body is not None else payload
         headers = {"Accept": accept}
-        if data is not None:
+        if body is not None:
             headers["Content-Type"] = "application/json"
+        headers.update(extra_headers or {})
         connection = self._connection(timeout)
         try:
             if self.token and self._prove(connection):
@@ -197,6 +208,22 @@ class Client:
     def post(self, path: str, body: dict[str, Any] | None = None,
              timeout: float | None = -1.0) -> Any:
         return self.request("POST", path, body if body is not None else {}, timeout=timeout)
+
+    def raw(self, method: str, path: str, data: bytes | None = None,
+            headers: dict[str, str] | None = None, query: dict[str, str] | None = None) -> bytes:
+        """A request with a body of bytes, or for a reply of bytes (uploads, archives): on a
+        proven connection too, like every other request."""
+        self.check()
+        try:
+            with self._open(method, path, None, query, self.timeout, accept="*/*",
+                            payload=data, extra_headers=headers) as response:
+                if response.status >= 400:
+                    raise self._refusal(response)
+                return bytes(response.read())
+        except (OSError, http.client.HTTPException) as error:
+            raise ServiceUnreachable(
+                f"The tfexam service at {self.url} stopped answering ({error}): check that it "
+                "is still running ('tfexam serve').") from error
 
     # the event stream -------------------------------------------------------------------------
     def events(self, session: str, after: int = 0) -> Iterator[Event]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sqlite3
 import sys
 import threading
 import webbrowser
@@ -70,14 +69,18 @@ def _serve(args: argparse.Namespace) -> int:
     # moment the browser uses it) once the service answers.
     _say(f"serving {url} (state in {settings.home})")
     _say("starting: loading the service (FastAPI, the report's plotting)...")
+    # The store's errors, once its module (SQLAlchemy) is loaded: the address is printed first.
+    cannot_use: tuple[type[BaseException], ...] = (OSError,)
     try:
         import uvicorn
 
         from server.app import create_app
+        from server.store import StoreUnavailable
 
+        cannot_use = (OSError, StoreUnavailable)
         _say("starting: opening the database, checking the exams and their data...")
         app = create_app(settings)
-    except (OSError, sqlite3.Error) as why:
+    except cannot_use as why:
         lock.release()
         print(f"tfexam: the home folder {settings.home} cannot be used ({why}): free some space "
               "or choose a writable folder with --home or TFEXAM_HOME.", file=sys.stderr, flush=True)
@@ -117,6 +120,20 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    """A classroom grading worker (needs TFEXAM_DATABASE_URL and TFEXAM_BROKER_URL)."""
+    from server.classroom.worker import run
+    from server.config import Settings
+
+    settings = Settings.from_env(home=args.home)
+    if not settings.broker_url or not settings.database_url:
+        print("tfexam: a worker grades for a classroom service: set TFEXAM_DATABASE_URL (its "
+              "PostgreSQL) and TFEXAM_BROKER_URL (its RabbitMQ or Redis), and --home to the "
+              "folder the service's home is shared at.", file=sys.stderr, flush=True)
+        return 2
+    return run(settings, concurrency=args.concurrency, name=args.name)
+
+
 def _check(args: argparse.Namespace) -> int:
     from server.environment import BadSetting
     from server.templates_check import check_all
@@ -140,12 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--no-token", action="store_true", help="accept requests without the "
                        "service's token (TFEXAM_NO_TOKEN=1): any local process may then act")
     serve.add_argument("--log-level", default="info")
+    worker = sub.add_parser("worker", help="grade for a classroom service (Celery)")
+    worker.add_argument("--home", default=None, help="the service's home, shared with it")
+    worker.add_argument("--concurrency", type=int, default=1,
+                        help="grading processes (each keeps its own warm sandbox)")
+    worker.add_argument("--name", default=None, help="this worker's name in the broker")
     check = sub.add_parser("check-exams", help="validate every exam template")
     check.add_argument("--exams", default=None)
     check.add_argument("--quick", action="store_true", help="skip importing the starters")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    return {"serve": _serve, "check-exams": _check}[args.command](args)
+    return {"serve": _serve, "worker": _worker, "check-exams": _check}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -42,9 +42,27 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.broadcaster = broadcaster
     app.state.browser_codes = codes = BrowserCodes()
     allowed = {settings.host, *settings.extra_hosts}
-    app.add_middleware(LocalOnly, allowed_hosts=allowed, token=settings.token)
+    learner_digest: Callable[[str], str | None] | None = None
+    if settings.classroom:
+        # The instructor holds the service's token, each learner one of their own (the access
+        # rules replace the single token check; the Host and Origin checks stay).
+        from server.classroom.access import ClassroomAccess
+        from server.classroom.roster import Roster
+        from server.classroom.routes import classroom_router, instructor_page_router
+        from server.classroom.sittings import Sittings
+
+        roster = Roster(services.db)
+        sittings = Sittings(settings, roster, services.sessions, services.clock)
+        app.add_middleware(ClassroomAccess, instructor_token=settings.token, roster=roster)
+        app.add_middleware(LocalOnly, allowed_hosts=allowed, token=None)
+        app.include_router(classroom_router(services, roster, sittings))
+        app.include_router(instructor_page_router(services, roster))
+
+        learner_digest = roster.token_digest_of_session
+    else:
+        app.add_middleware(LocalOnly, allowed_hosts=allowed, token=settings.token)
     errors.install(app)
-    app.include_router(identity_router(settings.token, codes))
+    app.include_router(identity_router(settings.token, codes, learner_digest))
     app.include_router(router(services, broadcaster))
     app.include_router(downloads_router())
     try:

@@ -37,10 +37,24 @@ class Settings:
     start_worker: bool = True
     token: str | None = None
     extra_hosts: tuple[str, ...] = field(default_factory=tuple)
+    # Classroom mode: the central store (`postgresql+psycopg://user@host/db`) and the broker
+    # that carries grading jobs to `tfexam worker` processes. Unset: the local mode (SQLite in
+    # `home`, grading in this process's own sandboxes).
+    database_url: str | None = None
+    broker_url: str | None = None
 
     @property
     def database(self) -> Path:
         return self.home / "tfexam.sqlite3"
+
+    @property
+    def store_target(self) -> Path | str:
+        """What the store opens: the central database's URL, else the home's SQLite file."""
+        return self.database_url or self.database
+
+    @property
+    def classroom(self) -> bool:
+        return self.broker_url is not None
 
     @property
     def sessions_dir(self) -> Path:
@@ -65,6 +79,10 @@ class Settings:
             "token": env.token,
             # One default per setting: the field's own; the environment only overrides it.
             **env.overrides(),
+            "database_url": env.database_url,
+            "broker_url": env.broker_url,
+            # Names learners reach a central service by (its Host check refuses any other).
+            "extra_hosts": tuple(h for h in (env.hosts or "").split(",") if h),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["home"] = Path(values["home"]).expanduser().resolve()  # type: ignore[arg-type]

@@ -23,7 +23,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
-SECRET = frozenset({"TFEXAM_TOKEN"})  # never echoed: a sentence may end up in a log
+# Never echoed: a sentence may end up in a log (the URLs may hold passwords).
+SECRET = frozenset({"TFEXAM_TOKEN", "TFEXAM_DATABASE_URL", "TFEXAM_BROKER_URL"})
 
 
 class BadSetting(ValueError):
@@ -98,6 +99,18 @@ class Environment(BaseModel):
     warm_sandboxes: int | None = Field(
         None, alias="TFEXAM_WARM_SANDBOXES", ge=0, le=8, strict=False,
         description="a whole number from 0 to 8 (0: as many as the sandbox needs)")
+
+    # Classroom mode (README, "Classroom").
+    database_url: str | None = Field(
+        None, alias="TFEXAM_DATABASE_URL", pattern=r"^postgresql(\+psycopg)?://\S+$",
+        description="a PostgreSQL URL such as postgresql+psycopg://user@host/database")
+    broker_url: str | None = Field(
+        None, alias="TFEXAM_BROKER_URL", pattern=r"^(amqps?|rediss?)://\S+$",
+        description="a broker URL such as amqp://user@host// (RabbitMQ) or "
+        "redis://host:6379/0 (Redis)")
+    hosts: str | None = Field(
+        None, alias="TFEXAM_HOSTS", pattern=r"^[A-Za-z0-9.:\-\[\]]+(,[A-Za-z0-9.:\-\[\]]+)*$",
+        description="host names separated by commas, such as exam.example.org,10.0.0.5")
 
     @classmethod
     def read(cls, env: Mapping[str, str] | None = None) -> Environment:

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.access_token import private_folder
 from server.clock import Clock, TrustedClock
@@ -31,11 +30,15 @@ from server.sessions.leftovers import clean_leftovers
 from server.sessions.service import SessionService
 from server.sessions.status import session_status
 from server.sessions.sweeper import DeadlineSweeper
-from server.store import Database, Store
+from server.store import Database, Store, StoreUnavailable
+from server.store.notify import EventListener
 from server.store.records import SessionRecord
 from server.vocabulary import ComponentState, SessionState, Trigger
 from server.watch.model_files import ModelFile
 from server.watch.watcher import ModelWatcher
+
+if TYPE_CHECKING:
+    from server.classroom.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,7 @@ class Services:
         self.settings = settings
         self.clock = clock or TrustedClock()
         private_folder(settings.home)
-        self.db = Database(settings.database)
+        self.db = Database(settings.store_target)
         self.store = Store(self.db)
         # Where the time line resumes: by the uptime clock in the same boot, else bounded (see
         # server/clock.py); the sentence says which, in the log and in health.
@@ -60,7 +63,14 @@ class Services:
         self.run_id, last_seen = self.store.begin_run(os.getpid(), stamp)
         self.downtime = Downtime(began=last_seen, ended=stamp.now)
         self.sessions = SessionService(settings, self.store, self.clock)
-        self.grading = GradingSupervisor(settings, self.store, self.clock)
+        self.grading: GradingSupervisor | Dispatcher
+        if settings.classroom:
+            # Classroom mode: jobs go to `tfexam worker` processes through the broker.
+            from server.classroom.dispatch import Dispatcher
+
+            self.grading = Dispatcher(settings, self.store, self.clock)
+        else:
+            self.grading = GradingSupervisor(settings, self.store, self.clock)
         self.intake = Intake(settings, self.store, self.clock, self.grading.notify)
         self.watcher = ModelWatcher(settings.settle_seconds, self._waiting, self._complete,
                                     settings.give_up_seconds, clock=self.clock)
@@ -76,6 +86,7 @@ class Services:
         # Submitted sessions still watched for late saves, until this time (trusted clock).
         self._late_until: dict[str, float] = {}
         self._lock = threading.RLock()
+        self._listener: EventListener | None = None
 
     # hooks from the session lifecycle ----------------------------------------------------------
     def session_started(self, session: SessionRecord) -> None:
@@ -123,7 +134,7 @@ class Services:
             try:
                 self.intake.scan(session, Trigger.FINAL_SCAN,
                                  observed_at=min(self.clock.now(), session.cutoff))
-            except (IntakeFailed, sqlite3.Error) as why:
+            except (IntakeFailed, StoreUnavailable) as why:
                 log.warning("the final scan of %s could not record every file: %s",
                             session.id, why)
         elif Path(session.project_dir).is_dir():
@@ -197,6 +208,7 @@ class Services:
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
+        self._listener = self.store.listen_to_other_processes()
         clean_leftovers(self.settings, self.store)
         if self.settings.start_worker:
             self.grading.start()
@@ -218,6 +230,8 @@ class Services:
         self.sweeper.stop()
         self.watcher.stop()
         self.grading.stop()
+        if self._listener:
+            self._listener.stop()
         self.db.close()
 
     def status_or_none(self, session_id: str) -> dict[str, Any] | None:
@@ -262,7 +276,7 @@ class Services:
         sweeper = self.sweeper.health.report(alive=self.sweeper.alive)
         if not self.sweeper.alive and sweeper["state"] != ComponentState.STOPPED:
             sweeper["state"] = ComponentState.FAILED
-        database = self.db.health.report(path=str(self.settings.database))
+        database = self.db.health.report(path=self.db.where)
         parts = [watcher["state"], sweeper["state"], database["state"]]
         worker_bad = worker.get("state") in ("failed", "unknown") or bool(worker.get("stuck"))
         overall = "ok" if all(p == ComponentState.OK for p in parts) and not worker_bad else (

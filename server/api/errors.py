@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -11,6 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.errors import TfexamError
 from server.names import excerpt, shown
+from server.store import StoreUnavailable
 
 
 def _validation_sentence(error: RequestValidationError) -> str:
@@ -36,8 +35,8 @@ def install(app: FastAPI) -> None:
         line of valid text, whatever name from an address or the disk it repeats."""
         return JSONResponse({"detail": shown(str(error))}, status_code=error.status)
 
-    @app.exception_handler(sqlite3.Error)
-    async def _database(_: Request, error: sqlite3.Error) -> JSONResponse:
+    @app.exception_handler(StoreUnavailable)
+    async def _database(_: Request, error: StoreUnavailable) -> JSONResponse:
         # A locked, full or read-only database: the request failed within the busy timeout
         # (about a second) instead of stalling; nothing half-done was stored.
         return JSONResponse({"detail": f"tfexam could not use its record just now ({error}): "

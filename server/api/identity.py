@@ -86,13 +86,28 @@ class BrowserCodes:
             del self._codes[code]
 
 
-def identity_router(token: str | None, codes: BrowserCodes) -> APIRouter:
+def learner_proof(token_sha256: str, nonce: str) -> str:
+    """Classroom mode's proof for one learner: the service keeps only the SHA-256 of a learner's
+    token, so the proof is keyed by that digest (which the learner computes from the token, and a
+    listener without the token cannot)."""
+    return _mac(token_sha256, SERVICE_PROOF, nonce)
+
+
+def identity_router(token: str | None, codes: BrowserCodes,
+                    learner_digest: Callable[[str], str | None] | None = None) -> APIRouter:
+    """`learner_digest` (classroom mode): a session's learner's token digest, for a client that
+    names its session, so a learner's CLI proves the central service as the local one does."""
     api = APIRouter(prefix="/api")
 
     @api.get("/hello", summary="Prove this is the tfexam that holds the token (no token needed)")
-    def hello(nonce: str = Query(max_length=256)) -> dict[str, object]:
+    def hello(nonce: str = Query(max_length=256),
+              session: str | None = Query(default=None, max_length=64)) -> dict[str, object]:
         if not NONCE.match(nonce):
             raise BadNonce("The nonce must be 16 to 128 letters, digits, '-' or '_'.")
+        digest = learner_digest(session) if learner_digest and session else None
+        if digest is not None:
+            return {"service": "tfexam", "token_required": True, "keyed_by": "sha256",
+                    "proof": learner_proof(digest, nonce)}
         return {"service": "tfexam", "token_required": token is not None,
                 "proof": service_proof(token, nonce) if token else None}
 

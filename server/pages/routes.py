@@ -49,8 +49,8 @@ def pages_router(services: Services, codes: BrowserCodes) -> APIRouter:
     def authorised(request: Request) -> bool:
         """With a token configured, a page is shown only to a browser holding the cookie that a
         one-time code set (the page itself never holds the token)."""
-        if not cookie:
-            return True
+        if not cookie or getattr(request.state, "classroom_role", None):
+            return True  # no token, or classroom mode's access rules let this request in
         return token_matches(request.cookies.get(TOKEN_COOKIE), cookie)
 
     def let_in(request: Request) -> Response | None:
@@ -84,7 +84,13 @@ def pages_router(services: Services, codes: BrowserCodes) -> APIRouter:
                                             "open' in the exam's project folder, or open the "
                                             "address that 'tfexam serve' printed."),
                                 status_code=401)
-        return HTMLResponse(render_page(template, **context), status_code=status_code)
+        response = HTMLResponse(render_page(template, **context), status_code=status_code)
+        classroom_token = getattr(request.state, "classroom_token", None)
+        if classroom_token and request.query_params.get("token"):
+            # Classroom mode: a learner's page opened with their own token keeps it as the
+            # cookie its API calls ride on (server/classroom/access.py reads it).
+            response.set_cookie(TOKEN_COOKIE, classroom_token, httponly=True, samesite="strict")
+        return response
 
     def not_found(request: Request, session_id: str) -> Response:
         return page(request, "problem.html", status_code=404, title="No such session",

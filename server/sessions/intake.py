@@ -28,7 +28,6 @@ import hashlib
 import logging
 import os
 import shutil
-import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
@@ -41,7 +40,7 @@ from server.errors import TfexamError
 from server.grading.trusted.result import Outcome
 from server.grading.trusted.supervisor import build_result
 from server.sessions import snapshots
-from server.store import Store
+from server.store import Store, StoreUnavailable
 from server.store.records import QuestionRecord, SessionRecord, SubmissionRecord
 from server.store.unrecorded import UnrecordedSave
 from server.vocabulary import ResultStatus, SessionState, SubmissionState, Trigger, is_verdict
@@ -178,7 +177,7 @@ class Intake:
             except IntakeFailed as why:
                 self._unrecorded(session_id, question_id, model, trigger, saved_at, why.reason)
                 raise
-            except sqlite3.Error as why:  # the record itself could not take it (full, locked)
+            except StoreUnavailable as why:  # the record itself could not take it (full, locked)
                 self._unrecorded(session_id, question_id, model, trigger, saved_at, str(why))
                 raise
             if sub is not None:
@@ -219,7 +218,7 @@ class Intake:
                 if self.take(save.session_id, save.question_id, ModelFile(Path(save.path),
                              save.format), save.trigger, save.observed_at):
                     taken += 1
-            except (IntakeFailed, sqlite3.Error):
+            except (IntakeFailed, StoreUnavailable):
                 continue  # still no room: the status keeps saying so
         return taken
 
@@ -352,7 +351,7 @@ class Intake:
             try:
                 if self.take(session.id, question.question_id, model, trigger, observed_at):
                     queued += 1
-            except (IntakeFailed, sqlite3.Error) as why:  # noted; the other questions go on
+            except (IntakeFailed, StoreUnavailable) as why:  # noted; the other questions go on
                 failed = failed or why
         if failed is not None:
             raise failed

@@ -82,4 +82,4 @@ def clean_leftovers(settings: Settings, store: Store) -> list[str]:
 
 
 def _snapshot_paths(store: Store) -> list[str]:
-    return [row[0] for row in store.db.query("SELECT snapshot_path FROM submissions")]
+    return store.snapshot_paths()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import logging
 import secrets
-import sqlite3
 from pathlib import Path
 from typing import Protocol
 
@@ -20,7 +19,7 @@ from server.manifest import Exam, list_exams
 from server.names import NAME_MAX_BYTES, BadName, check_folder_request, excerpt
 from server.sessions.leftovers import PARTIAL_SUFFIX, intents_dir
 from server.sessions.partial import Partial
-from server.store import Store
+from server.store import Store, StoreUnavailable
 from server.store.records import QuestionRecord, SessionRecord
 from server.vocabulary import SessionState, SubmitReason
 from server.workspace.draw import NoVariantAvailable, draw_and_prepare
@@ -164,7 +163,7 @@ class SessionService:
                 f"The session could not be created ({why.strerror or why}); nothing was left "
                 f"behind: free some space, or check that {excerpt(str(project_dir.parent))} and "
                 f"{self.settings.home} can be written, then start again.") from why
-        except sqlite3.Error as why:
+        except StoreUnavailable as why:
             partial.undo()
             reason = getattr(why, "strerror", None) or str(why)
             raise CannotCreate(

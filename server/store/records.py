@@ -1,9 +1,10 @@
-"""Plain records read from the store; rows become these so no caller depends on column order."""
+"""Plain records read from the store; rows (column name → value) become these so no caller depends
+on column order or on the database behind the store."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ class SessionRecord:
         return min(self.deadline, self.submitted_at)
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> SessionRecord:
+    def from_row(cls, row: Mapping[str, Any]) -> SessionRecord:
         return cls(**dict(row))
 
 
@@ -53,7 +54,7 @@ class QuestionRecord:
     late_note: str | None = None
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> QuestionRecord:
+    def from_row(cls, row: Mapping[str, Any]) -> QuestionRecord:
         values = dict(row)
         values["variant"] = json.loads(values.pop("variant_json"))
         values["data"] = json.loads(values.pop("data_json"))
@@ -77,9 +78,10 @@ class SubmissionRecord:
     attempts: int
     grading_started_at: float | None
     superseded_by: int | None = None
+    published_at: float | None = None  # classroom mode: when its job was last handed over
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> SubmissionRecord:
+    def from_row(cls, row: Mapping[str, Any]) -> SubmissionRecord:
         return cls(**dict(row))
 
 
@@ -94,7 +96,7 @@ class ResultRecord:
     created_at: float
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> ResultRecord:
+    def from_row(cls, row: Mapping[str, Any]) -> ResultRecord:
         values = dict(row)
         values["payload"] = json.loads(values.pop("payload_json"))
         return cls(**values)
@@ -109,7 +111,7 @@ class EventRecord:
     created_at: float
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> EventRecord:
+    def from_row(cls, row: Mapping[str, Any]) -> EventRecord:
         values = dict(row)
         values["payload"] = json.loads(values.pop("payload_json"))
         return cls(**values)

@@ -1,12 +1,13 @@
-"""The store: migrations, an atomic queue, results stored before they are announced."""
+"""The store: migrations, an atomic queue, results stored before they are announced; on SQLite
+and on PostgreSQL alike (tests/store/conftest.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 from server.store import Database, Store
+from server.store.migrate import revisions
 from server.store.records import QuestionRecord, SessionRecord, SubmissionRecord
-from server.store.schema import MIGRATIONS
 
 
 def _session(store: Store, session_id: str = "s1", deadline: float = 100.0) -> None:
@@ -26,16 +27,17 @@ def _submission(store: Store, sha: str, session_id: str = "s1") -> SubmissionRec
     )
 
 
-def test_schema_is_versioned_and_reopening_is_idempotent(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite3"
-    assert Database(path).schema_version == len(MIGRATIONS)
-    db = Database(path)
-    assert db.schema_version == len(MIGRATIONS)
-    assert db.query_one("PRAGMA journal_mode")[0] == "wal"
+def test_schema_is_versioned_and_reopening_is_idempotent(open_db: Callable[[], Database],
+                                                         backend: str) -> None:
+    assert open_db().schema_version == len(revisions())
+    db = open_db()
+    assert db.schema_version == len(revisions())
+    if backend == "sqlite":
+        assert db.query_one("PRAGMA journal_mode")[0] == "wal"
 
 
-def test_newer_save_replaces_one_still_queued(tmp_path: Path) -> None:
-    store = Store(Database(tmp_path / "db.sqlite3"))
+def test_newer_save_replaces_one_still_queued(open_db: Callable[[], Database]) -> None:
+    store = Store(open_db())
     _session(store)
     first = _submission(store, "a")
     second = _submission(store, "b")
@@ -46,18 +48,18 @@ def test_newer_save_replaces_one_still_queued(tmp_path: Path) -> None:
     assert store.claim_next_job(now=2.0) is None
 
 
-def test_interrupted_job_is_queued_again(tmp_path: Path) -> None:
-    store = Store(Database(tmp_path / "db.sqlite3"))
+def test_interrupted_job_is_queued_again(open_db: Callable[[], Database]) -> None:
+    store = Store(open_db())
     _session(store)
     sub = _submission(store, "a")
     store.claim_next_job(now=2.0)
-    reopened = Store(Database(tmp_path / "db.sqlite3"))  # as after a crash
+    reopened = Store(open_db())  # as after a crash
     assert reopened.requeue_interrupted() == [sub.id]
     assert reopened.claim_next_job(now=3.0).attempts == 2
 
 
-def test_result_is_stored_with_its_event(tmp_path: Path) -> None:
-    store = Store(Database(tmp_path / "db.sqlite3"))
+def test_result_is_stored_with_its_event(open_db: Callable[[], Database]) -> None:
+    store = Store(open_db())
     _session(store)
     sub = _submission(store, "a")
     store.save_result(sub.id, "graded", 4, {"messages": ["Score 4/5"]}, now=5.0)
@@ -66,8 +68,8 @@ def test_result_is_stored_with_its_event(tmp_path: Path) -> None:
     assert kinds == ["session.started", "submission.queued", "result"]
 
 
-def test_finishing_twice_moves_the_session_once(tmp_path: Path) -> None:
-    store = Store(Database(tmp_path / "db.sqlite3"))
+def test_finishing_twice_moves_the_session_once(open_db: Callable[[], Database]) -> None:
+    store = Store(open_db())
     _session(store)
     assert store.mark_submitted("s1", "learner", 3.0) is True
     assert store.mark_submitted("s1", "learner", 4.0) is False

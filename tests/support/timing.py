@@ -33,6 +33,7 @@ KINDS = {
     "grading": "grading calls outside a service (load, predict, score)",
     "polling": "polling waits for a service's state",
     "browser-start": "browser start-ups (Chromium, code-server)",
+    "backing-start": "PostgreSQL and broker start-ups (classroom mode)",
 }
 
 _kinds: dict[str, float] = defaultdict(float)

@@ -17,7 +17,6 @@ grading thread if the old one died. Health lists what is stuck and what was queu
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -33,7 +32,7 @@ from server.grading.trusted.result import TFEXAM_COULD_NOT, Outcome, Result
 from server.grading.trusted.scorer import GradingJob, grade_in_pool
 from server.grading.trusted.scoring import describe_bands
 from server.sessions import snapshots
-from server.store import Store
+from server.store import Store, StoreUnavailable
 from server.store.records import QuestionRecord, SubmissionRecord
 from server.vocabulary import ResultStatus
 
@@ -121,15 +120,26 @@ class GradingSupervisor:
         self._thread.start()
 
     def _set_up_then_run(self) -> None:
+        if not self.set_up(FIRST_START_DELAY):
+            return
+        self._grader = threading.current_thread()
+        self._watchdog = threading.Thread(target=self._watch, name="grading-watchdog",
+                                          daemon=True)
+        self._watchdog.start()
+        self._run()
+
+    def set_up(self, delay: float = 0.0) -> bool:
+        """Decide how to confine and start the warm pool; False when grading cannot run here.
+        A classroom worker calls this (and then `grade`) without the service's queue loop."""
         global _isolation
         try:
             plan = sandbox_module.plan(self.root)
         except RuntimeError as error:  # TFEXAM_SANDBOX=bwrap where bubblewrap cannot run
             self.setup_error = str(error)
             log.error("grading cannot start: %s", error)
-            return
+            return False
         if self._stop.is_set():
-            return
+            return False
         self.plan = plan
         _isolation = plan.isolation
         if plan.isolation.sandboxed:
@@ -140,12 +150,8 @@ class GradingSupervisor:
                                 self.settings.home / "logs" / "worker.log",
                                 size=max(1, self.settings.warm_sandboxes
                                          or (1 if plan.kind == "bwrap" else 2)))
-        self.pool.start(FIRST_START_DELAY)
-        self._grader = threading.current_thread()
-        self._watchdog = threading.Thread(target=self._watch, name="grading-watchdog",
-                                          daemon=True)
-        self._watchdog.start()
-        self._run()
+        self.pool.start(delay)
+        return True
 
     def notify(self) -> None:
         self._wake.set()
@@ -192,7 +198,7 @@ class GradingSupervisor:
         held, since = self._held, self._held_since
         try:
             jobs = self.store.grading_jobs()
-        except (sqlite3.Error, OSError):
+        except (StoreUnavailable, OSError):
             return []
         for job in jobs:
             if job.grading_started_at is None:
@@ -257,7 +263,7 @@ class GradingSupervisor:
                     self._internal(job, error)
                 finally:
                     self._held = None
-            except (sqlite3.Error, OSError) as error:  # claiming a job: retried in a moment
+            except (StoreUnavailable, OSError) as error:  # claiming a job: retried in a moment
                 self.store_error = f"{type(error).__name__}: {error}"
                 log.warning("grading could not read its queue (%s); trying again", error)
                 self._stop.wait(0.5)
@@ -292,6 +298,10 @@ class GradingSupervisor:
         """One try in one fresh sandbox, destroyed afterwards whatever happened."""
         assert self.pool is not None
         return grade_in_pool(self.pool, job, self.limits)
+
+    def grade(self, sub: SubmissionRecord) -> None:
+        """Grade one claimed submission and store its result (the classroom worker's entry)."""
+        self._grade(sub)
 
     def _grade(self, sub: SubmissionRecord) -> None:
         question = self.store.question(sub.session_id, sub.question_id)
@@ -343,7 +353,7 @@ class GradingSupervisor:
             try:
                 self.store.save_result(sub.id, result.status, result.score,
                                        result.model_dump(mode="json"), self.clock.now())
-            except (sqlite3.Error, OSError) as error:
+            except (StoreUnavailable, OSError) as error:
                 self.store_error = f"{type(error).__name__}: {error}"
                 log.warning("could not store the result of submission %s (%s); trying again "
                             "in %g s", sub.id, self.store_error, pause)

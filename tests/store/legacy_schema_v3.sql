@@ -1,11 +1,5 @@
-"""Schema versions, applied in order; `PRAGMA user_version` records how far a database has come.
-
-Times are epoch seconds (REAL) so that deadlines compare in SQL without parsing strings.
-"""
-
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE sessions (
+-- The schema tfexam made before Alembic (PRAGMA user_version 3), kept to test the upgrade.
+CREATE TABLE sessions (
         id TEXT PRIMARY KEY,
         exam_id TEXT NOT NULL,
         exam_title TEXT NOT NULL,
@@ -73,10 +67,8 @@ MIGRATIONS: list[str] = [
         created_at REAL NOT NULL
     );
     CREATE INDEX events_session ON events (session_id, id);
-    """,
-    # The service's heartbeat (when it was up, and the high-water mark of time seen), the
-    # successor of a superseded submission, and a per-question note on a file that cannot count.
-    """
+    
+
     CREATE TABLE service_runs (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         pid INTEGER NOT NULL,
@@ -85,15 +77,6 @@ MIGRATIONS: list[str] = [
     );
     ALTER TABLE submissions ADD COLUMN superseded_by INTEGER;
     ALTER TABLE session_questions ADD COLUMN late_note TEXT;
-    """,
-    # The Keras a session's scripts run in (contract 2): "2" = tf_keras, the real exam's; "3".
-    """
+    
+
     ALTER TABLE sessions ADD COLUMN keras TEXT NOT NULL DEFAULT '2';
-    """,
-    # Each heartbeat's boot and uptime (issue 17): a restart in the same boot measures its
-    # downtime by CLOCK_BOOTTIME, not by the wall clock.
-    """
-    ALTER TABLE service_runs ADD COLUMN boot_id TEXT;
-    ALTER TABLE service_runs ADD COLUMN boottime REAL;
-    """,
-]

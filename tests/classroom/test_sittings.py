@@ -1,0 +1,126 @@
+"""Sittings, joining and uploads through the real application (FastAPI's test client, a real
+SQLite store, a manual clock): the service's clock rules the window and the deadline, a retried
+upload is stored once, and a learner reaches only their own sitting. No broker is contacted (the
+grading worker is not started), so these run without Redis or PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.clock import ManualClock
+from server.config import Settings
+
+INSTRUCTOR = "instructor-token-for-tests"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def client(tmp_path: Path, clock: ManualClock) -> Iterator[TestClient]:
+    settings = Settings.from_env(home=tmp_path / "home", start_worker=False,
+                                 broker_url="redis://127.0.0.1:9/0", token=INSTRUCTOR)
+    with TestClient(create_app(settings, clock)) as test_client:
+        yield test_client
+
+
+def _as(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+def _sitting(client: TestClient, **body: object) -> dict:
+    answer = client.post("/api/classroom/sittings", json={"exam": "smoke", **body},
+                         headers=_as(INSTRUCTOR))
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def _join(client: TestClient, code: str, name: str) -> dict:
+    answer = client.post("/api/classroom/join", json={"code": code, "name": name})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def test_the_window_and_the_deadline_follow_the_services_clock(client: TestClient,
+                                                               clock: ManualClock) -> None:
+    sitting = _sitting(client, opens_in_minutes=10, window_minutes=30, minutes=45)
+    early = client.post("/api/classroom/join", json={"code": sitting["join_code"], "name": "A"})
+    assert early.status_code == 403 and "opens at" in early.json()["detail"]
+    clock.advance(15 * 60)
+    joined = _join(client, sitting["join_code"].lower(), "Ada")  # codes are not case-sensitive
+    status = client.get(f"/api/sessions/{joined['session']}", headers=_as(joined["token"])).json()
+    assert abs(status["remaining_seconds"] - 45 * 60) < 1
+    clock.advance(26 * 60)
+    late = client.post("/api/classroom/join", json={"code": sitting["join_code"], "name": "B"})
+    assert late.status_code == 403 and "closed at" in late.json()["detail"]
+    wrong = client.post("/api/classroom/join", json={"code": "NOPE2345", "name": "C"})
+    assert wrong.status_code == 404 and "join code" in wrong.json()["detail"]
+
+
+def test_a_learner_reaches_only_their_own_sitting(client: TestClient) -> None:
+    sitting = _sitting(client)
+    ada = _join(client, sitting["join_code"], "Ada")
+    bob = _join(client, sitting["join_code"], "Bob")
+    assert client.get(f"/api/sessions/{ada['session']}", headers=_as(ada["token"])).status_code == 200
+    for method, path in (("GET", f"/api/sessions/{bob['session']}"),
+                         ("POST", f"/api/sessions/{bob['session']}/finish"),
+                         ("GET", "/api/sessions"),
+                         ("GET", f"/api/classroom/sittings/{sitting['id']}"),
+                         ("POST", "/api/classroom/sittings"),
+                         ("GET", f"/instructor/sittings/{sitting['id']}")):
+        answer = client.request(method, path, headers=_as(ada["token"]), json={"exam": "smoke"})
+        assert answer.status_code == 403, (method, path, answer.text)
+    assert client.get("/api/sessions/" + ada["session"]).status_code == 401  # no token at all
+    assert client.get("/api/sessions/" + ada["session"],
+                      headers=_as("made-up")).status_code == 401
+    # The exam page carries the learner's own token, never the instructor's.
+    page = client.get(f"/sessions/{ada['session']}?token={ada['token']}")
+    assert page.status_code == 200 and INSTRUCTOR not in page.text
+    cohort = client.get(f"/api/classroom/sittings/{sitting['id']}", headers=_as(INSTRUCTOR)).json()
+    assert [learner["name"] for learner in cohort["learners"]] == ["Ada", "Bob"]
+
+
+def test_the_project_comes_without_the_services_secrets(client: TestClient) -> None:
+    sitting = _sitting(client)
+    ada = _join(client, sitting["join_code"], "Ada")
+    archive = client.get("/api/classroom/me/project.tar.gz", headers=_as(ada["token"]))
+    assert archive.status_code == 200
+    with tarfile.open(fileobj=io.BytesIO(archive.content), mode="r:gz") as tar:
+        names = tar.getnames()
+        assert "Q1/starter.py" in names and "Q2/question.md" in names
+        assert not [n for n in names if n.startswith(".tfexam")]
+        text = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())
+    assert INSTRUCTOR.encode() not in text
+
+
+def test_a_retried_upload_is_stored_once_and_a_late_one_not_at_all(client: TestClient,
+                                                                   clock: ManualClock) -> None:
+    sitting = _sitting(client, minutes=20)
+    ada = _join(client, sitting["join_code"], "Ada")
+    content = b"\x89HDF\r\n\x1a\n" + b"model bytes" * 100
+    digest = hashlib.sha256(content).hexdigest()
+    path = f"/api/sessions/{ada['session']}/questions/Q1/upload"
+    headers = {**_as(ada["token"]), "x-content-sha256": digest}
+    first = client.put(path, params={"name": "mymodel.h5"}, content=content, headers=headers)
+    assert first.status_code == 201 and first.json()["stored"] is True
+    again = client.put(path, params={"name": "mymodel.h5"}, content=content, headers=headers)
+    assert again.status_code == 201 and again.json()["stored"] is False
+    cut = client.put(path, params={"name": "mymodel.h5"}, content=content[:50], headers=headers)
+    assert cut.status_code == 400 and "incomplete" in cut.json()["detail"]
+    odd = client.put(path, params={"name": "other.h5"}, content=content, headers=headers)
+    assert odd.status_code == 400
+    clock.advance(21 * 60)
+    late = client.put(path, params={"name": "mymodel.h5"}, content=content + b"x",
+                      headers={**headers, "x-content-sha256": hashlib.sha256(
+                          content + b"x").hexdigest()})
+    assert late.status_code == 409 and "does not count" in late.json()["detail"]
