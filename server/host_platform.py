@@ -109,3 +109,16 @@ def memory_note() -> str:
                 "one)")
     return (f"; the container's own memory limit is {limit:.0f} MB for tfexam and its "
             "sandboxes together")
+
+
+def describe() -> dict[str, str | None]:
+    """The host as /api/health reports it: its system, the container engine if any, and whether
+    something reaps the processes killed sandboxes leave (an init in a container)."""
+    engine = container_engine()
+    reaper = None
+    if engine is not None:
+        reaper = ("none: tfexam is the container's PID 1, so each killed sandbox stays a zombie; "
+                  "run the container with --init or keep the image's tini entry point"
+                  if os.getpid() == 1 else f"PID 1 of the container (process {os.getppid()} "
+                  "or above) reaps them")
+    return {"system": system(), "container": engine, "init": reaper}

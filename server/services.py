@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from server import host_platform
 from server.access_token import private_folder
 from server.clock import Clock, TrustedClock
 from server.config import Settings
@@ -273,6 +274,7 @@ class Services:
             "home": str(self.settings.home),
             "worker": worker,
             "isolation": current_isolation(),
+            "host": host_platform.describe(),  # macOS/Windows, or a container and its init
             "watcher": watcher,
             "sweeper": sweeper,
             "database": database,

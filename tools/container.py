@@ -5,8 +5,8 @@ reached the official Python image serves (`--base docker.io/library/python:3.11-
 machine that reaches only Debian's archive (this project's CI) the base is made from that archive
 with mmdebstrap and imported as `localhost/tfexam-base:bookworm`. What costs minutes is kept
 between runs under the user's cache folder (`~/.cache/tfexam-ci/container/`, as the code-server
-install keeps its copy): the base's root file system and pip's downloads (mounted into the build,
-never kept in the image). The engine's own layer cache makes a rebuild after a code change
+install keeps its copy): the base's root file system and the downloaded wheels (mounted into the
+build, never kept in the image). The engine's own layer cache makes a rebuild after a code change
 seconds long.
 
 podman runs here only with a settings file of its own (`containers.conf` in the cache folder,
@@ -41,7 +41,7 @@ BASE_PACKAGES = "python3,python3-venv,ca-certificates"
 
 
 def cache_dir() -> Path:
-    """Where the base's root file system, pip's downloads and podman's settings are kept."""
+    """Where the base's root file system, the wheels and podman's settings are kept."""
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     folder = Path(os.environ.get("TFEXAM_CONTAINER_CACHE") or root / "tfexam-ci" / "container")
     folder.mkdir(parents=True, exist_ok=True)
@@ -171,15 +171,17 @@ def host_ca_bundle() -> str | None:
 def build(base: str | None, tag: str) -> None:
     started = time.monotonic()
     base = base or default_base()
-    pip_cache = cache_dir() / "pip"
-    pip_cache.mkdir(exist_ok=True)
+    wheels = cache_dir() / "wheels"
+    wheels.mkdir(exist_ok=True)
     argv = ["build", "-f", str(CONTAINERFILE), "-t", tag, "--build-arg", f"BASE={base}",
-            "--network", "host", "-v", f"{pip_cache}:/root/.cache/pip"]
+            "--network", "host", "-v", f"{wheels}:/run/wheelhouse",
+            "--build-arg", "WHEELHOUSE=/run/wheelhouse"]
     bundle = host_ca_bundle()
     if bundle:
         argv += ["-v", f"{bundle}:/run/host-ca.crt:ro", "--build-arg", "HOST_CA=/run/host-ca.crt"]
-    if engine() == "docker":  # docker build has no -v: the pip cache is the layer cache only
-        argv = [a for i, a in enumerate(argv) if a != "-v" and (i == 0 or argv[i - 1] != "-v")]
+    if engine() == "docker":  # docker build has no -v: no kept wheels, no host CA bundle
+        argv = ["build", "-f", str(CONTAINERFILE), "-t", tag, "--build-arg", f"BASE={base}",
+                "--network", "host"]
     print(f"==> Building {tag} from {base} with {engine()}: "
           f"{engine()} {shlex.join(argv)} {REPO}", flush=True)
     run([*argv, str(REPO)], check=True)
