@@ -32,15 +32,17 @@ def system() -> str:
 
 
 def container_engine(root: Path = Path("/")) -> str | None:
-    """'podman' or 'docker' when this process runs in their container ('a container' for another
-    runtime where the image says so), else None. Each engine leaves a file of its own in the container."""
+    """'podman' or 'docker' when this process runs in tfexam's image in their container ('a
+    container' for another runtime), else None. The image says so (TFEXAM_IN_CONTAINER): a
+    machine that is itself a container (a CI runner, a cloud shell) running tfexam natively is
+    not told about run options it cannot use. Each engine leaves a file of its own inside."""
+    if not os.environ.get("TFEXAM_IN_CONTAINER"):
+        return None
     if (root / "run" / ".containerenv").exists():
         return "podman"
     if (root / ".dockerenv").exists():
         return "docker"
-    if os.environ.get("TFEXAM_IN_CONTAINER"):
-        return "a container"
-    return None
+    return "a container"
 
 
 def missing_option(engine: str) -> str:

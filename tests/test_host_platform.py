@@ -96,9 +96,12 @@ def test_in_a_container_the_fallback_names_the_missing_option(
 
 def test_the_container_engine_is_told_by_its_marker_file(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only in tfexam's image (which sets TFEXAM_IN_CONTAINER): this project's own test machine
+    is a container too, where tfexam runs natively and no run option applies."""
+    (tmp_path / ".dockerenv").touch()
     monkeypatch.delenv("TFEXAM_IN_CONTAINER", raising=False)
     assert host_platform.container_engine(tmp_path) is None
-    (tmp_path / ".dockerenv").touch()
+    monkeypatch.setenv("TFEXAM_IN_CONTAINER", "1")
     assert host_platform.container_engine(tmp_path) == "docker"
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / ".containerenv").touch()

@@ -3,8 +3,9 @@ container, the project folder bind-mounted at the same path, the CLI and the sav
 
 Run by `make container-test` (which builds the image first and names it in
 TFEXAM_CONTAINER_IMAGE); skipped in `make test`. In order, on one volume and one projects folder:
-1. with `--security-opt unmask=/proc/*`, /api/health reports bubblewrap isolation, and an init
-   (the image's tini) is PID 1;
+1. with `--security-opt unmask=/proc/*`, /api/health reports bubblewrap isolation, the memory
+   limits as they are (sampled per job, the container's own from `--memory`), and an init (the
+   image's tini) is PID 1;
 2. the host's CLI starts the quick exam; the project's own starter, trained longer, saves a real
    Keras model on the host; the service grades it 5/5, and `tfexam status` in the project finds
    the service through session.json alone;
@@ -116,7 +117,7 @@ def _graded(service: ContainerService, session: str, question: str, count: int,
 
 
 def test_1_bubblewrap_isolates_models_inside_the_container(deployment: Deployment) -> None:
-    service = deployment.start(UNMASK)
+    service = deployment.start([*UNMASK, "--memory", "8g"])
     health = service.wait_for_health(
         lambda h: h["worker"]["state"] in ("ready", "failed"), timeout=600)
     assert health["worker"]["state"] == "ready", health["worker"]
@@ -124,7 +125,7 @@ def test_1_bubblewrap_isolates_models_inside_the_container(deployment: Deploymen
     assert isolation["sandboxed"] is True and isolation["warning"] is None, isolation
     assert isolation["how"].startswith("bubblewrap"), isolation["how"]
     assert "memory watched by tfexam" in isolation["how"]  # no cgroup of its own in a container
-    assert "the container itself has no memory limit" in isolation["how"]
+    assert "the container's own memory limit is 8192 MB" in isolation["how"]  # --memory 8g
     assert health["host"]["container"] in ("podman", "docker"), health["host"]
     assert service.pid_one() == "tini", "PID 1 must reap the killed sandboxes"
     assert not health["host"]["init"].startswith("none"), health["host"]
