@@ -9,11 +9,14 @@ container with SIGKILL and removes it, so only the volume carries state into the
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -24,6 +27,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import container as container_tool  # noqa: E402  (tools/container.py: the engine and its settings)
 
 UNMASK = ["--security-opt", "unmask=/proc/*"]
+CONTAINER_UID = 1000  # the image's user "learner", who must be able to write the projects folder
 
 
 def engine(*argv: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -34,14 +38,13 @@ def engine(*argv: str, check: bool = True, timeout: float = 120) -> subprocess.C
 class ContainerService(LiveServer):
     def __init__(self, image: str, volume: str, projects: Path, token: str,
                  run_options: list[str], env: dict[str, str] | None = None,
-                 mirror: Path | None = None, port: int | None = None) -> None:
-        super().__init__(projects / ".container-logs", env={"TFEXAM_TOKEN": token}, port=port)
+                 port: int | None = None) -> None:
+        super().__init__(projects, env={"TFEXAM_TOKEN": token}, port=port)
         self.image = image
         self.volume = volume
         self.projects = projects
         self.run_options = run_options
         self.container_env = env or {}
-        self.mirror = mirror
         self.name: str | None = None
         self.starts = 0
 
@@ -60,8 +63,6 @@ class ContainerService(LiveServer):
                 "-e", f"TFEXAM_TOKEN={self.token}"]
         for key, value in self.container_env.items():
             argv += ["-e", f"{key}={value}"]
-        if self.mirror is not None:
-            argv += ["-v", f"{self.mirror}:/mirror:ro", "-e", "TFEXAM_DATASETS=/mirror"]
         argv += [self.image, "tfexam", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                  "--no-browser"]
         engine(*argv)
@@ -113,5 +114,21 @@ class ContainerService(LiveServer):
             engine("rm", "-f", "-t", "5", self.name, check=False, timeout=120)
             self.name = None
 
-    def get(self, path: str, **params: Any) -> Any:
-        return super().get(path, **params)
+
+
+@contextmanager
+def container_service(image: str, projects: Path, run_options: list[str] | None = None,
+                      env: dict[str, str] | None = None) -> Iterator[ContainerService]:
+    """A service in the image on a volume of its own (removed afterwards), with `projects` (made
+    here, the learner's) bind-mounted at the same path; not started yet."""
+    projects.mkdir(parents=True, exist_ok=True)
+    os.chown(projects, CONTAINER_UID, CONTAINER_UID)
+    volume = f"tfexam-test-{secrets.token_hex(4)}"
+    engine("volume", "create", volume)
+    service = ContainerService(image, volume, projects, secrets.token_urlsafe(24),
+                               UNMASK if run_options is None else run_options, env=env)
+    try:
+        yield service
+    finally:
+        service.stop()
+        engine("volume", "rm", "-f", volume, check=False)
