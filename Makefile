@@ -104,9 +104,12 @@ image:
 
 ## Build the image, then prove it from the host (tests/docker/): bubblewrap isolation inside,
 ## the host's CLI and a Keras save graded 5/5, no zombies after a hundred gradings, kill -9, and
-## the warning without the unmask option. Prints its own time.
+## the warning without the unmask option; then the VS Code extension in code-server against the
+## service in the container. Prints its own time.
+CONTAINER_TESTS := tests/docker tests/plugin_bridge/vscode/test_extension_in_code_server.py
 container-test: image $(STAMP)
 	@started=$$(date +%s); \
-	TFEXAM_CONTAINER_IMAGE=$(IMAGE) $(PY) -m pytest tests/docker -x -p no:cacheprovider $(PYTEST_ARGS) \
+	TFEXAM_CONTAINER_IMAGE=$(IMAGE) $(PY) -m pytest $(CONTAINER_TESTS) -k container -x \
+	  -p no:cacheprovider $(PYTEST_ARGS) \
 	  && echo "==> container test passed in $$(( $$(date +%s) - started )) s"
 
