@@ -129,7 +129,7 @@ def test_2_a_keras_model_saved_on_the_host_is_graded_5_of_5(deployment: Deployme
     deployment.session = started
     assert deployment.project == workspace
     meta = json.loads((workspace / ".tfexam" / "session.json").read_text())
-    assert meta["server"] == service.url
+    assert meta["server"] == service.url  # the published address, not the 0.0.0.0 it listens on
 
     # The learner's own starter, trained long enough, run on the host in its folder.
     folder = workspace / "Category1"

@@ -1,8 +1,8 @@
 """tfexam's service in its real container image (podman, or docker where its engine runs), driven
 from the host as a learner's tools drive it: over HTTP on the host's loopback address.
 
-`ContainerService` is a `LiveServer` whose process is a container: it listens on the host's
-loopback only (host networking, `--host 127.0.0.1`), keeps its state on a named volume at /data,
+`ContainerService` is a `LiveServer` whose process is a container: its port is published on the
+host's loopback address only, it keeps its state on a named volume at /data,
 and sees the projects folder bind-mounted at the same path as on the host. `kill9` kills the
 container with SIGKILL and removes it, so only the volume carries state into the next start.
 """
@@ -58,12 +58,15 @@ class ContainerService(LiveServer):
     def _launch(self, timeout: float) -> None:
         self.starts += 1
         self.name = f"tfexam-test-{self.port}-{self.starts}"
-        argv = ["run", "-d", "--name", self.name, "--network", "host", *self.run_options,
+        # As a learner runs it: the service listens on the container's interfaces, and its port
+        # is published on the host's loopback address only (the same number inside and out).
+        argv = ["run", "-d", "--name", self.name, "-p", f"127.0.0.1:{self.port}:{self.port}",
+                *self.run_options,
                 "-v", f"{self.volume}:/data", "-v", f"{self.projects}:{self.projects}",
                 "-e", f"TFEXAM_TOKEN={self.token}"]
         for key, value in self.container_env.items():
             argv += ["-e", f"{key}={value}"]
-        argv += [self.image, "tfexam", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+        argv += [self.image, "tfexam", "serve", "--host", "0.0.0.0", "--port", str(self.port),
                  "--no-browser"]
         engine(*argv)
         deadline = time.monotonic() + timeout
