@@ -232,6 +232,6 @@ def test_5_without_the_option_every_place_names_it(deployment: Deployment) -> No
                                        inside_project=True))
     assert any(m.startswith(MISSING) for m in result["messages"]), result["messages"]
 
-    deployment.cli("finish", inside_project=True)
+    deployment.cli("finish", "--yes", inside_project=True)
     report = deployment.cli("report", inside_project=True)
     assert "Category1" in report and "5/5" in report, report
