@@ -52,7 +52,8 @@ def test_service_and_cli_start_and_say_use_the_container(tmp_path: Path, system:
     """The service starts, health says the models are not isolated and how to isolate them (the
     container's command), nothing says sandboxed; the CLI's doctor says the same."""
     server = LiveServer(tmp_path / "home", env={"PYTHONPATH": f"{FAKE}{os.pathsep}{ROOT}",
-                                                "TFEXAM_TEST_FAKE_SYSTEM": system})
+                                                "TFEXAM_TEST_FAKE_SYSTEM": system,
+                                                "TFEXAM_WARM_SANDBOXES": "1"})
     server.start()
     try:
         health = server.wait_for_health(lambda h: h.get("isolation") is not None, timeout=120)
