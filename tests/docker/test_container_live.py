@@ -1,5 +1,6 @@
 """tfexam's container image, proven as a learner on Windows or macOS uses it: the service in the
-container, the project folder bind-mounted at the same path, the CLI and the saves on the host.
+container (its port published on 127.0.0.1 only), the project folder bind-mounted at the same
+path, the CLI and the saves on the host.
 
 Run by `make container-test` (which builds the image first and names it in
 TFEXAM_CONTAINER_IMAGE); skipped in `make test`. In order, on one volume and one projects folder:
@@ -17,7 +18,7 @@ TFEXAM_CONTAINER_IMAGE); skipped in `make test`. In order, on one volume and one
    run the container with --security-opt unmask=/proc/*"; the exam is finished and its report
    read through the host's CLI.
 A break of any of these (no bubblewrap in the image, no init, the option dropped without the
-warning) fails a step.
+warning) fails a step. TFEXAM_CONTAINER_GRADINGS sets the hundred lower for a quick try.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def _refused(i: int) -> bool:
     """Whether the i-th of the hundred saves is a refused one: mid-way through each twenty, so
     the last save is a good model (the latest save is the one that counts)."""
     return i % REFUSED_EVERY == REFUSED_EVERY // 2
+
+
 MISSING = "not isolated: run the container with --security-opt unmask=/proc/*"
 HOST_PYTHON_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_USE_LEGACY_KERAS": "1",
                    "CUDA_VISIBLE_DEVICES": "-1"}
