@@ -222,8 +222,8 @@ def test_5_without_the_option_every_place_names_it(deployment: Deployment) -> No
     health = service.wait_for_health(lambda h: h["isolation"] is not None, timeout=600)
     assert health["isolation"]["sandboxed"] is False
     assert health["isolation"]["warning"].startswith(MISSING), health["isolation"]
-    page = httpx.get(f"{service.url}/sessions/{session}", params={"token": service.token},
-                     timeout=30)
+    page = httpx.get(f"{service.url}/sessions/{session}", headers=service.headers,
+                     cookies={"tfexam_token": service.cookie()["value"]}, timeout=30)
     assert page.status_code == 200 and MISSING in page.text
 
     target = deployment.project / "Category1" / "mymodel.h5"
