@@ -99,3 +99,23 @@ $(BUILT_VSIX): $(VSCODE_EXT)/package.json $(VSCODE_EXT)/package-lock.json $(VSCO
 ## kill -9 the service twenty times during bursts of saves and gradings (the CI suite runs three).
 soak: $(TEST_STAMP)
 	TFEXAM_KILL_ROUNDS=$${TFEXAM_KILL_ROUNDS:-20} $(PY) -m pytest tests/sessions/test_kill9_live.py -x -q -p no:cacheprovider
+
+## The container image (docker/Containerfile) with podman, or docker where its engine runs; its
+## base made from Debian's archive with mmdebstrap where no registry is reachable. Prints the
+## build time and the image's size (tools/container.py; caches in ~/.cache/tfexam-ci/container).
+IMAGE ?= localhost/tfexam:latest
+.PHONY: image container-test
+image:
+	$(PYTHON) tools/container.py build --tag $(IMAGE)
+
+## Build the image, then prove it from the host (tests/docker/): bubblewrap isolation inside,
+## the host's CLI and a Keras save graded 5/5, no zombies after a hundred gradings, kill -9, and
+## the warning without the unmask option; then the VS Code extension in code-server against the
+## service in the container. Prints its own time.
+CONTAINER_TESTS := tests/docker tests/plugin_bridge/vscode/test_extension_in_code_server.py
+container-test: image $(STAMP)
+	@started=$$(date +%s); \
+	TFEXAM_CONTAINER_IMAGE=$(IMAGE) $(PY) -m pytest $(CONTAINER_TESTS) -k container -x \
+	  -p no:cacheprovider $(PYTEST_ARGS) \
+	  && echo "==> container test passed in $$(( $$(date +%s) - started )) s"
+

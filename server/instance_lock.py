@@ -1,21 +1,62 @@
 """One service per home folder.
 
 Two services on one home would both watch every project and both grade every save. The first
-takes an exclusive `flock` on `<home>/service.lock` and writes its address there; a second one
-finds the lock held, reads the address and stops with a sentence naming it. The kernel drops the
+takes an exclusive lock on `<home>/service.lock` and writes its address there; a second one
+finds the lock held, reads the address and stops with a sentence naming it. The system drops the
 lock when its holder dies (even by kill -9), so a lock left by a killed service is simply taken
 over: there is no pid to check and no stale state to clean.
+
+The lock is `fcntl.flock` on Linux and macOS, and `msvcrt.locking` of one byte far past the
+address on Windows (a locked range cannot be read there, so the address stays outside it). Each
+module is imported only on its own system: the service must import on all three.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 LOCK_FILE = "service.lock"
+WINDOWS = sys.platform == "win32"
+WINDOWS_LOCK_OFFSET = 2**30  # the byte locked on Windows: beyond anything the file holds
+
+
+def _try_lock(fd: int) -> bool:
+    """Take the exclusive lock without waiting; False when another process holds it."""
+    if WINDOWS:
+        import msvcrt
+
+        os.lseek(fd, WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _unlock(fd: int) -> None:
+    if WINDOWS:
+        import msvcrt
+
+        os.lseek(fd, WINDOWS_LOCK_OFFSET, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        os.lseek(fd, 0, os.SEEK_SET)
+        return
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class AlreadyRunning(Exception):
@@ -43,9 +84,7 @@ class InstanceLock:
     def acquire(self, address: str) -> None:
         """Hold the home for this process, or raise AlreadyRunning naming the running service."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)  # close-on-exec: never inherited
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _try_lock(fd):
             holder = self._holder(fd)
             os.close(fd)
             where = holder.get("url") or "an address it has not written yet"
@@ -62,6 +101,6 @@ class InstanceLock:
     def release(self) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            _unlock(self._fd)
             os.close(self._fd)
             self._fd = None

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from server import host_platform
 from server.access_token import private_folder
 from server.clock import Clock, TrustedClock
 from server.config import Settings
@@ -287,6 +288,7 @@ class Services:
             "home": str(self.settings.home),
             "worker": worker,
             "isolation": current_isolation(),
+            "host": host_platform.describe(),  # macOS/Windows, or a container and its init
             "watcher": watcher,
             "sweeper": sweeper,
             "database": database,

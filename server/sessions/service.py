@@ -231,7 +231,10 @@ class SessionService:
             partial.project_partial,
             drawn,
             session.__dict__,
-            f"http://{self.settings.host}:{self.settings.port}",
+            # Where the learner's tools reach the service: a service listening on every
+            # interface (in a container, its port published on the host's loopback) is reached
+            # on the loopback address, never on 0.0.0.0 (which Windows refuses to connect to).
+            f"http://{_reachable(self.settings.host)}:{self.settings.port}",
             self.settings.token,
         )
         return session, questions
@@ -264,3 +267,7 @@ class SessionService:
             self.finish(session.id, reason=SubmitReason.DEADLINE)
             swept.append(session.id)
         return swept
+
+
+def _reachable(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host

@@ -12,6 +12,7 @@ and token from the project's `.tfexam/session.json`, which is written before the
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -28,7 +29,13 @@ RUN_CONFIGURATIONS = Path(".idea") / "runConfigurations"
 def tfexam_executable() -> list[str]:
     """The command that runs this tfexam's CLI: the `tfexam` script beside the service's
     Python (a virtual environment's bin folder), else the one on PATH, else this Python with
-    `-m plugin_bridge.cli`. Absolute, so no PATH or interpreter choice can change it."""
+    `-m plugin_bridge.cli`. Absolute, so no PATH or interpreter choice can change it.
+    TFEXAM_IDE_CLI, when set, is the command instead: in the container (docker/) the service's
+    own CLI is not on the learner's machine, so the image sets `tfexam`, the one the learner
+    installed there and put on their PATH."""
+    chosen = os.environ.get("TFEXAM_IDE_CLI", "").split()
+    if chosen:
+        return chosen
     beside = Path(sys.executable).parent / ("tfexam.exe" if sys.platform == "win32" else "tfexam")
     if beside.is_file():
         return [str(beside)]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import resource
 import signal
+import sys
 
 from pydantic import BaseModel, ConfigDict
 
@@ -46,7 +46,10 @@ def _close_inherited(keep: int) -> None:
 
 def apply(spec: ConfineSpec) -> dict[str, str | int | bool | None]:
     """Apply the spec to this process; returns what took effect. Raises OSError if a requested
-    restriction could not be applied (the child must then not take a job)."""
+    restriction could not be applied (the child must then not take a job). `resource` is
+    imported here, in the child: Windows has no such module, and the service must import there."""
+    import resource
+
     _close_inherited(spec.channel_fd)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (spec.file_size_bytes, spec.file_size_bytes))
@@ -59,7 +62,7 @@ def apply(spec: ConfineSpec) -> dict[str, str | int | bool | None]:
         "rlimits": f"file size {spec.file_size_bytes // 2**20} MB, {limit} open files, "
                    f"CPU {spec.cpu_seconds} s, no core dumps",
         "landlock_abi": None, "seccomp": None}
-    if spec.die_with_parent:
+    if spec.die_with_parent and sys.platform.startswith("linux"):  # prctl is Linux's
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() == 1:  # the parent died before the request took effect
             os._exit(1)

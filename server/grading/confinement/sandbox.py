@@ -51,6 +51,7 @@ from typing import BinaryIO, Literal
 import psutil
 from pydantic import BaseModel, ValidationError
 
+from server import host_platform
 from server.grading import protocol
 from server.grading.confinement import bubblewrap, landlock, memory_cgroup, seccomp
 from server.grading.confinement.bubblewrap import ETC_FILES, TOP_DIRS, Bubblewrap
@@ -165,6 +166,12 @@ def _bwrap_of_this_machine() -> Bubblewrap:
 def plan(scratch: Path, mode: str | None = None) -> Plan:
     """Decide once how children are confined here, and describe it for the learner."""
     mode = (mode or os.environ.get("TFEXAM_SANDBOX") or "auto").lower()
+    elsewhere = host_platform.unsupported_system_warning()  # macOS, Windows: nothing to confine
+    if elsewhere is not None:
+        if mode == "bwrap":
+            raise RuntimeError(f"TFEXAM_SANDBOX=bwrap, but {elsewhere}")
+        return Plan("rlimits", Isolation(sandboxed=False, how=host_platform.unconfined_how(),
+                                         warning=elsewhere))
     memory_cgroup.remove_leftovers()
     seccomp_ok = seccomp.supported()
     filter_text = "a seccomp filter" if seccomp_ok else "no seccomp filter (unknown architecture)"
@@ -176,7 +183,8 @@ def plan(scratch: Path, mode: str | None = None) -> Plan:
             return Plan("bwrap", Isolation(sandboxed=True, how=(
                 f"{found.version}: own user, PID, network and mount namespaces (no network), "
                 f"read-only system and code, the model and its inputs read-only, {held_back}, "
-                f"{filter_text}, rlimits; {memory_cgroup.describe()}"), warning=warning),
+                f"{filter_text}, rlimits; {memory_cgroup.describe()}{host_platform.memory_note()}"),
+                warning=warning),
                 bwrap=found)
         why_not = found
         if mode == "bwrap":
@@ -186,11 +194,14 @@ def plan(scratch: Path, mode: str | None = None) -> Plan:
         network = "TCP denied by Landlock and " if abi >= 4 else ""
         how = (f"Landlock ABI {abi} file rules (read-only system and code, the job folder, a "
                f"private temp folder), {network}{filter_text} (only local sockets), rlimits")
-        return Plan("landlock", Isolation(sandboxed=False, how=how, warning=(
+        in_container = host_platform.container_warning(why_not, how)
+        return Plan("landlock", Isolation(sandboxed=False, how=how, warning=in_container or (
             f"model files are not isolated on this machine: {why_not}, so they run with "
             f"{how}, but share this machine's processes, user and network namespace. Install "
             "bubblewrap and allow unprivileged user namespaces for full isolation.")))
-    return Plan("rlimits", Isolation(sandboxed=False, how=f"rlimits and {filter_text} only", warning=(
+    how = f"rlimits and {filter_text} only"
+    in_container = host_platform.container_warning(why_not, how)
+    return Plan("rlimits", Isolation(sandboxed=False, how=how, warning=in_container or (
         f"model files are not isolated on this machine: {why_not}, and this kernel has no "
         "Landlock, so a model's graph can read and write your files and reach the network. "
         "Grade only models you trust, or install bubblewrap and allow unprivileged user "

@@ -36,6 +36,7 @@ import ctypes
 import errno
 import platform
 import struct
+import sys
 
 # struct seccomp_data: nr (u32) at 0, arch (u32) at 4, instruction pointer at 8, args[i] at 16+8i
 # (the low 32 bits of an argument first: both tables are for little-endian machines).
@@ -124,7 +125,8 @@ _TABLES: dict[str, tuple[int, dict[str, int]]] = {
 
 
 def supported() -> bool:
-    return platform.machine() in _TABLES
+    """Whether a filter can be loaded here: Linux (seccomp is Linux's) on a known architecture."""
+    return sys.platform.startswith("linux") and platform.machine() in _TABLES
 
 
 def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:

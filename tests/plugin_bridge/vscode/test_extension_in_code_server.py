@@ -53,8 +53,41 @@ def code_server() -> Path:
     return binary
 
 
+@pytest.fixture(params=["native", "container"])
+def tfexam_service(request: pytest.FixtureRequest, tmp_path: Path
+                   ) -> Iterator[tuple[LiveServer, Path, bool]]:
+    """The service (not started yet), the folder its exam projects go in, and whether the test
+    may fill its home: on this machine, or in its container image (`make container-test` names
+    the image in TFEXAM_CONTAINER_IMAGE; tests/docker/ builds and proves it) with that folder
+    bind-mounted at the same path. The extension finds either through the project's
+    session.json. Only the native home is filled (its state is on a volume in the container)."""
+    if request.param == "native":
+        # The service's home on a small file system of its own where it can be mounted (root),
+        # so that the test can fill it (a full disk, issue 17).
+        home = tmp_path / "home"
+        mounted = os.geteuid() == 0 and subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64m,mode=0755", "tmpfs", str(_mkdir(home))],
+            capture_output=True).returncode == 0
+        service = LiveServer(home)
+        try:
+            yield service, tmp_path, mounted
+        finally:
+            service.stop()
+            if mounted:
+                subprocess.run(["umount", "-l", str(home)], check=False)
+        return
+    image = os.environ.get("TFEXAM_CONTAINER_IMAGE")
+    if not image:
+        pytest.skip("the container's run is in `make container-test` (it builds the image)")
+    from tests.support.container_service import container_service
+
+    with container_service(image, tmp_path / "projects") as service:
+        yield service, service.projects, False
+
+
 @pytest.fixture
-def workbench(code_server: Path, tmp_path: Path, keras_home: Path) -> Iterator[dict]:
+def workbench(code_server: Path, tfexam_service: tuple[LiveServer, Path, bool], tmp_path: Path,
+              keras_home: Path) -> Iterator[dict]:
     """A live tfexam service with a running session, and code-server open on its project. The
     grading worker, and the Keras models the test saves, get ready while code-server starts."""
     made = tmp_path / "models"
@@ -62,14 +95,9 @@ def workbench(code_server: Path, tmp_path: Path, keras_home: Path) -> Iterator[d
         models.save(models.line_model(), made / "line.h5"),
         models.save(models.blobs_model(), made / "blobs.h5")))
     maker.start()
-    # The service's home on a small file system of its own where it can be mounted (root), so
-    # that the test can fill it (a full disk, issue 17).
-    home = tmp_path / "home"
-    mounted = os.geteuid() == 0 and subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64m,mode=0755", "tmpfs", str(_mkdir(home))],
-        capture_output=True).returncode == 0
-    service = LiveServer(home).start()
-    project = tmp_path / "exam"
+    service, projects, mounted = tfexam_service
+    service.start()
+    project = projects / "exam"
     service.start_session(project, minutes=20)
     user, extensions = tmp_path / "vscode-user", tmp_path / "vscode-extensions"
     (user / "User").mkdir(parents=True)
@@ -109,8 +137,6 @@ def workbench(code_server: Path, tmp_path: Path, keras_home: Path) -> Iterator[d
             os.killpg(editor.pid, signal.SIGKILL)
             editor.wait(timeout=10)
         service.stop()
-        if mounted:
-            subprocess.run(["umount", "-l", str(home)], check=False)
 
 
 def _mkdir(path: Path) -> Path:
