@@ -51,6 +51,7 @@ serve: $(STAMP)
 TEST_WORKERS ?= 3
 test: lint test-pythons
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal --durations=30 $(PYTEST_ARGS)
+	$(MAKE) container-test
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
