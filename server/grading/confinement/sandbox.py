@@ -51,7 +51,7 @@ import psutil
 from pydantic import BaseModel, ValidationError
 
 from server.grading import protocol
-from server.grading.confinement import landlock, memory_cgroup, seccomp
+from server.grading.confinement import fallback_filter, landlock, memory_cgroup, seccomp
 from server.grading.confinement.confine import ConfineSpec
 from server.grading.confinement.memory_cgroup import MemoryCgroup
 from server.grading.protocol import ChildFailure, ForkRequest, ModelReport, Predictions, Ready, Recycled
@@ -59,6 +59,8 @@ from server.grading.protocol import ChildFailure, ForkRequest, ModelReport, Pred
 log = logging.getLogger(__name__)
 
 CODE_ROOT = Path(__file__).resolve().parents[3]
+REAPER = Path(__file__).resolve().with_name("reaper.py")
+REAPER_SECONDS = 5.0  # for the fallback's reaper to kill what the child left, and end
 MEMORY_SAMPLE_SECONDS = 0.05
 LOG_BYTES_PER_SANDBOX = 256 * 1024
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
@@ -78,6 +80,7 @@ class SandboxLimits:
     open_files: int = 4096              # RLIMIT_NOFILE
     tmp_mb: int = 1024                  # size of the private tmpfs at /tmp (bwrap path)
     start_seconds: float = 300.0        # to import TensorFlow and say ready
+    tasks: int = 1024                   # processes and threads the child may add (a fork bomb)
 
     @property
     def cpu_seconds(self) -> int:
@@ -291,8 +294,12 @@ class Sandbox:
                 landlock_read=self._landlock_read() if self.plan.kind == "landlock" else None,
                 landlock_write=[str(tmp), "/dev/null"] if self.plan.kind == "landlock" else None,
                 seccomp_self=self.plan.kind != "bwrap" and seccomp.supported(),
+                fallback_filter=self.plan.kind != "bwrap" and fallback_filter.supported(),
+                drop_capabilities=self.plan.kind != "bwrap", tasks=self.limits.tasks,
                 fork_jobs=self.plan.kind == "bwrap" and self.command is None)
             command = self.command or [sys.executable, "-m", "server.grading.sandboxed"]
+            if self.plan.kind != "bwrap":  # no PID namespace: a reaper kills what the child left
+                command = [sys.executable, "-S", str(REAPER), str(os.getpid()), "--", *command]
             env = {
                 "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
                 "PYTHONPATH": str(CODE_ROOT), "PYTHONDONTWRITEBYTECODE": "1",
@@ -582,6 +589,12 @@ class Sandbox:
 
     # clean-up ------------------------------------------------------------------------------------
     def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            if self.plan.kind != "bwrap":  # the reaper kills every descendant, then ends
+                with contextlib.suppress(ProcessLookupError):
+                    self.process.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=REAPER_SECONDS)
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
