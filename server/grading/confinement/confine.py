@@ -2,8 +2,9 @@
 learner made: close every inherited descriptor but its channel, set its rlimits (a process count
 among them), ask to die with its parent, and (on the fallback path, where bubblewrap could not run)
 drop every capability and apply Landlock, seccomp and the fallback's own filter (no sockets, no
-System V IPC) itself. The launcher decides all of it (`sandbox.ConfineSpec`); this module only carries it out and
-reports what took effect, so the isolation status is what really happened in the child.
+System V IPC) itself. The launcher decides all of it (`sandbox.ConfineSpec`); this module only
+carries it out and reports what took effect, so the isolation status is what really happened in
+the child.
 """
 
 from __future__ import annotations

@@ -13,15 +13,17 @@ Two ways to confine, chosen once by `plan()`:
   tfexam's `server` package; the job folder read-only at /job; a size-limited tmpfs at /tmp;
   nothing else of the machine (no home folders, no held-out data, no tfexam home); a new session;
   killed with its parent; no capabilities; uid 65534; a seccomp filter (`seccomp.py`).
-- fallback, when bwrap is missing or the kernel refuses user namespaces: the child applies Landlock
-  (read-only system and code, its job folder, a private temp folder; TCP denied) and the same
-  seccomp filter to itself. The machine is then *not* isolated (same PID and network namespaces,
-  same uid), and `Isolation.warning` says so wherever results are shown.
-Both: rlimits (file size, open files, CPU time, no core dumps; never RLIMIT_AS, which breaks
-TensorFlow) and the memory limit: enforced by the kernel through a memory cgroup of the sandbox's
-own where this process may make one (`memory_cgroup.py`), otherwise by the parent sampling the
-resident memory of the whole process tree plus the tmpfs it filled (cgroup memory control is not
-delegated on every machine). The sample always gives the peak a result reports.
+- fallback, when bwrap is missing or the kernel refuses user namespaces: the child drops every
+  capability and applies Landlock (read-only system and code, its job folder, a private temp
+  folder; TCP denied), the same seccomp filter and a second one of the fallback's own (no socket,
+  no System V IPC: `fallback_filter.py`) to itself, under a reaper (`reaper.py`) that kills every
+  process it left when the job ends. The machine is then *not* isolated (same PID namespace, same
+  uid), and `Isolation.warning` lists what a model can still reach (`fallback_reach`).
+Both: rlimits (file size, open files, CPU time, no core dumps, a process count; never RLIMIT_AS,
+which breaks TensorFlow) and the memory limit: enforced by the kernel through a cgroup of the
+sandbox's own (memory, and pids where had) where this service may have one (`sandbox_cgroup.py`)
+and the child is verified to be in it, otherwise by the parent sampling the resident memory of the
+whole process tree plus the tmpfs it filled. The sample always gives the peak a result reports.
 `TFEXAM_SANDBOX=landlock` forces the fallback (tests use it); `=bwrap` refuses to fall back.
 What comes back is bounded too: the reader takes one reply per request (a reply nobody asked for
 ends the job), read a chunk at a time against the allowance its request set (`send`), and refuses
@@ -51,9 +53,9 @@ import psutil
 from pydantic import BaseModel, ValidationError
 
 from server.grading import protocol
-from server.grading.confinement import fallback_filter, landlock, memory_cgroup, seccomp
+from server.grading.confinement import fallback_filter, landlock, sandbox_cgroup, seccomp
 from server.grading.confinement.confine import ConfineSpec
-from server.grading.confinement.memory_cgroup import MemoryCgroup
+from server.grading.confinement.sandbox_cgroup import SandboxCgroup
 from server.grading.protocol import ChildFailure, ForkRequest, ModelReport, Predictions, Ready, Recycled
 
 log = logging.getLogger(__name__)
@@ -95,6 +97,9 @@ class Isolation(BaseModel):
     sandboxed: bool
     how: str
     warning: str | None = None
+    # How the sandbox's memory is limited: by the kernel (and which cgroup) or sampled, and why;
+    # it changes if a sandbox cannot be put in its cgroup (`Sandbox._check_cgroup`).
+    memory: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,7 +189,7 @@ def _probe_bwrap(scratch: Path) -> str | None:
 def plan(scratch: Path, mode: str | None = None) -> Plan:
     """Decide once how children are confined here, and describe it for the learner."""
     mode = (mode or os.environ.get("TFEXAM_SANDBOX") or "auto").lower()
-    memory_cgroup.remove_leftovers()
+    cgroups = sandbox_cgroup.prepare()
     seccomp_ok = seccomp.supported()
     filter_text = "a seccomp filter" if seccomp_ok else "no seccomp filter (unknown architecture)"
     why_not = "the fallback was forced (TFEXAM_SANDBOX=landlock)" if mode == "landlock" else None
@@ -194,23 +199,55 @@ def plan(scratch: Path, mode: str | None = None) -> Plan:
             return Plan("bwrap", Isolation(sandboxed=True, how=(
                 f"{bwrap_version()}: own user, PID, network and mount namespaces (no network), "
                 f"read-only system and code, the model and its inputs read-only, a private /tmp, "
-                f"{filter_text}, rlimits; {memory_cgroup.describe()}"), warning=None))
+                f"{filter_text}, rlimits"), warning=None, memory=cgroups.describe()))
         if mode == "bwrap":
             raise RuntimeError(f"TFEXAM_SANDBOX=bwrap, but {why_not}")
     abi = landlock.abi_version()
     if abi >= 1:
-        network = "TCP denied by Landlock and " if abi >= 4 else ""
+        network = "TCP denied by Landlock, " if abi >= 4 else ""
+        sockets = ("no socket and no System V IPC (a second seccomp filter), "
+                   if fallback_filter.supported() else "")
         how = (f"Landlock ABI {abi} file rules (read-only system and code, the job folder, a "
-               f"private temp folder), {network}{filter_text} (only local sockets), rlimits")
+               f"private temp folder), {network}{filter_text}, {sockets}no capabilities, rlimits "
+               f"and a process count, every process it starts killed when the job ends")
+        user = "root without capabilities" if os.geteuid() == 0 else "your user"
         return Plan("landlock", Isolation(sandboxed=False, how=how, warning=(
-            f"model files are not isolated on this machine: {why_not}, so they run with "
-            f"{how}, but share this machine's processes, user and network namespace. Install "
-            "bubblewrap and allow unprivileged user namespaces for full isolation.")))
+            f"model files are not isolated on this machine: {why_not}. They run as {user} "
+            f"with {how}; a hostile model can still {'; '.join(fallback_reach(abi, cgroups))}. "
+            "Install bubblewrap and allow unprivileged user namespaces for full isolation."),
+            memory=cgroups.describe()))
+    network = ("" if fallback_filter.supported() else " and reach the network")
     return Plan("rlimits", Isolation(sandboxed=False, how=f"rlimits and {filter_text} only", warning=(
         f"model files are not isolated on this machine: {why_not}, and this kernel has no "
-        "Landlock, so a model's graph can read and write your files and reach the network. "
+        f"Landlock, so a model's graph can read and write your files{network}. "
         "Grade only models you trust, or install bubblewrap and allow unprivileged user "
-        "namespaces.")))
+        "namespaces."), memory=cgroups.describe()))
+
+
+def fallback_reach(abi: int, cgroups: sandbox_cgroup.Placement) -> list[str]:
+    """What a hostile model can still reach in the fallback on this machine, each said plainly:
+    the warning lists exactly these (the README's isolation section explains each)."""
+    reach = [
+        "read the system's programs, libraries and the few files of /etc they need, the "
+        "interpreter, the virtual environment and tfexam's code, CPU and cgroup information",
+        "see this machine's processes with their command lines and status in /proc (not their "
+        "memory, environment or files)",
+        "use every system call the filters allow against this machine's kernel",
+    ]
+    if abi < 6:
+        reach.append(f"send signals to any process of your user (Landlock ABI {abi} scopes none; "
+                     "ABI 6 does), so it can also stop the reaper and leave a process running "
+                     "after the job")
+    if os.geteuid() == 0 and cgroups.pids_parent is None and cgroups.kind != "systemd":
+        reach.append("start any number of processes (RLIMIT_NPROC does not bind root, and no "
+                     "pids cgroup is had here)")
+    elif cgroups.pids_parent is None and cgroups.kind != "systemd":
+        reach.append("start processes until your user as a whole reaches its limit: "
+                     "RLIMIT_NPROC counts all of your user's processes")
+    if not fallback_filter.supported():
+        reach.append("connect to any Unix socket with a path and use System V IPC (no filter "
+                     "for this architecture)")
+    return reach
 
 
 @dataclass
@@ -242,7 +279,8 @@ class Sandbox:
     _channel: socket.socket | None = None
     _job_channel: socket.socket | None = None  # a forking sandbox's current job's own socket
     _zygote: psutil.Process | None = None
-    _cgroup: MemoryCgroup | None = None
+    _cgroup: SandboxCgroup | None = None
+    _cgroup_checked: bool = False
     _tree_cache: list[psutil.Process] = field(default_factory=list)
     _tree_at: float = 0.0
     _control: queue.Queue[Reply | SandboxFailure | None] = field(default_factory=queue.Queue)
@@ -325,7 +363,8 @@ class Sandbox:
                 argv = _bwrap_argv(self.job_dir, self.limits, None, command)
             else:
                 argv = command
-            self._cgroup = MemoryCgroup.create(self.folder.name, self.limits.memory_mb)
+            self._cgroup = SandboxCgroup.create(self.folder.name, self.limits.memory_mb,
+                                                self.limits.tasks)
             if self._cgroup is not None:
                 argv = self._cgroup.joining(argv)
             try:
@@ -348,6 +387,25 @@ class Sandbox:
             self.destroy()
             return SandboxFailure("start", f"the sandbox could not be started ({error})")
 
+    def _check_cgroup(self) -> bool:
+        """Whether the kernel holds this sandbox's memory limit: every process of it is in its
+        cgroup (checked once, when it says ready or first goes over the limit). If not, sampling
+        stays the memory limit, and the isolation report says why."""
+        if self._cgroup is None or self.process is None:
+            return False
+        if not self._cgroup_checked:
+            self._cgroup_checked = True
+            pids = [self.process.pid]
+            with contextlib.suppress(psutil.Error):
+                pids += [child.pid for child in psutil.Process(self.process.pid).children(True)]
+            wrong = self._cgroup.verify(pids)
+            if wrong is not None:
+                log.warning("the sandbox is not in its cgroup (%s): its memory is sampled", wrong)
+                where = sandbox_cgroup.placement()
+                where.failure = wrong
+                self.plan.isolation.memory = where.describe()
+        return self._cgroup.memory_verified
+
     def _landlock_read(self) -> list[str]:
         paths = ["/usr", *TOP_DIRS, *ETC_FILES, "/proc", "/dev/urandom", "/dev/random",
                  "/sys/devices/system/cpu", "/sys/fs/cgroup", *_read_only_roots(), str(self.job_dir)]
@@ -357,6 +415,7 @@ class Sandbox:
         reply = self.receive(time.monotonic() + self.limits.start_seconds, "starting")
         if isinstance(reply, Ready):
             self.ready = reply
+            self._check_cgroup()
             if reply.forks:
                 self._zygote = self._find_zygote()
             return reply
@@ -459,10 +518,10 @@ class Sandbox:
                         watched = psutil.Process(self.process.pid)
                 used = self._memory_mb(watched)
                 self.peak_mb = max(self.peak_mb, used)
-                # Where the kernel holds the limit (a cgroup), it alone enforces it: at every
-                # moment, and counting only what the child itself holds. Sampling enforces it
-                # where it cannot.
-                if used > self.limits.memory_mb and self._cgroup is None:
+                # Where the kernel holds the limit (a cgroup the child is verified to be in), it
+                # alone enforces it: at every moment, and counting only what the child itself
+                # holds. Sampling enforces it everywhere else, and until then.
+                if used > self.limits.memory_mb and not self._check_cgroup():
                     self.kill()
                     return SandboxFailure("memory", f"{used:.0f} MB used while {doing}", used,
                                           limit=True)
@@ -589,12 +648,13 @@ class Sandbox:
 
     # clean-up ------------------------------------------------------------------------------------
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            if self.plan.kind != "bwrap":  # the reaper kills every descendant, then ends
-                with contextlib.suppress(ProcessLookupError):
-                    self.process.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.process.wait(timeout=REAPER_SECONDS)
+        if self._cgroup is not None:  # every process in it, wherever in the tree it went
+            self._cgroup.kill_all()
+        if self.plan.kind != "bwrap" and self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):  # the reaper kills all, then ends
+                self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=REAPER_SECONDS)
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)

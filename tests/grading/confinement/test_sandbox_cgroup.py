@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from server.grading.confinement.memory_cgroup import PREFIX, MemoryCgroup, remove_leftovers
 from server.grading.confinement.sandbox import SandboxFailure, SandboxLimits, new_sandbox
+from server.grading.confinement.sandbox_cgroup import PREFIX, SandboxCgroup, remove_leftovers
 from tests.grading.confinement.test_sandbox import MODES, _plan
 
 # Fills 600 MB at once, then says ready: only a limit that holds at every moment stops it.
@@ -28,8 +28,8 @@ socket.socket(fileno=spec.channel_fd).sendall(
 """
 
 
-def _cgroup_or_skip(name: str, limit_mb: float) -> MemoryCgroup:
-    cgroup = MemoryCgroup.create(name, limit_mb)
+def _cgroup_or_skip(name: str, limit_mb: float) -> SandboxCgroup:
+    cgroup = SandboxCgroup.create(name, limit_mb)
     if cgroup is None:
         pytest.skip("this process may not make a memory cgroup here (sampling is the limit)")
     return cgroup
@@ -45,7 +45,7 @@ def test_a_program_over_the_limit_is_killed_by_the_kernel_and_the_cgroup_says_so
         assert 60 <= cgroup.peak_mb() <= 70
     finally:
         cgroup.remove()
-    assert not cgroup.folder.exists()
+    assert not cgroup.folders["memory"].exists()
 
 
 def test_a_program_under_the_limit_is_untouched() -> None:
@@ -69,7 +69,7 @@ def test_a_burst_inside_the_sandbox_is_stopped_by_the_kernel(mode: str, tmp_path
     try:
         assert box.start() is None
         assert box._cgroup is not None
-        folder = box._cgroup.folder
+        folder = box._cgroup.folders["memory"]
         reply = box.wait_ready()
         assert isinstance(reply, SandboxFailure), reply
         assert "MB used (stopped by the kernel)" in reply.detail, (
@@ -86,16 +86,16 @@ def test_cgroups_a_killed_service_left_are_removed_at_the_next_start() -> None:
                           capture_output=True, text=True, check=True)
     left = _cgroup_or_skip("left-behind", 64)
     left.remove()
-    left = MemoryCgroup.create("left-behind", 64, owner=int(gone.stdout))
-    assert left is not None and left.folder.name.startswith(PREFIX)
+    left = SandboxCgroup.create("left-behind", 64, owner=int(gone.stdout))
+    assert left is not None and left.folders["memory"].name.startswith(PREFIX)
     neighbour = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    live = MemoryCgroup.create("just-made", 64, owner=neighbour.pid)
-    mine = MemoryCgroup.create("mine", 64)
+    live = SandboxCgroup.create("just-made", 64, owner=neighbour.pid)
+    mine = SandboxCgroup.create("mine", 64)
     assert live is not None and mine is not None
     try:
         remove_leftovers()
-        assert not left.folder.exists()
-        assert live.folder.exists() and mine.folder.exists()
+        assert not left.folders["memory"].exists()
+        assert live.folders["memory"].exists() and mine.folders["memory"].exists()
     finally:
         neighbour.kill()
         neighbour.wait()
