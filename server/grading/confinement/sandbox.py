@@ -242,8 +242,8 @@ def fallback_reach(abi: int, cgroups: sandbox_cgroup.Placement) -> list[str]:
         reach.append("start any number of processes (RLIMIT_NPROC does not bind root, and no "
                      "pids cgroup is had here)")
     elif cgroups.pids_parent is None and cgroups.kind != "systemd":
-        reach.append("start processes until your user as a whole reaches its limit: "
-                     "RLIMIT_NPROC counts all of your user's processes")
+        reach.append("start more processes than its count as other processes of your user "
+                     "end (RLIMIT_NPROC counts all of your user's processes, not the sandbox's)")
     if not fallback_filter.supported():
         reach.append("connect to any Unix socket with a path and use System V IPC (no filter "
                      "for this architecture)")

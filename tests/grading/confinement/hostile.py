@@ -159,3 +159,13 @@ def survivors(marker: str) -> list[int]:
         if marker in cmdline and process.info["status"] != psutil.STATUS_ZOMBIE:
             found.append(process.pid)
     return found
+
+
+def settled_survivors(marker: str) -> list[int]:
+    """Survivors a moment after the sandbox was destroyed (a SIGKILL is not instant)."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while (found := survivors(marker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found

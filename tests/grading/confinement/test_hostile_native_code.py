@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -50,17 +49,9 @@ def test_native_code_reaches_no_socket_ipc_capability_or_lasting_process(
             reached = True
         except TimeoutError:
             reached = False
-        escaped = _settled_survivors(planted.marker)
+        escaped = hostile.settled_survivors(planted.marker)
         for pid in escaped:
             os.kill(pid, signal.SIGKILL)
         check(mode, seen, reached, escaped)
     finally:
         planted.close()
-
-
-def _settled_survivors(marker: str) -> list[int]:
-    """Survivors a moment after the sandbox was destroyed (a SIGKILL is not instant)."""
-    deadline = time.monotonic() + 5
-    while (found := hostile.survivors(marker)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return found
