@@ -26,6 +26,8 @@ import pytest
 
 from server.datasets.base import write_heldout
 from server.grading.confinement.sandbox import CODE_ROOT
+from server.grading.confinement.sandbox_cgroup import SERVICE_LEAF
+from tests.grading.confinement.test_sandbox_cgroup import SERVICE
 from tests.support import attacks, models
 
 pytestmark = pytest.mark.slow
@@ -175,17 +177,18 @@ def test_grading_as_an_unprivileged_user(learner: pwd.struct_passwd) -> None:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _as_learner(user: pwd.struct_passwd, script: str, scratch: Path, stage: Path
-                ) -> subprocess.CompletedProcess[str]:
-    """Run `script` (python source) as the user, with what it must read made readable."""
+def _as_learner(user: pwd.struct_passwd, script: str, scratch: Path, stage: Path,
+                *args: str, before: str = "", stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run `script` (python source) as the user, with what it must read made readable; `before`
+    is shell run as root first, in the process that then becomes the user's."""
     needed = sorted({Path(os.path.realpath(p)) for p in (sys.base_prefix, sys.prefix, CODE_ROOT)})
     needed = [p for p in needed if not any(q in p.parents for q in needed)]
-    wrapper = (_wrapper(user, stage, needed) + "\n" +
+    wrapper = (_wrapper(user, stage, needed) + "\n" + before + "\n" +
                f"exec setpriv --reuid={user.pw_uid} --regid={user.pw_gid} --clear-groups "
                f"env -i PATH=/usr/bin:/bin HOME={scratch} PYTHONPATH={CODE_ROOT} "
-               f"TF_CPP_MIN_LOG_LEVEL=2 {sys.executable} -c '{script}' {scratch}")
+               f"TF_CPP_MIN_LOG_LEVEL=2 {sys.executable} -c '{script}' {' '.join(args or [str(scratch)])}")
     return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", wrapper],
-                          capture_output=True, text=True, timeout=600, cwd=scratch)
+                          capture_output=True, text=True, timeout=600, cwd=scratch, input=stdin)
 
 
 def test_native_code_attacks_as_an_unprivileged_user(learner: pwd.struct_passwd) -> None:
@@ -211,6 +214,33 @@ def test_native_code_attacks_as_an_unprivileged_user(learner: pwd.struct_passwd)
             check(mode, seen[mode]["seen"], seen[mode]["reached"], seen[mode]["escaped"])
         warning = seen["landlock"]["warning"]
         assert "RLIMIT_NPROC counts all of your user's processes, not the sandbox's" in warning, warning
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def test_a_delegated_cgroup2_subtree_as_an_unprivileged_user(learner: pwd.struct_passwd,
+                                                             cgroup2) -> None:
+    """A cgroup delegated to the user as systemd delegates one (the folder and its cgroup.procs,
+    subtree_control and threads files are the user's), with the user's service in it: the
+    service, as that user, moves itself into a leaf and hands the controller to its cgroup's
+    children, on this kernel's real cgroup2 hierarchy."""
+    root, own, controller = cgroup2
+    for path in (own, own / "cgroup.procs", own / "cgroup.subtree_control",
+                 own / "cgroup.threads"):
+        os.chown(path, learner.pw_uid, learner.pw_gid)
+    scratch = Path(tempfile.mkdtemp(prefix="tfexam-learner-", dir="/tmp"))
+    stage = Path(tempfile.mkdtemp(prefix="tfexam-stage-", dir="/tmp"))
+    try:
+        done = _as_learner(learner, SERVICE, scratch, stage, str(own), controller,
+                           before=f"echo $$ > {own}/cgroup.procs", stdin="go\ngo\n")
+        assert done.returncode == 0, done.stderr[-3000:]
+        seen = json.loads(done.stdout.strip().splitlines()[-1])
+        assert seen["result"] == str(own), seen
+        assert seen["cgroup"] == f"/{own.relative_to(root)}/{SERVICE_LEAF}{seen['pid']}"
+        assert controller in seen["subtree"]
+        leaf = own / f"{SERVICE_LEAF}{seen['pid']}"
+        assert leaf.stat().st_uid == learner.pw_uid  # made by the user: tfexam's own, for later
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(stage, ignore_errors=True)
