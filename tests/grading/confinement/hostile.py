@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import secrets
 import socket
 import sys
@@ -83,7 +84,16 @@ for pid in started:
     os.kill(pid, 9)
     os.waitpid(pid, 0)
 
-# 5. A process that leaves: setsid and fork twice, then exec something that waits.
+# 5. What /proc shows of the service: its command line (the warning says so), never its
+# environment (where a token could be).
+for name in ("cmdline", "environ"):
+    try:
+        open(f"/proc/{targets['service_pid']}/{name}", "rb").read()
+        out["service_" + name] = "allowed"
+    except OSError as error:
+        out["service_" + name] = type(error).__name__
+
+# 6. A process that leaves: setsid and fork twice, then exec something that waits.
 first = os.fork()
 if first == 0:
     os.setsid()
@@ -106,7 +116,7 @@ class Planted:
 
     def targets(self, forks: int) -> dict[str, object]:
         return {"unix_socket": str(self.unix_socket), "shm_key": self.shm_key,
-                "marker": self.marker, "forks": forks}
+                "marker": self.marker, "forks": forks, "service_pid": os.getpid()}
 
     def close(self) -> None:
         self.listener.close()
