@@ -10,7 +10,7 @@ descendants until none is left, then ends as the child ended (same code, or same
 launcher reads the child's fate from its exit status as before.
 
 It runs unconfined (it reads nothing a learner made and loads no library of theirs) and imports
-only the standard library: `python -S reaper.py PARENT_PID -- ARGV…`. Where Landlock scopes
+only the standard library: `python -I -S reaper.py PARENT_PID -- ARGV…`. Where Landlock scopes
 signals (ABI 6), the confined child cannot signal it; below that, a model can kill it first.
 """
 

@@ -337,7 +337,7 @@ class Sandbox:
                 fork_jobs=self.plan.kind == "bwrap" and self.command is None)
             command = self.command or [sys.executable, "-m", "server.grading.sandboxed"]
             if self.plan.kind != "bwrap":  # no PID namespace: a reaper kills what the child left
-                command = [sys.executable, "-S", str(REAPER), str(os.getpid()), "--", *command]
+                command = [sys.executable, "-I", "-S", str(REAPER), str(os.getpid()), "--", *command]
             env = {
                 "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
                 "PYTHONPATH": str(CODE_ROOT), "PYTHONDONTWRITEBYTECODE": "1",
