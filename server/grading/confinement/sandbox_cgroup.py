@@ -94,7 +94,11 @@ def _words(path: Path) -> set[str]:
 def delegate_v2(own: Path, controllers: tuple[str, ...] = CONTROLLERS) -> Path | None:
     """Make `own` (this process's v2 cgroup) hand `controllers` to its children, moving this process
     into a leaf of its own first if the kernel refuses while it holds us. Returns `own` when its
-    children get at least the first controller, None otherwise (everything left as it was)."""
+    children get at least the first controller, None otherwise (everything left as it was).
+    Called again (a second `prepare`), it finds this process in its leaf already: the leaf's
+    parent is the delegated cgroup."""
+    if own.name == f"{SERVICE_LEAF}{os.getpid()}":
+        own = own.parent
     available = [name for name in controllers if name in _words(own / "cgroup.controllers")]
     if controllers[0] not in available or not os.access(own, os.W_OK):
         return None
@@ -187,8 +191,7 @@ def prepare() -> Placement:
     mounts, own = _mounts(), cgroup_paths()
     placement = Placement("none")
     if "v2" in mounts and "v2" in own:
-        folder = mounts["v2"] / own["v2"].lstrip("/")
-        parent = delegate_v2(folder)
+        parent = delegate_v2(mounts["v2"] / own["v2"].lstrip("/"))
         if parent is not None:
             pids = parent if "pids" in _words(parent / "cgroup.subtree_control") else None
             placement = Placement("v2", parent, pids, mounts["v2"])

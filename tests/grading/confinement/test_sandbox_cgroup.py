@@ -191,6 +191,10 @@ from server.grading.confinement import sandbox_cgroup
 sys.stdin.readline()  # moved into its cgroup by the test meanwhile
 own = Path(sys.argv[1])
 result = sandbox_cgroup.delegate_v2(own, (sys.argv[2],))
+if result is not None:  # a second start of the same service: from its leaf, the same cgroup
+    here = sandbox_cgroup._mounts()["v2"] / sandbox_cgroup.cgroup_paths()["v2"].lstrip("/")
+    again = sandbox_cgroup.delegate_v2(here, (sys.argv[2],))
+    assert again == result, (again, result)
 print(json.dumps({"result": str(result), "cgroup": sandbox_cgroup.cgroup_paths()["v2"],
                   "subtree": (own / "cgroup.subtree_control").read_text().split(),
                   "pid": os.getpid()}), flush=True)
