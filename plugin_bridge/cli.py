@@ -4,8 +4,8 @@ It speaks only the REST API and the event stream. `serve` and `exams --check` ru
 in this Python (the service's own commands); everything else goes to the running service, found
 through the project's `.tfexam/session.json` when run inside a project (see `project.py`).
 Each command is one function whose docstring is its help. Every failure is one sentence on stderr
-and an exit code: 0 ok, 1 the service could not do it, 2 usage, 3 no such session, 4 the service
-is unreachable.
+and an exit code: 0 ok, 1 the service could not do it as the exam stands, 2 usage (the command
+line itself is wrong), 3 no such session, 4 the service is unreachable (see `errors.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+from plugin_bridge.browser_handoff import handoff_page
 from plugin_bridge.client import Client
 from plugin_bridge.errors import (
     EXIT_FAILED,
@@ -34,12 +35,15 @@ from plugin_bridge.errors import (
     CliError,
     NoSuchSession,
     ServiceUnreachable,
+    UsageError,
 )
+from plugin_bridge.learner_keras import project_env
 from plugin_bridge.project import Target, resolve_target
-from plugin_bridge.render import render_report, render_status, time_line
+from plugin_bridge.render import clock, render_report, render_status, time_line
 
-EXIT_CODES = (f"exit codes: {EXIT_OK} ok · {EXIT_FAILED} the service could not do it · "
-              f"{EXIT_USAGE} usage · {EXIT_NO_SESSION} no such session · "
+EXIT_CODES = (f"exit codes: {EXIT_OK} ok · {EXIT_FAILED} the service could not do it as the "
+              f"exam stands (nothing saved, exam over, still grading) · {EXIT_USAGE} usage (bad "
+              f"arguments or settings) · {EXIT_NO_SESSION} no such session · "
               f"{EXIT_UNREACHABLE} service unreachable")
 START_TIMEOUT = None  # preparing data may take minutes on a fresh machine: wait as long as it takes
 
@@ -85,7 +89,7 @@ class Context:
 def cmd_serve(ctx: Context) -> int:
     """Run the tfexam service (the API, the pages and the grader) on this machine.
 
-    It prints the address to open, with the token the browser needs once."""
+    It prints the address to open, with a one-time code that lets the browser in."""
     args = ctx.args
     command = [sys.executable, "-m", "server", "serve", "--host", args.host,
                "--port", str(args.port)]
@@ -212,6 +216,36 @@ def _with_progress(what: str, work: Callable[[], Any], first_notice: float = 2.0
     return outcome["value"]
 
 
+def cmd_run(ctx: Context) -> int:
+    """Run a script in a question's folder in the session's Keras (the project's .env applied).
+
+    The script (default: the question's starter.py; else a path from here or from the question's
+    folder) runs in the question's folder, so mymodel.h5 is saved where it is graded, with the
+    Python tfexam runs on (it has TensorFlow and the exam's packages) unless --python names
+    another. The exit code is the script's."""
+    args = ctx.args
+    project = ctx.target.project
+    if project is None:
+        raise UsageError("'tfexam run' works inside an exam's project folder: cd there first.")
+    folder = project.root / args.question
+    if not folder.is_dir():
+        raise UsageError(f"This project has no question folder {args.question!r}; its questions "
+                         f"are {', '.join(sorted(project.data.get('questions') or {})) or 'none'}.")
+    script = Path(args.script or "starter.py")
+    if args.script is None or not script.is_file():
+        script = folder / script
+    if not script.is_file():
+        raise UsageError(f"There is no script {args.script or 'starter.py'} here or in "
+                         f"{folder}; give its path.")
+    env = {**os.environ, **project_env(project.root)}
+    command = [args.python or sys.executable, str(script.resolve()), *args.args]
+    try:
+        return subprocess.call(command, cwd=folder, env=env)
+    except OSError as why:
+        raise UsageError(f"{command[0]} could not be run ({why.strerror}); give a Python with "
+                         "--python.") from why
+
+
 def cmd_status(ctx: Context) -> int:
     """Time left and each question's state and score."""
     status = ctx.status(ctx.session())
@@ -243,11 +277,17 @@ def cmd_watch(ctx: Context) -> int:
 
 
 def cmd_open(ctx: Context) -> int:
-    """Open the exam page of the session in the web browser (with the token it needs)."""
+    """Open the exam page of the session in the web browser.
+
+    The browser gets a one-time code (spent on first use, dead within minutes), never the token,
+    and gets it from a private file: its command line is visible to every user in `ps`."""
     session = ctx.session()
     page = f"{ctx.client.url}/sessions/{session}"
-    address = page + (f"?token={ctx.client.token}" if ctx.client.token else "")
-    if webbrowser.open(address):
+    address = opened = page
+    if ctx.client.token:
+        address += f"?code={ctx.client.post('/api/browser-codes')['code']}"
+        opened = handoff_page(address).as_uri()
+    if webbrowser.open(opened):
         print(f"Opened {page} in the web browser.")
     else:
         print(f"No web browser could be started here: open {address}")
@@ -297,10 +337,38 @@ def _print_result(question: str, result: dict[str, Any], as_json: bool) -> None:
 
 
 def cmd_finish(ctx: Context) -> int:
-    """Submit the exam now: models saved afterwards do not count (harmless twice)."""
-    status = ctx.client.post(f"/api/sessions/{ctx.session()}/finish")
+    """Submit the exam now: models saved afterwards do not count (harmless twice).
+
+    It asks first, as the exam page does, and says which questions have no graded model yet;
+    --yes answers for scripts. Without --yes and with nothing to answer (no terminal, an empty
+    input), nothing is submitted."""
+    session = ctx.session()
+    status = ctx.status(session)
+    if status["state"] == "running" and not ctx.args.yes and not _confirm_finish(status):
+        print("Not finished: the exam goes on.", file=sys.stderr)
+        return EXIT_FAILED
+    status = ctx.client.post(f"/api/sessions/{session}/finish")
     print(render_status(status))
     return EXIT_OK
+
+
+def _confirm_finish(status: dict[str, Any]) -> bool:
+    """The page's dialog as a question on the terminal; only "y" or "yes" finishes."""
+    missing = [q["id"] for q in status["questions"] if q.get("score") is None]
+    print(f"Finish {status['exam_title']} now, with {clock(status['remaining_seconds'])} left? "
+          "Your models are submitted as they are and files saved afterwards do not count.",
+          file=sys.stderr)
+    if missing:
+        print(f"Not graded yet: {', '.join(missing)} (a question with no graded model scores 0).",
+              file=sys.stderr)
+    print("Finish the exam? [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = input()
+    except EOFError:
+        print(file=sys.stderr)  # end the question's line: the sentence gets one of its own
+        raise UsageError("tfexam finish needs an answer: type y at its question, or pass --yes "
+                         "(for scripts).") from None
+    return answer.strip().lower() in ("y", "yes")
 
 
 def cmd_report(ctx: Context) -> int:
@@ -374,6 +442,12 @@ def parser() -> argparse.ArgumentParser:
                        help="the Keras of the learner's scripts: 2 as in the real exam (default), "
                        "or 3")
 
+    run = _command(sub, cmd_run)
+    run.add_argument("question", help="the question's folder name, e.g. Category1")
+    run.add_argument("script", nargs="?", default=None, help="default: the question's starter.py")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="passed to the script")
+    run.add_argument("--python", default=None, help="the interpreter (default: tfexam's own)")
+
     _command(sub, cmd_status, session=True, as_json=True)
     _command(sub, cmd_time, session=True)
     _command(sub, cmd_watch, session=True)
@@ -382,7 +456,9 @@ def parser() -> argparse.ArgumentParser:
     submit.add_argument("question", help="the question's folder name, e.g. Category2")
     submit.add_argument("--wait", action="store_true", help="wait for the score")
     submit.add_argument("--timeout", type=float, default=600.0)
-    _command(sub, cmd_finish, session=True)
+    finish = _command(sub, cmd_finish, session=True)
+    finish.add_argument("--yes", "-y", action="store_true",
+                        help="finish without asking (for scripts)")
     _command(sub, cmd_report, session=True, as_json=True)
     _command(sub, cmd_doctor)
     return root

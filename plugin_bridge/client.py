@@ -1,16 +1,19 @@
 """A small HTTP client for the tfexam REST API and its event stream (standard library only).
 
 Before its first request it checks that what answers is tfexam (its `/api/health` names itself),
-so another program on the port is one sentence, not a `KeyError` deep in a command.
+so another program on the port is one sentence, not a `KeyError` deep in a command. With a token,
+each connection first asks the service to prove it knows the token (`/api/hello`, an HMAC of a
+fresh nonce), so a program that took the port while tfexam was down never receives it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import http.client
 import json
-import urllib.error
+import secrets
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +21,9 @@ from typing import Any
 from plugin_bridge.errors import ApiError, NotTfexam, ServiceUnreachable, TokenRefused
 
 HEALTH_TIMEOUT = 5.0
+JSON = "application/json"
+# The same domain separation as the service's (server/api/identity.py); the CLI never imports it.
+SERVICE_PROOF = b"tfexam-service-proof\x00"
 # The keys only tfexam's health reply has together, for services from before its "service" field.
 HEALTH_KEYS = {"worker", "api_imports_tensorflow", "schema_version"}
 
@@ -45,59 +51,109 @@ def is_tfexam_health(reply: Any) -> bool:
 
 
 class Client:
+    """Every request goes on its own connection, and when the client holds a token that
+    connection first proves it reaches the tfexam that knows the token (see `_prove`): the token
+    is never written to a socket whose other end has not answered the challenge."""
+
     def __init__(self, url: str, token: str | None = None, timeout: float = 30.0) -> None:
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self._checked = False
         self.health: dict[str, Any] | None = None
+        parts = urllib.parse.urlsplit(self.url)
+        self._host = parts.hostname or "127.0.0.1"
+        self._port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._https = parts.scheme == "https"
 
     # plumbing ---------------------------------------------------------------------------------
+    def _unreachable(self, error: BaseException) -> ServiceUnreachable:
+        reason = getattr(error, "reason", None) or getattr(error, "strerror", None) or error
+        return ServiceUnreachable(
+            f"The tfexam service is not running at {self.url} ({reason}): start it with "
+            "'tfexam serve' (or 'make serve'), or pass the right address with --url.")
+
+    def _connection(self, timeout: float | None) -> http.client.HTTPConnection:
+        kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        return kind(self._host, self._port, timeout=timeout)
+
+    def _prove(self, connection: http.client.HTTPConnection) -> bool:
+        """Ask the listener to prove it holds our token, without sending it: True when it did
+        (the token may go on this connection), False when the service takes no token; raises
+        when what answers cannot prove it."""
+        nonce = secrets.token_urlsafe(24)
+        connection.request("GET", f"/api/hello?nonce={nonce}", headers={"Accept": JSON})
+        response = connection.getresponse()
+        raw = response.read()
+        try:
+            reply = json.loads(raw) if response.status == 200 else None
+        except ValueError:
+            reply = None
+        if not isinstance(reply, dict) or reply.get("service") != "tfexam":
+            raise NotTfexam(self._stranger())
+        proof = reply.get("proof")
+        if proof is None and reply.get("token_required") is False:
+            return False
+        expected = hmac.new(self.token.encode() if self.token else b"",
+                            SERVICE_PROOF + nonce.encode(), hashlib.sha256).hexdigest()
+        if not isinstance(proof, str) or not hmac.compare_digest(proof, expected):
+            raise TokenRefused(
+                f"The service at {self.url} could not prove it is your tfexam (it does not know "
+                "your token), so the token was not sent: run the command inside the exam's "
+                "project folder, or set TFEXAM_TOKEN to the token in that service's home folder "
+                "(the file 'token'); if tfexam is not running, another program holds the port.")
+        return True
+
     def _open(self, method: str, path: str, body: dict[str, Any] | None,
               query: dict[str, str] | None, timeout: float | None,
-              accept: str = "application/json") -> Any:
-        url = self.url + path + ("?" + urllib.parse.urlencode(query) if query else "")
+              accept: str = JSON) -> http.client.HTTPResponse:
+        """A response to read (the caller closes it); HTTPError-like status codes are returned,
+        not raised. The token goes only on a connection that `_prove` accepted."""
+        target = path + ("?" + urllib.parse.urlencode(query) if query else "")
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Accept", accept)
+        headers = {"Accept": accept}
         if data is not None:
-            request.add_header("Content-Type", "application/json")
-        if self.token:
-            request.add_header("Authorization", f"Bearer {self.token}")
+            headers["Content-Type"] = "application/json"
+        connection = self._connection(timeout)
         try:
-            return urllib.request.urlopen(request, timeout=timeout)
-        except urllib.error.HTTPError:
+            if self.token and self._prove(connection):
+                if connection.sock is None:  # it closed after the proof: a new socket is unproven
+                    raise ConnectionResetError("the service closed the proven connection")
+                headers["Authorization"] = f"Bearer {self.token}"
+            connection.request(method, target, body=data, headers=headers)
+            response = connection.getresponse()
+        except (OSError, http.client.HTTPException) as error:
+            connection.close()
+            raise self._unreachable(error) from error
+        except BaseException:
+            connection.close()
             raise
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-            reason = getattr(error, "reason", error)
-            raise ServiceUnreachable(
-                f"The tfexam service is not running at {self.url} ({reason}): start it with "
-                "'tfexam serve' (or 'make serve'), or pass the right address with --url."
-            ) from error
+        return response
 
-    def _refusal(self, error: urllib.error.HTTPError) -> ApiError:
+    def _refusal(self, response: http.client.HTTPResponse) -> ApiError:
         try:
-            detail = json.loads(error.read()).get("detail", error.reason)
-        except (ValueError, AttributeError, OSError):
-            detail = str(error.reason)
-        return ApiError(error.code, str(detail))
+            detail = json.loads(response.read()).get("detail", response.reason)
+        except (ValueError, AttributeError, OSError, http.client.HTTPException):
+            detail = str(response.reason)
+        return ApiError(response.status, str(detail))
 
     def check(self) -> dict[str, Any]:
         """The service's health, once it is proven to be tfexam; raises a sentence otherwise."""
         if self.health is not None:
             return self.health
-        try:
-            with self._open("GET", "/api/health", None, None, HEALTH_TIMEOUT) as response:
+        with self._open("GET", "/api/health", None, None, HEALTH_TIMEOUT) as response:
+            if response.status >= 400:
+                refusal = self._refusal(response)
+                if response.status == 401 and "token" in str(refusal).lower():
+                    raise TokenRefused(
+                        f"The tfexam service at {self.url} needs its token: run the command "
+                        "inside the exam's project folder, or set TFEXAM_TOKEN to the token in "
+                        "the service's home folder (the file 'token').")
+                raise NotTfexam(self._stranger())
+            try:
                 raw = response.read()
-        except urllib.error.HTTPError as error:
-            refusal = self._refusal(error)
-            if error.code == 401 and "token" in str(refusal).lower():
-                raise TokenRefused(
-                    f"The tfexam service at {self.url} needs its token: run the command inside "
-                    "the exam's project folder, or set TFEXAM_TOKEN to the token in the "
-                    "service's home folder (the file 'token')."
-                ) from error
-            raise NotTfexam(self._stranger()) from error
+            except (OSError, http.client.HTTPException) as error:
+                raise self._unreachable(error) from error
         try:
             reply = json.loads(raw)
         except ValueError:
@@ -117,14 +173,19 @@ class Client:
         try:
             with self._open(method, path, body, query,
                             self.timeout if timeout == -1.0 else timeout) as response:
+                if response.status >= 400:
+                    raise self._refusal(response)
                 raw = response.read()
-        except urllib.error.HTTPError as error:
-            raise self._refusal(error) from error
+        except ServiceUnreachable as error:
+            if isinstance(error, (NotTfexam, TokenRefused)):
+                raise
+            raise ServiceUnreachable(
+                f"The tfexam service at {self.url} stopped answering ({error.__cause__ or error}"
+                "): check that it is still running ('tfexam serve').") from error
         except (OSError, http.client.HTTPException) as error:
             raise ServiceUnreachable(
                 f"The tfexam service at {self.url} stopped answering ({error}): check that it "
-                "is still running ('tfexam serve')."
-            ) from error
+                "is still running ('tfexam serve').") from error
         try:
             return json.loads(raw or b"null")
         except ValueError as error:
@@ -141,12 +202,12 @@ class Client:
     def events(self, session: str, after: int = 0) -> Iterator[Event]:
         """Server-sent events of a session from `after` on; ends when the stream ends."""
         self.check()
-        try:
-            response = self._open("GET", f"/api/sessions/{session}/events",
-                                  None, {"after": str(after)}, timeout=60.0,
-                                  accept="text/event-stream")
-        except urllib.error.HTTPError as error:
-            raise self._refusal(error) from error
+        response = self._open("GET", f"/api/sessions/{session}/events",
+                              None, {"after": str(after)}, timeout=60.0,
+                              accept="text/event-stream")
+        if response.status >= 400:
+            with response:
+                raise self._refusal(response)
         with response:
             fields: dict[str, str] = {}
             data: list[str] = []

@@ -10,17 +10,20 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import shlex
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
 
 from rich.console import Console
 from rich.table import Table
 
 from plugin_bridge.client import Client
 from plugin_bridge.errors import EXIT_FAILED, EXIT_OK, CliError
+from plugin_bridge.learner_keras import plain_python, project_env, session_keras
 from plugin_bridge.project import Target
 
 LOW_DISK_BYTES = 2 * 1024**3
@@ -155,16 +158,86 @@ def project_checks(client: Client, target: Target) -> list[Check]:
             checks.append(Check(f"Data: {q['id']}", "warn" if data.get("source") == "standin"
                                 else "ok", f"{data.get('title')} from {data.get('source')}{partial}"))
     checks.append(disk_check("Free disk (project)", project.root))
+    checks += keras_checks(project.root)
     checks += ide_checks(project.root)
     return checks
+
+
+def keras_checks(root: Path) -> list[Check]:
+    """The session's Keras against the one a plain `python` in this terminal would give, and
+    whether each starter still selects the session's Keras itself (its protected first lines)."""
+    env = project_env(root)
+    wanted = session_keras(env)
+    if wanted is None:
+        return [Check("Keras of plain python", "warn", f"{root / '.env'} does not say which "
+                      "Keras this session runs (a project made by an older tfexam)")]
+    plain = plain_python()
+    how = ("the starters select it themselves; run other scripts with 'tfexam run CategoryN "
+           "script.py', or after '. .tfexam/activate' (Windows: .tfexam\\activate.bat)")
+    if plain.keras == wanted:
+        checks = [Check("Keras of plain python", "ok", f"Keras {wanted}, as this session: "
+                        f"{plain.detail}")]
+    elif plain.keras is None:
+        checks = [Check("Keras of plain python", "warn", f"{plain.detail}; this session runs "
+                        f"Keras {wanted}: use the Python that has it, or 'tfexam run CategoryN'")]
+    else:
+        checks = [Check("Keras of plain python", "warn", f"Keras {plain.keras}, but this session "
+                        f"runs Keras {wanted} ({plain.detail}): {how}")]
+    lines = [f'os.environ["{name}"] = "{value}"' for name, value in env.items()]
+    starters = sorted(root.glob("*/starter.py"))
+    lost = [s.parent.name for s in starters
+            if not all(line in s.read_text(encoding="utf-8", errors="replace") for line in lines)]
+    checks.append(Check("Starters select the session's Keras", "warn" if lost else "ok",
+                        f"not {', '.join(lost)}: its first lines were changed; {how}" if lost
+                        else f"{len(starters)} of {len(starters)} (Keras {wanted})"))
+    return checks
+
+
+def run_configuration_problems(root: Path, path: Path) -> list[str]:
+    """What would make PyCharm refuse or misdirect one run configuration, read as PyCharm reads
+    it: the module must be the project's (PyCharm names it after the folder), and every
+    `$PROJECT_DIR$` path and the program a Shell Script runs must exist."""
+    try:
+        config = ET.parse(path).getroot().find("configuration")
+    except (OSError, ET.ParseError) as why:
+        return [f"{path.name} is unreadable ({why})"]
+    if config is None:
+        return [f"{path.name} holds no configuration"]
+    name = config.get("name") or path.name
+    problems = []
+    options = {o.get("name", ""): o.get("value", "") for o in config.findall("option")}
+    module = config.find("module")
+    if module is not None and module.get("name") != root.name:
+        problems.append(f"{name!r} names the module {module.get('name')!r}, not this project's "
+                        f"{root.name!r}")
+    for key in ("WORKING_DIRECTORY", "SCRIPT_NAME", "SCRIPT_WORKING_DIRECTORY"):
+        value = options.get(key, "")
+        if value.startswith("$PROJECT_DIR$") and not Path(
+                value.replace("$PROJECT_DIR$", str(root), 1)).exists():
+            problems.append(f"{name!r}: {value} does not exist")
+    script = options.get("SCRIPT_TEXT")
+    if script:
+        try:
+            program = shlex.split(script)[0]
+        except (ValueError, IndexError):
+            program = ""
+        if not (program and os.access(program, os.X_OK)):
+            problems.append(f"{name!r} runs {program or 'nothing'}, which is not there")
+    return problems
 
 
 def ide_checks(root: Path) -> list[Check]:
     runs = sorted((root / ".idea" / "runConfigurations").glob("*.xml"))
     tasks = root / ".vscode" / "tasks.json"
-    checks = [Check("PyCharm run configurations", "ok" if runs else "warn",
-                    f"{len(runs)} in .idea/runConfigurations" if runs else
-                    "none: this project was made by an older tfexam")]
+    problems = [p for run in runs for p in run_configuration_problems(root, run)]
+    if problems:
+        checks = [Check("PyCharm run configurations", "fail",
+                        f"{len(problems)} problem(s) in .idea/runConfigurations: "
+                        f"{'; '.join(problems[:3])}; start a new exam to get them right")]
+    else:
+        checks = [Check("PyCharm run configurations", "ok" if runs else "warn",
+                        f"{len(runs)} in .idea/runConfigurations, module {root.name!r}, every "
+                        "path there" if runs else "none: this project was made by an older tfexam")]
     try:
         parsed = json.loads(tasks.read_text(encoding="utf-8"))["tasks"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -196,7 +269,7 @@ def run_doctor(client: Client, target: Target) -> int:
         checks += data
         checks += project_checks(client, target)
     elif target.project is not None:
-        checks += ide_checks(target.project.root)
+        checks += keras_checks(target.project.root) + ide_checks(target.project.root)
     table = Table(title=f"tfexam doctor (service address from {target.url_from})",
                   show_header=False, box=None, pad_edge=False)
     table.add_column("check", style="bold")

@@ -13,6 +13,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import AnyHttpUrl, TypeAdapter, ValidationError
+
+from plugin_bridge.errors import UsageError
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 SESSION_FILE = Path(".tfexam") / "session.json"
@@ -78,6 +83,22 @@ def home_token() -> str | None:
         return None
 
 
+def _checked_url(url: str, source: str) -> str:
+    """An address the CLI can reach: http(s)://host[:port], nothing after it. A bad one is a usage
+    error naming where it came from, not a traceback from deep inside urllib."""
+    try:
+        TypeAdapter(AnyHttpUrl).validate_python(url)
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number in range
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError("a path")
+    except (ValidationError, ValueError):
+        name = "--url" if source == "--url" else source
+        raise UsageError(f"{name}={url!r} is not allowed: it must be the service's address, "
+                         "http://HOST:PORT (for example http://127.0.0.1:8765).") from None
+    return url
+
+
 def resolve_target(explicit_url: str | None, start: Path | None = None) -> Target:
     project = find_project(start)
     if explicit_url:
@@ -88,8 +109,8 @@ def resolve_target(explicit_url: str | None, start: Path | None = None) -> Targe
         url, source = project.server, f"{project.root / SESSION_FILE}"
     else:
         url, source = DEFAULT_URL, "the default address"
-    url = url.rstrip("/")
-    token = os.environ.get("TFEXAM_TOKEN") or None
+    url = _checked_url(url.strip().rstrip("/"), source)
+    token = os.environ.get("TFEXAM_TOKEN", "").strip() or None
     if token is None and project and project.token and project.server == url:
         token = project.token
     if token is None:

@@ -7,6 +7,15 @@ from typing import Any
 
 NO_SCORE = "–"
 VERDICT = {True: "PASSED", False: "NOT PASSED", None: "grading still running"}
+IN_PROGRESS = "in progress (the exam is still running: the verdict comes when it is submitted)"
+
+
+def verdict_text(report: dict[str, Any]) -> str:
+    """The report's verdict in words: a running exam has none yet, and "grading still running"
+    only when something is being graded."""
+    if report.get("state") == "running":
+        return IN_PROGRESS
+    return VERDICT[report.get("passed")]
 
 
 def clock(seconds: float) -> str:
@@ -38,6 +47,9 @@ def time_line(status: dict[str, Any]) -> str:
         head = f"{clock(status['remaining_seconds'])} left"
     else:
         head = f"submitted · {status['total']:.1f}% · {VERDICT[status.get('passed')]}"
+    # A save the record could not take is said on the one line too, until one is recorded.
+    parts += [f"{short_id(u['question'])} SAVE NOT RECORDED ({u['reason']})"
+              for u in status.get("unrecorded_saves") or []]
     return " · ".join([head, *parts])
 
 
@@ -49,6 +61,8 @@ def render_status(status: dict[str, Any]) -> str:
     lines.append(f"project {status['project_dir']}")
     if status.get("project") == "missing":
         lines.append("  the project folder is missing: restore it so saves are seen again")
+    for unrecorded in status.get("unrecorded_saves") or []:
+        lines.append(f"  NOT RECORDED: {unrecorded['message']}")
     for q in status["questions"]:
         score = "-" if q["score"] is None else f"{q['score']}/5"
         lines.append(f"  {q['id']:<10} {score:>4}  {q['state']:<8} {q['message']}")
@@ -62,7 +76,7 @@ def render_status(status: dict[str, Any]) -> str:
 
 def render_summary(report: dict[str, Any]) -> str:
     """The report's first lines: the verdict, the total and each question's score."""
-    lines = [f"{report['exam']['title']} — {VERDICT[report['passed']]}",
+    lines = [f"{report['exam']['title']} — {verdict_text(report)}",
              f"total {report['total']:.1f}% against a pass mark of {report['pass_mark']:.0f}%"]
     for q in report["questions"]:
         value = "" if q.get("value") is None else f" ({q['metric']} = {q['value']:.4g})"
@@ -71,7 +85,7 @@ def render_summary(report: dict[str, Any]) -> str:
 
 
 def render_report(report: dict[str, Any]) -> str:
-    lines = [f"{report['exam']['title']} — {VERDICT[report['passed']]}",
+    lines = [f"{report['exam']['title']} — {verdict_text(report)}",
              f"total {report['total']:.1f}% against a pass mark of {report['pass_mark']:.0f}%", ""]
     for q in report["questions"]:
         value = "" if q["value"] is None else f"{q['metric']} = {q['value']:.4g}; "

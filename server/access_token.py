@@ -12,8 +12,9 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from server.environment import TRUE_WORDS
+
 TOKEN_FILE = "token"
-TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
 def private_folder(path: Path) -> Path:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from server.api import errors
 from server.api.broadcast import Broadcaster
 from server.api.downloads import downloads_router
+from server.api.identity import BrowserCodes, identity_router
 from server.api.routes import router
 from server.api.security import LocalOnly
 from server.clock import Clock
@@ -39,9 +40,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     )
     app.state.services = services
     app.state.broadcaster = broadcaster
+    app.state.browser_codes = codes = BrowserCodes()
     allowed = {settings.host, *settings.extra_hosts}
     app.add_middleware(LocalOnly, allowed_hosts=allowed, token=settings.token)
     errors.install(app)
+    app.include_router(identity_router(settings.token, codes))
     app.include_router(router(services, broadcaster))
     app.include_router(downloads_router())
     try:
@@ -49,5 +52,5 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     except ImportError:  # the pages arrive with the browser issue
         pass
     else:
-        app.include_router(pages_router(services))
+        app.include_router(pages_router(services, codes))
     return app

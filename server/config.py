@@ -6,24 +6,14 @@ exams (back it up, delete it, or mount it as a Docker volume).
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 
+from server.environment import Environment, check_folders
+
 REPO_EXAMS = Path(__file__).resolve().parent.parent / "exams"
-
-
-# Numeric settings that an environment variable may set; their defaults are the fields' own.
-ENVIRONMENT = {
-    "settle_seconds": "TFEXAM_SETTLE_SECONDS",
-    "give_up_seconds": "TFEXAM_GIVE_UP_SECONDS",
-    "job_time_limit": "TFEXAM_JOB_TIMEOUT",
-    "job_memory_limit_mb": "TFEXAM_JOB_MEMORY_MB",
-    "model_size_limit_mb": "TFEXAM_MODEL_SIZE_MB",
-    "warm_sandboxes": "TFEXAM_WARM_SANDBOXES",
-}
 
 
 @dataclass(frozen=True)
@@ -62,22 +52,20 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        home = os.environ.get("TFEXAM_HOME") or platformdirs.user_data_dir("tfexam")
-        mirror = os.environ.get("TFEXAM_DATASETS")
-        keras_home = os.environ.get("KERAS_HOME")
+        """The environment's settings under the caller's overrides. Raises
+        `server.environment.BadSetting` (one sentence) for any TFEXAM_* value it does not take,
+        so a service never starts with a setting it silently bent."""
+        env = Environment.read()
+        check_folders(env)
         values: dict[str, object] = {
-            "home": Path(home).expanduser(),
-            "exams_dir": Path(os.environ.get("TFEXAM_EXAMS") or REPO_EXAMS),
-            "datasets_mirror": Path(mirror).expanduser() if mirror else None,
-            "keras_home": Path(keras_home).expanduser() if keras_home else None,
-            "token": os.environ.get("TFEXAM_TOKEN") or None,
+            "home": env.home or Path(platformdirs.user_data_dir("tfexam")),
+            "exams_dir": (env.exams or REPO_EXAMS).expanduser(),
+            "datasets_mirror": env.datasets.expanduser() if env.datasets else None,
+            "keras_home": env.keras_home.expanduser() if env.keras_home else None,
+            "token": env.token,
+            # One default per setting: the field's own; the environment only overrides it.
+            **env.overrides(),
         }
-        # One default per setting: the field's own; the environment only overrides it.
-        kinds = {f.name: type(f.default) for f in fields(cls)}
-        for name, variable in ENVIRONMENT.items():
-            raw = os.environ.get(variable)
-            if raw:
-                values[name] = kinds[name](float(raw))
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["home"] = Path(values["home"]).expanduser().resolve()  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]

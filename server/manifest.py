@@ -7,11 +7,16 @@ an exam unfair.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Literal
 
-import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI (a dependency on 3.10 only)
+    import tomli as tomllib
 
 Task = Literal["regression", "classification", "series"]
 

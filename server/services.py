@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import sys
 import threading
 import time
@@ -25,11 +26,11 @@ from server.access_token import private_folder
 from server.clock import Clock, TrustedClock
 from server.config import Settings
 from server.grading.trusted.supervisor import GradingSupervisor, current_isolation
-from server.sessions.intake import Downtime, Intake
+from server.sessions.intake import Downtime, Intake, IntakeFailed
 from server.sessions.leftovers import clean_leftovers
 from server.sessions.service import SessionService
 from server.sessions.status import session_status
-from server.sessions.sweeper import CHORE_INTERVAL, DeadlineSweeper
+from server.sessions.sweeper import DeadlineSweeper
 from server.store import Database, Store
 from server.store.records import SessionRecord
 from server.vocabulary import ComponentState, SessionState, Trigger
@@ -37,6 +38,10 @@ from server.watch.model_files import ModelFile
 from server.watch.watcher import ModelWatcher
 
 log = logging.getLogger(__name__)
+
+# How long after its cutoff a submitted session's folder is still watched, to name a model saved
+# too late ("saved 6 s after the deadline: not counted") instead of ignoring it in silence.
+LATE_WATCH_SECONDS = 60 * 60.0
 
 
 class Services:
@@ -46,26 +51,30 @@ class Services:
         private_folder(settings.home)
         self.db = Database(settings.database)
         self.store = Store(self.db)
-        high_water = self.store.high_water()
-        if high_water is not None:
-            # The last run may have lived up to one heartbeat past its last record: assume it
-            # did, so that time left never grows across a restart (it may shrink by a second).
-            self.clock.not_before(high_water + CHORE_INTERVAL)
-        started = self.clock.now()
-        self.run_id, last_seen = self.store.begin_run(os.getpid(), started)
-        self.downtime = Downtime(began=last_seen, ended=started)
+        # Where the time line resumes: by the uptime clock in the same boot, else bounded (see
+        # server/clock.py); the sentence says which, in the log and in health.
+        self.resumption = self.clock.resume(self.store.last_stamp(), self.store.high_water())
+        if self.resumption.last_seen is not None:
+            log.info("%s", self.resumption.sentence())
+        stamp = self.clock.stamp()
+        self.run_id, last_seen = self.store.begin_run(os.getpid(), stamp)
+        self.downtime = Downtime(began=last_seen, ended=stamp.now)
         self.sessions = SessionService(settings, self.store, self.clock)
         self.grading = GradingSupervisor(settings, self.store, self.clock)
         self.intake = Intake(settings, self.store, self.clock, self.grading.notify)
         self.watcher = ModelWatcher(settings.settle_seconds, self._waiting, self._complete,
                                     settings.give_up_seconds, clock=self.clock)
         self.sweeper = DeadlineSweeper(self.sessions, settings.sweep_interval,
-                                       chores=[self.heartbeat, self.check_projects])
+                                       chores=[self.heartbeat, self.check_projects,
+                                               self.end_late_watches,
+                                               self.intake.take_unrecorded])
         self.sessions.hooks.append(self)
         # Sessions this run has watched since before their cutoff: a file found at their finish
         # was observed by this run; any other session's changes date from a downtime.
         self._observed: set[str] = set()
         self._missing: set[str] = set()
+        # Submitted sessions still watched for late saves, until this time (trusted clock).
+        self._late_until: dict[str, float] = {}
         self._lock = threading.RLock()
 
     # hooks from the session lifecycle ----------------------------------------------------------
@@ -100,14 +109,23 @@ class Services:
         return present and was_missing
 
     def session_submitted(self, session: SessionRecord) -> None:
-        self.watcher.unwatch(session.id)
+        # Watched a while longer, so that a model saved after the cutoff is named, not ignored.
         with self._lock:
             observed = session.id in self._observed
             self._missing.discard(session.id)
+            if observed:
+                self._late_until[session.id] = self.clock.now() + LATE_WATCH_SECONDS
+        if not observed:
+            self.watcher.unwatch(session.id)
         if observed:
-            # Found at the finish by a run that was watching: saved by the cutoff.
-            self.intake.scan(session, Trigger.FINAL_SCAN,
-                             observed_at=min(self.clock.now(), session.cutoff))
+            # Found at the finish by a run that was watching: saved by the cutoff. A file that
+            # cannot be recorded now (a full home) is held and taken once there is room.
+            try:
+                self.intake.scan(session, Trigger.FINAL_SCAN,
+                                 observed_at=min(self.clock.now(), session.cutoff))
+            except (IntakeFailed, sqlite3.Error) as why:
+                log.warning("the final scan of %s could not record every file: %s",
+                            session.id, why)
         elif Path(session.project_dir).is_dir():
             self.intake.refuse_after_downtime(session, self.downtime)
 
@@ -115,7 +133,17 @@ class Services:
     def heartbeat(self) -> None:
         """Record that the service is up now: the high-water mark of time, and the end of the
         stretch it was up, should it be killed next."""
-        self.store.heartbeat(self.run_id, self.clock.now())
+        self.store.heartbeat(self.run_id, self.clock.stamp())
+
+    def end_late_watches(self) -> None:
+        """Stop watching submitted sessions whose time for naming late saves is over."""
+        now = self.clock.now()
+        with self._lock:
+            over = [sid for sid, until in self._late_until.items() if until <= now]
+            for session_id in over:
+                del self._late_until[session_id]
+        for session_id in over:
+            self.watcher.unwatch(session_id)
 
     def check_projects(self) -> None:
         """A project folder that went away is reported missing; one that came back is followed
@@ -124,6 +152,10 @@ class Services:
         for session_id, folder in self.watcher.folders().items():
             if not folder.is_dir():
                 self.watcher.unwatch(session_id)
+                with self._lock:
+                    late = self._late_until.pop(session_id, None) is not None
+                if late:  # a submitted exam's folder: nothing more to say about it
+                    continue
                 with self._lock:
                     self._missing.add(session_id)
                 log.warning("the project folder of session %s went away: %s", session_id, folder)
@@ -135,23 +167,33 @@ class Services:
         for session_id in unsettled:
             session = self.store.session(session_id)
             if session is None or session.state != SessionState.RUNNING:
-                self.watcher.unwatch(session_id)
                 with self._lock:
                     self._missing.discard(session_id)
+                    late = session_id in self._late_until and session_id in polled
+                if not late:  # a polled folder still sees late saves; a missing one none
+                    self.watcher.unwatch(session_id)
                 continue
             if self._follow(session):
                 self.intake.scan(session, Trigger.RESCAN)
 
     # callbacks from the watcher ----------------------------------------------------------------
     def _waiting(self, session_id: str, question_id: str, since: float | None) -> None:
+        with self._lock:
+            late = session_id in self._late_until
+        if late:  # a save into a submitted exam is not "being graded": it is named once complete
+            return
         self.store.set_waiting(session_id, question_id, since)
 
     def _complete(self, session_id: str, question_id: str, model: ModelFile,
                   observed_at: float) -> None:
         session = self.store.session(session_id)
-        if session is None or session.state != SessionState.RUNNING:
+        if session is None:
             return
-        self.intake.take(session_id, question_id, model, Trigger.SAVE, observed_at)
+        if session.state == SessionState.RUNNING or observed_at <= session.cutoff:
+            # Observed in time: counts, even when the final scan ran before it settled.
+            self.intake.take(session_id, question_id, model, Trigger.SAVE, observed_at)
+        else:
+            self.intake.note_late_save(session, question_id, model, observed_at)
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -182,6 +224,14 @@ class Services:
         """A session's status for the live pages (None if it cannot be read just now)."""
         session = self.store.session(session_id)
         return None if session is None else session_status(self.store, session, self.clock.now())
+
+    def _restart_facts(self) -> dict[str, Any]:
+        """How this run's start set the time line: measured or bounded, and by how much."""
+        resumed = self.resumption
+        downtime = resumed.downtime_seconds
+        return {"how": resumed.how, "exact": resumed.exact,
+                "downtime_seconds": None if downtime is None else round(downtime, 3),
+                "sentence": resumed.sentence()}
 
     def missing_projects(self) -> list[str]:
         with self._lock:
@@ -214,7 +264,7 @@ class Services:
             sweeper["state"] = ComponentState.FAILED
         database = self.db.health.report(path=str(self.settings.database))
         parts = [watcher["state"], sweeper["state"], database["state"]]
-        worker_bad = worker.get("state") in ("failed", "unknown")
+        worker_bad = worker.get("state") in ("failed", "unknown") or bool(worker.get("stuck"))
         overall = "ok" if all(p == ComponentState.OK for p in parts) and not worker_bad else (
             "degraded")
         return {
@@ -230,7 +280,8 @@ class Services:
             # The exam's time line against the system's wall clock: a skew means the system
             # clock was changed while the service ran (time left is unaffected).
             "clock": {"trusted": round(self.clock.now(), 3), "wall": round(time.time(), 3),
-                      "skew_seconds": round(time.time() - self.clock.now(), 3)},
+                      "skew_seconds": round(time.time() - self.clock.now(), 3),
+                      "last_restart": self._restart_facts()},
             # The API process must stay free of TensorFlow: only the worker imports it.
             "api_imports_tensorflow": any(m in sys.modules for m in ("tensorflow", "keras")),
         }

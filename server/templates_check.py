@@ -9,6 +9,8 @@ import ast
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from server.config import Settings
@@ -51,16 +53,27 @@ def starter_problems(path: Path) -> list[str]:
     return problems
 
 
-def _data_line(exam: Exam, settings: Settings) -> list[str]:
-    lines = []
+def say(line: str) -> None:
+    """Each line as soon as it is known (a pipe or a log too): the check takes minutes."""
+    print(line, flush=True)
+
+
+def _data_lines(exam: Exam, settings: Settings) -> Iterator[str]:
+    """One line per variant's data, each as soon as it is prepared (a data set may take tens of
+    seconds), after a line that says which one is being prepared."""
+    count = sum(len(q.variants) for q in exam.questions)
+    done = 0
     with tempfile.TemporaryDirectory() as scratch:
         for question in exam.questions:
             for variant in question.variants:
                 prepare = preparer(variant.data)
                 label = f"  {question.id}/{variant.id} data {variant.data!r}: "
+                done += 1
                 if prepare is None:
-                    lines.append(label + "MISSING: no preparer of that name")
+                    yield label + "MISSING: no preparer of that name"
                     continue
+                say(f"  [{done}/{count}] preparing {variant.data!r} for {question.id}/{variant.id}...")
+                began = time.monotonic()
                 ctx = PrepareContext(
                     question_dir=Path(scratch) / question.id / variant.id,
                     heldout_path=Path(scratch) / f"{question.id}-{variant.id}.npz",
@@ -70,14 +83,14 @@ def _data_line(exam: Exam, settings: Settings) -> list[str]:
                 try:
                     provenance = prepare(ctx)
                 except DatasetUnavailable as why:
-                    lines.append(label + f"not available here: {why}")
+                    yield label + f"not available here: {why}"
                     continue
                 completeness = "complete" if provenance.complete else "PARTIAL"
-                line = label + f"ok ({provenance.source}, {completeness}) {provenance.location}"
+                line = label + (f"ok ({provenance.source}, {completeness}, "
+                                f"{time.monotonic() - began:.0f} s) {provenance.location}")
                 if provenance.source == "standin" or not provenance.complete:
                     line += f"\n    note: {provenance.note.splitlines()[0][:300]}"
-                lines.append(line)
-    return lines
+                yield line
 
 
 def check_all(exams_dir: Path | None = None, import_starters: bool = True) -> int:
@@ -89,27 +102,29 @@ def check_all(exams_dir: Path | None = None, import_starters: bool = True) -> in
         try:
             exam = load_exam(folder)
         except TemplateError as error:
-            print(f"{folder.name}: INVALID MANIFEST\n  {error}")
+            say(f"{folder.name}: INVALID MANIFEST\n  {error}")
             failures += 1
             continue
-        print(f"{exam.id}: manifest ok ({len(exam.questions)} questions, "
+        say(f"{exam.id}: manifest ok ({len(exam.questions)} questions, "
               f"{exam.duration_minutes:g} min, pass mark {exam.pass_mark:.0%})")
         for question in exam.questions:
             for variant in question.variants:
                 path = folder / variant.starter
                 starters.append(path)
                 for problem in starter_problems(path):
-                    print(f"  STARTER: {problem}")
+                    say(f"  STARTER: {problem}")
                     failures += 1
-        for line in _data_line(exam, settings):
-            print(line)
+        for line in _data_lines(exam, settings):
+            say(line)
     if import_starters and starters:
+        say(f"importing the {len(starters)} starters with TensorFlow (a minute or so; --quick "
+            "skips this)...")
         done = subprocess.run([sys.executable, "-c", IMPORT_SCRIPT, *map(str, starters)],
                               capture_output=True, text=True)
         print(done.stdout, end="")
         if done.returncode:
             failures += 1
         else:
-            print(f"starters import: ok ({len(starters)})")
-    print("check: " + ("ok" if failures == 0 else f"{failures} problem(s)"))
+            say(f"starters import: ok ({len(starters)})")
+    say("check: " + ("ok" if failures == 0 else f"{failures} problem(s)"))
     return 1 if failures else 0

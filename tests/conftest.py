@@ -19,6 +19,23 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 
 
+# What `make test-pythons` runs on the oldest and newest Python, in an environment without
+# TensorFlow (tools/test_pythons.py, which also starts the service there): quick tests that need
+# neither TensorFlow, nor a browser, nor a service started for them.
+LIGHT = ("tests/test_clock.py", "tests/test_manifest.py", "tests/test_vocabulary.py",
+         "tests/store/", "tests/tools/", "tests/plugin_bridge/test_cli_text.py",
+         "tests/plugin_bridge/test_learner_keras.py", "tests/report/", "tests/api/test_broadcast.py",
+         "tests/api/test_downloads.py", "tests/datasets/", "tests/grading/trusted/", "tests/workspace/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        where = item.path.relative_to(ROOT).as_posix()
+        heavy = item.get_closest_marker("slow") or item.get_closest_marker("browser")
+        if where.startswith(LIGHT) and not heavy and not where.endswith("_live.py"):
+            item.add_marker(pytest.mark.light)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(SuiteTiming(config), "tfexam-suite-timing")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import stat
@@ -38,9 +39,13 @@ def test_token_made_once_kept_private_and_overridable(tmp_path: Path) -> None:
 
 def test_the_token_guards_api_pages_and_marker(server: LiveServer, tmp_path: Path) -> None:
     assert server.token and server.token == (server.home / "token").read_text().strip()
-    # `serve` prints (and would open) the address that hands the browser its token once.
-    assert f"tfexam: serving {server.url}/?token={server.token} " in server.log_path.read_text()
+    # `serve` prints (and would open) an address with a one-time code, never the token.
+    printed = re.search(rf"tfexam: ready: open {re.escape(server.url)}/\?code=([\w-]+) ",
+                        server.log_path.read_text())
+    assert printed, server.log_path.read_text()
     assert httpx.get(server.url + "/api/sessions").status_code == 401
+    assert httpx.get(server.url + "/api/sessions", params={"token": server.token}
+                     ).status_code == 401, "a token in an address is never taken"
     started = server.start_session(tmp_path / "ws", minutes=10)
     marker_dir = Path(started["project_dir"]) / ".tfexam"
     marker = json.loads((marker_dir / "session.json").read_text())
@@ -49,16 +54,35 @@ def test_the_token_guards_api_pages_and_marker(server: LiveServer, tmp_path: Pat
 
     page = f"{server.url}/sessions/{started['session']}"
     assert httpx.get(page).status_code == 401
-    opened = httpx.get(f"{page}?token={server.token}")
-    assert opened.status_code == 200
+    assert httpx.get(f"{page}?token={server.token}").status_code == 401
+    opened = httpx.get(f"{page}?code={printed.group(1)}")
+    assert opened.status_code == 200  # a page that moves on to the address without the code
+    assert f'content="0;url=/sessions/{started["session"]}"' in opened.text
+    assert printed.group(1) not in opened.text
     cookie = opened.headers["set-cookie"].lower()
     assert "tfexam_token=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
-    jar = {"tfexam_token": server.token}
+    assert server.token.lower() not in cookie, "the cookie is derived from the token, not it"
+    jar = dict(opened.cookies)
+    shown = httpx.get(page, cookies=jar)
+    assert shown.status_code == 200 and server.token not in shown.text
+    assert httpx.get(f"{page}?code={printed.group(1)}").status_code == 401, "a code works once"
     assert httpx.get(f"{server.url}/api/sessions/{started['session']}", cookies=jar
                      ).status_code == 200  # the page's own calls ride on the cookie
     finish = httpx.post(f"{server.url}/api/sessions/{started['session']}/finish")
     assert finish.status_code == 401
     assert server.get(f"/api/sessions/{started['session']}")["state"] == "running"
+
+
+def test_serve_hands_the_browser_its_code_in_a_private_file(tmp_path: Path) -> None:
+    from server.__main__ import browser_handoff
+
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    uri = browser_handoff(home, "http://127.0.0.1:8765/?code=abc&x=<y>")
+    assert uri == (home / "open-browser.html").as_uri() and "abc" not in uri
+    assert _mode(home / "open-browser.html") == 0o600
+    text = (home / "open-browser.html").read_text()
+    assert 'content="0;url=http://127.0.0.1:8765/?code=abc&amp;x=&lt;y&gt;"' in text
 
 
 @pytest.mark.parametrize("how", ["option", "variable"])

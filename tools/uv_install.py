@@ -72,9 +72,15 @@ def uv_arguments(config: dict[str, str]) -> tuple[list[str], dict[str, str]]:
 
 
 def pip_config(python: str) -> dict[str, str]:
-    listed = subprocess.run([python, "-m", "pip", "config", "list"], capture_output=True,
-                            text=True, check=False)
-    return read_pip_config(listed.stdout.splitlines())
+    """pip's settings as the target's pip reads them; an environment without pip (made by
+    `uv venv`) is read by the pip of the Python running this helper, which sees the same files
+    and variables."""
+    for reader in (python, sys.executable):
+        listed = subprocess.run([reader, "-m", "pip", "config", "list"], capture_output=True,
+                                text=True, check=False)
+        if listed.returncode == 0:
+            return read_pip_config(listed.stdout.splitlines())
+    return {}
 
 
 def main(argv: list[str]) -> int:

@@ -1,4 +1,5 @@
-"""Downloads the exam page offers: the VS Code extension, when it has been built (`make vsix`).
+"""Downloads the exam page offers: the VS Code extension, shipped built in the repository (`make
+vsix` rebuilds it where Node exists, and CI checks that the shipped one is what its sources build).
 
 Not under /api: the file is the same for everyone and holds no exam data, so a browser fetches
 it without the token (the Host check still applies)."""
@@ -20,8 +21,9 @@ def downloads_router(vsix: Path = VSIX) -> APIRouter:
     def extension() -> Response:
         if not vsix.is_file():
             return PlainTextResponse(
-                "The tfexam extension for VS Code is not built on this machine yet: run "
-                "'make vsix' in the tfexam folder, then download it again.", status_code=404)
+                "The tfexam extension for VS Code is missing from this tfexam folder: restore it "
+                "with 'git checkout plugin_bridge/vscode/tfexam.vsix' (or build it with 'make "
+                "vsix', which needs Node and npm), then download it again.", status_code=404)
         return FileResponse(vsix, media_type="application/vsix", filename="tfexam.vsix")
 
     return downloads

@@ -15,6 +15,7 @@ from server.api.models import ExamSummary, MissingData, QuestionSummary, Session
 from server.api.submit_answer import submit_answer
 from server.clock import iso
 from server.datasets.availability import Where, can_download, exam_availability, refusal
+from server.names import BadName, check_folder_request, excerpt
 from server.report.build import build_report
 from server.services import Services
 from server.sessions.service import DataUnavailable, SessionClosed, UnknownSession
@@ -84,7 +85,10 @@ def router(services: Services, broadcaster: Broadcaster) -> APIRouter:
 
     @api.get("/sessions/by-folder", summary="The session whose project folder holds a path")
     def by_folder(path: str) -> dict[str, Any]:
-        target = Path(path).expanduser().resolve()
+        try:
+            target = Path(check_folder_request(path)).expanduser().resolve()
+        except (BadName, OSError, ValueError, RuntimeError):
+            raise UnknownSession(f"No session's project folder holds {excerpt(path)}.") from None
         for session in services.store.sessions():
             project = Path(session.project_dir)
             if target == project or project in target.parents:
@@ -109,7 +113,7 @@ def router(services: Services, broadcaster: Broadcaster) -> APIRouter:
                 f"Session {session_id} was already submitted; its report is final.")
         if services.store.question(session_id, question_id) is None:
             known = ", ".join(q.question_id for q in services.store.questions(session_id))
-            raise UnknownSession(f"There is no question {question_id!r}; the questions are: "
+            raise UnknownSession(f"There is no question '{excerpt(question_id)}'; the questions are: "
                                  f"{known}.")
         before = services.store.latest_submission(session_id, question_id)
         sub = services.intake.submit_now(session, question_id)
@@ -120,7 +124,7 @@ def router(services: Services, broadcaster: Broadcaster) -> APIRouter:
     def submission(session_id: str, submission_id: int) -> dict[str, Any]:
         sub = services.store.submission(submission_id)
         if sub is None or sub.session_id != session_id:
-            raise UnknownSession(f"There is no submission {submission_id} in {session_id}.")
+            raise UnknownSession(f"There is no submission {submission_id} in {excerpt(session_id)}.")
         result = services.store.result(submission_id)
         answer: dict[str, Any] = {"submission": sub.id, "question": sub.question_id,
                                   "state": sub.state, "result": result.payload if result else None}

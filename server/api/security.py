@@ -1,5 +1,9 @@
 """A local web service done right (Jupyter server's lessons): answer only to names of this
-machine (DNS rebinding), refuse cross-origin writes, and take a token when one is configured."""
+machine (DNS rebinding), refuse cross-origin writes, and take a token when one is configured.
+
+The token comes only in the `Authorization` header (never in an address, which the access log
+prints), or as the browser's cookie, which holds a value derived from it (server/api/identity.py).
+`/api/hello` is the one API route open without it: a client asks it to prove who it is first."""
 
 from __future__ import annotations
 
@@ -11,9 +15,12 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
+from server.api.identity import browser_cookie
+
 LOCAL_NAMES = {"localhost", "127.0.0.1", "::1", "[::1]", "testserver"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 TOKEN_COOKIE = "tfexam_token"  # HttpOnly, SameSite=Strict: set by the pages once
+OPEN_PATHS = {"/api/hello"}
 
 
 def token_matches(given: str | None, token: str) -> bool:
@@ -32,6 +39,7 @@ class LocalOnly(BaseHTTPMiddleware):
         super().__init__(app)
         self.allowed = LOCAL_NAMES | allowed_hosts
         self.token = token
+        self.cookie = browser_cookie(token) if token else None
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         host = _hostname(request.headers.get("host", ""))
@@ -43,11 +51,11 @@ class LocalOnly(BaseHTTPMiddleware):
             if origin and _hostname(urlsplit(origin).netloc) not in self.allowed:
                 return JSONResponse({"detail": "Cross-origin requests may not change an exam."},
                                     status_code=403)
-        if self.token and request.url.path.startswith("/api/"):
+        path = request.url.path
+        if self.token and self.cookie and path.startswith("/api/") and path not in OPEN_PATHS:
             given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             if not (token_matches(given, self.token)
-                    or token_matches(request.cookies.get(TOKEN_COOKIE), self.token)
-                    or token_matches(request.query_params.get("token"), self.token)):
+                    or token_matches(request.cookies.get(TOKEN_COOKIE), self.cookie)):
                 return JSONResponse({"detail": "This service needs its token: pass "
                                      "'Authorization: Bearer <token>'; the token is in the file "
                                      "'token' of the service's home folder (or TFEXAM_TOKEN)."},

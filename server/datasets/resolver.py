@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from server.datasets.base import DatasetUnavailable, PrepareContext, Provenance
 from server.datasets.catalogue import CatalogueEntry
+from server.datasets.download import DownloadFailed, DownloadPolicy, fetch
+from server.environment import TRUE_WORDS
 
 OFFLINE_ENV = "TFEXAM_OFFLINE"
 CHUNK = 1 << 20
@@ -38,7 +38,7 @@ def sha256_of(path: Path) -> str:
 
 def offline() -> bool:
     """Tests and air-gapped machines set TFEXAM_OFFLINE=1 so nothing ever reaches for the web."""
-    return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes")
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() in TRUE_WORDS
 
 
 def download_dir(entry: CatalogueEntry, cache_dir: Path) -> Path:
@@ -74,50 +74,24 @@ def locate(entry: CatalogueEntry, mirror: Path | None, cache_dir: Path) -> Resol
     return None
 
 
-class _Progress:
-    """A one-line progress bar on stderr: a large download must not look like a hang."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __call__(self, blocks: int, block_size: int, total: int) -> None:
-        done = blocks * block_size
-        if total > 0:
-            share = min(1.0, done / total)
-            bar = "#" * int(share * 30)
-            sys.stderr.write(f"\r{self.name}: [{bar:<30}] {share:4.0%} of {total / 1e6:.1f} MB")
-        else:
-            sys.stderr.write(f"\r{self.name}: {done / 1e6:.1f} MB")
-        sys.stderr.flush()
-
-
-def _download(entry: CatalogueEntry, cache_dir: Path) -> dict[str, Path]:
+def _download(entry: CatalogueEntry, cache_dir: Path,
+              policy: DownloadPolicy | None = None) -> dict[str, Path]:
+    """Every file of the entry in the download cache, fetched where missing (`download.fetch`:
+    time-outs, retries, checked against the published checksum or record count)."""
     target = download_dir(entry, cache_dir)
     target.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for data_file in entry.files:
         final = target / data_file.name
-        if final.is_file():
-            paths[data_file.name] = final
-            continue
-        partial = target / (data_file.name + ".partial")
-        try:
-            urllib.request.urlretrieve(data_file.url, partial, _Progress(data_file.name))
-            sys.stderr.write("\n")
-        except (OSError, ValueError) as error:
-            partial.unlink(missing_ok=True)
-            raise DatasetUnavailable(
-                f"{entry.title} is not on this machine and could not be downloaded from "
-                f"{data_file.url} ({error}); put the files in a mirror folder "
-                f"(TFEXAM_DATASETS=<folder>/{entry.folder}/) to use it offline."
-            ) from error
-        if data_file.sha256 and sha256_of(partial) != data_file.sha256:
-            partial.unlink(missing_ok=True)
-            raise DatasetUnavailable(
-                f"The download of {data_file.url} does not have the expected sha256 "
-                f"{data_file.sha256[:12]}…; it was discarded. Try again later or use a mirror."
-            )
-        partial.replace(final)
+        if not final.is_file():
+            try:
+                fetch(data_file, final, policy)
+            except DownloadFailed as why:
+                raise DatasetUnavailable(
+                    f"{entry.title} is not on this machine and could not be downloaded from "
+                    f"{data_file.url} ({why}); try again later, or put the files in a mirror "
+                    f"folder (TFEXAM_DATASETS=<folder>/{entry.folder}/) to use it offline."
+                ) from why
         paths[data_file.name] = final
     return paths
 

@@ -4,7 +4,6 @@ size reads the same on the exam page, the history and the report."""
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from server.report.html import template_environment
+from server.sessions.titles import title_for_length
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -42,17 +42,10 @@ def clock_text(seconds: float | None) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
-def length_text(minutes: float) -> str:
-    return f"{minutes:g} minute" + ("" if minutes == 1 else "s")
-
-
 def exam_title_for(title: str, exam_minutes: float | None, chosen_minutes: float) -> str:
-    """The exam's title with the length actually chosen: "two questions in 20 minutes" must not
-    head a 10-minute practice. A title that names its own length gets the chosen one instead."""
+    """The exam's title with the length actually chosen (see `server.sessions.titles`)."""
     if exam_minutes is not None and chosen_minutes != exam_minutes:
-        own = re.compile(rf"\b{re.escape(f'{exam_minutes:g}')}[ -]minutes?\b")
-        if own.search(title):
-            return own.sub(length_text(chosen_minutes), title)
+        return title_for_length(title, chosen_minutes)
     return title
 
 

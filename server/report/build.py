@@ -7,6 +7,7 @@ from typing import Any
 
 from server.clock import iso
 from server.grading.trusted.scoring import band_sign, band_thresholds, describe_bands
+from server.report.formatting import grader_keras
 from server.sessions.status import question_views, session_status
 from server.store import Store
 from server.store.records import SessionRecord
@@ -83,6 +84,8 @@ def build_report(store: Store, session: SessionRecord, now: float) -> dict[str, 
                 "size_bytes": counted.size_bytes,
                 "saved_at": iso(counted.saved_at),
                 "keras": payload.get("keras") if payload else None,
+                "grader_keras": grader_keras(payload.get("keras") if payload else None,
+                                             session.keras),
                 "summary": payload.get("model") if payload else None,
             },
             "submissions": len(history),
@@ -97,7 +100,7 @@ def build_report(store: Store, session: SessionRecord, now: float) -> dict[str, 
         })
     return {
         "session": session.id,
-        "exam": {"id": session.exam_id, "title": session.exam_title},
+        "exam": {"id": session.exam_id, "title": status["exam_title"]},
         "state": session.state,
         "started_at": status["started_at"],
         "deadline": status["deadline"],

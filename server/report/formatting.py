@@ -73,3 +73,22 @@ def data_flags(data: dict[str, Any]) -> list[str]:
     if data.get("source") == "standin":
         flags.append("offline stand-in")
     return flags
+
+
+def grader_keras(loader: str | None, session_keras: str) -> str | None:
+    """Which Keras read the counted file, said against the session's Keras. The grader reads every
+    file with Keras 3 first and falls back to tf_keras (Keras 2) only for what Keras 3 refuses, so
+    a Keras 2 session's file is usually read by Keras 3: a bare "Graded with Keras 3.x" under a
+    session called Keras 2 reads as a contradiction, and it is not one."""
+    if not loader:
+        return None
+    ran = "Keras 2 (tf_keras)" if session_keras == "2" else "Keras 3"
+    read_by_keras3 = loader.startswith("Keras 3")
+    read_by_keras2 = "Keras 2" in loader or loader.startswith("tf_keras")
+    if session_keras == "2" and read_by_keras3:
+        return (f"read for grading by {loader}, which also reads files saved by Keras 2; your "
+                f"scripts ran {ran}, as in the real exam")
+    if session_keras == "3" and read_by_keras2:
+        return (f"read for grading by {loader}, because Keras 3 could not read it; your scripts "
+                f"ran {ran}")
+    return f"read for grading by {loader}; your scripts ran {ran}"

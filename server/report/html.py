@@ -138,8 +138,8 @@ def verdict(report: dict[str, Any]) -> dict[str, str]:
             "explain": f"{gap:.2f} percentage points short of the pass mark."}
 
 
-def render_report(report: dict[str, Any], *, site: bool = False, refresh_seconds: int | None = None,
-                  token: str | None = None) -> str:
+def render_report(report: dict[str, Any], *, site: bool = False, refresh_seconds: int | None = None
+                  ) -> str:
     """`site` adds the navigation and export links of the running service; without it the
     document references nothing outside itself."""
     total_weight = sum(q["weight"] for q in report["questions"])
@@ -151,7 +151,6 @@ def render_report(report: dict[str, Any], *, site: bool = False, refresh_seconds
         css=Markup(report_css()),
         site=site,
         refresh_seconds=refresh_seconds,
-        token_query=f"?token={token}" if token else "",
         verdict=verdict(report),
         reason_text=REASON_TEXT.get(report.get("submit_reason") or "", report.get("submit_reason")),
         pending_questions=pending or ["some questions"],

@@ -28,6 +28,7 @@ import hashlib
 import logging
 import os
 import shutil
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
@@ -42,7 +43,8 @@ from server.grading.trusted.supervisor import build_result
 from server.sessions import snapshots
 from server.store import Store
 from server.store.records import QuestionRecord, SessionRecord, SubmissionRecord
-from server.vocabulary import ResultStatus, SubmissionState, Trigger, is_verdict
+from server.store.unrecorded import UnrecordedSave
+from server.vocabulary import ResultStatus, SessionState, SubmissionState, Trigger, is_verdict
 from server.watch import model_files
 from server.watch.model_files import ModelFile, Refused
 
@@ -60,6 +62,10 @@ class IntakeFailed(TfexamError):
 
     status = 503
 
+    def __init__(self, sentence: str, reason: str = "") -> None:
+        super().__init__(sentence)
+        self.reason = reason or sentence
+
 
 @dataclass(frozen=True)
 class Downtime:
@@ -75,6 +81,21 @@ class Downtime:
         return (f"{question_id}'s model file changed while tfexam was not running (from {began} "
                 f"to {iso(self.ended)}), a stretch that ended after the deadline "
                 f"({iso(deadline)}): it cannot be shown to have been saved in time, so {kept}.")
+
+
+def late_sentence(session: SessionRecord, file_name: str, late_by: float,
+                  counted: SubmissionRecord | None, counted_score: int | None) -> str:
+    """Why a file saved after the cutoff changes nothing, in the words status and report use."""
+    seconds = max(1, round(late_by))
+    after = (f"{seconds} s" if seconds < 120 else f"{seconds // 60} min {seconds % 60} s")
+    ended = ("the deadline" if session.submitted_at is None or session.submitted_at >= session.deadline
+             else "you finished the exam")
+    if counted is None:
+        kept = "no model was saved in time, so this question scores 0"
+    else:
+        score = "still being graded" if counted_score is None else f"{counted_score}/5"
+        kept = f"the last model saved in time (submission #{counted.id}, {score}) counts"
+    return f"{file_name} saved {after} after {ended}: not counted; {kept}."
 
 
 class Intake:
@@ -145,12 +166,65 @@ class Intake:
         the submission that answers for this content; None only if the file vanished meanwhile.
         Raises IntakeFailed when tfexam's own home cannot take the copy.
         """
+        saved_at = self.clock.now() if observed_at is None else observed_at
         with self._lock(session_id, question_id):
-            return self._take(session_id, question_id, model, trigger, observed_at)
+            held = self.store.unrecorded.of_session(session_id).get(question_id)
+            if held is not None and held.path == str(model.path):
+                now = model_files.fingerprint(model.path)
+                if (now.size, now.newest, now.files) == held.fingerprint:
+                    saved_at = min(saved_at, held.observed_at)  # saved when first observed
+            try:
+                sub = self._take(session_id, question_id, model, trigger, saved_at)
+            except IntakeFailed as why:
+                self._unrecorded(session_id, question_id, model, trigger, saved_at, why.reason)
+                raise
+            except sqlite3.Error as why:  # the record itself could not take it (full, locked)
+                self._unrecorded(session_id, question_id, model, trigger, saved_at, str(why))
+                raise
+            if sub is not None:
+                self.store.unrecorded.clear(session_id, question_id)
+            return sub
+
+    def _unrecorded(self, session_id: str, question_id: str, model: ModelFile, trigger: str,
+                    saved_at: float, reason: str) -> None:
+        """Remember the save the record could not take: status names it until one is taken."""
+        fingerprint = model_files.fingerprint(model.path)
+        save = self.store.unrecorded.note(UnrecordedSave(
+            session_id=session_id, question_id=question_id, path=str(model.path),
+            format=model.format, observed_at=saved_at, reason=reason, trigger=trigger,
+            fingerprint=(fingerprint.size, fingerprint.newest, fingerprint.files),
+            home=str(self.settings.home)))
+        log.warning("%s", save.sentence())
+
+    def take_unrecorded(self) -> int:
+        """Try again every save that could not be recorded (a chore, once a second): the same
+        file is taken as saved when it was first observed; a file changed since is left to the
+        watcher while the exam runs, and after the exam it cannot be shown to be in time.
+        Returns how many were recorded."""
+        taken = 0
+        for save in self.store.unrecorded.all():
+            session = self.store.session(save.session_id)
+            if session is None:
+                self.store.unrecorded.clear(save.session_id, save.question_id)
+                continue
+            now = model_files.fingerprint(Path(save.path))
+            if (now.size, now.newest, now.files) != save.fingerprint:
+                if session.state != SessionState.RUNNING:
+                    self.store.set_late_note(session.id, save.question_id, (
+                        f"{save.sentence()} The file changed after the exam ended, so it was "
+                        "not taken."))
+                    self.store.unrecorded.clear(save.session_id, save.question_id)
+                continue
+            try:
+                if self.take(save.session_id, save.question_id, ModelFile(Path(save.path),
+                             save.format), save.trigger, save.observed_at):
+                    taken += 1
+            except (IntakeFailed, sqlite3.Error):
+                continue  # still no room: the status keeps saying so
+        return taken
 
     def _take(self, session_id: str, question_id: str, model: ModelFile, trigger: str,
-              observed_at: float | None) -> SubmissionRecord | None:
-        saved_at = self.clock.now() if observed_at is None else observed_at
+              saved_at: float) -> SubmissionRecord | None:
         session = self.store.session(session_id)
         question = self.store.question(session_id, question_id)
         if session is None or question is None:
@@ -167,8 +241,8 @@ class Intake:
             self.store.set_waiting(session_id, question_id, None)
             raise IntakeFailed(
                 f"tfexam could not copy {model.path.name} into its home folder "
-                f"({why.strerror or why}): free some space in {self.settings.home}, then save "
-                "again or press Submit and Test.") from why
+                f"({why.strerror or why}): free some space in {self.settings.home}; tfexam "
+                "takes it as soon as there is room.", reason=str(why.strerror or why)) from why
         drop = True
         try:
             sha = model_files.sha256_of(snapshot)
@@ -273,10 +347,42 @@ class Intake:
         folder that came back, the final submit). `observed_at` caps the save time (the final
         scan stamps a file found at the finish as saved by the cutoff)."""
         queued = 0
+        failed: Exception | None = None
         for question, model in self.changed_files(session):
-            if self.take(session.id, question.question_id, model, trigger, observed_at):
-                queued += 1
+            try:
+                if self.take(session.id, question.question_id, model, trigger, observed_at):
+                    queued += 1
+            except (IntakeFailed, sqlite3.Error) as why:  # noted; the other questions go on
+                failed = failed or why
+        if failed is not None:
+            raise failed
         return queued
+
+    def note_late_save(self, session: SessionRecord, question_id: str, model: ModelFile,
+                       observed_at: float) -> str | None:
+        """A model saved after the cutoff is never taken, but it is never ignored in silence
+        either: the question says when it was saved and that it does not count (status, report,
+        the CLI). A file whose content is the question's latest submission changes nothing and
+        gets no note. Returns the note, or None."""
+        question = self.store.question(session.id, question_id)
+        if question is None:
+            return None
+        with self._lock(session.id, question_id):
+            latest = self.store.latest_submission(session.id, question_id)
+            if latest is not None and latest.sha256 == self._learner_hash(session, question, model):
+                return None
+            in_time = [s for s in self.store.submissions(session.id, question_id)
+                       if s.state != SubmissionState.SUPERSEDED and s.saved_at <= session.cutoff]
+            counted = in_time[-1] if in_time else None
+            result = self.store.result(counted.id) if counted else None
+            note = late_sentence(session, f"{question_id}/{model.path.name}",
+                                 observed_at - session.cutoff, counted,
+                                 result.score if result else None)
+            self.store.set_late_note(session.id, question_id, note)
+            self.store.add_event(session.id, "message", {"question": question_id, "late": note},
+                                 self.clock.now())
+        log.info("%s", note)
+        return note
 
     def refuse_after_downtime(self, session: SessionRecord, downtime: Downtime) -> int:
         """A deadline passed while the service was down: files changed meanwhile cannot be shown

@@ -6,6 +6,7 @@ once: the store's conditional update decides who wins, and the loser does nothin
 
 from __future__ import annotations
 
+import errno
 import logging
 import secrets
 import sqlite3
@@ -16,6 +17,7 @@ from server.clock import Clock
 from server.config import Settings
 from server.errors import TfexamError
 from server.manifest import Exam, list_exams
+from server.names import NAME_MAX_BYTES, BadName, check_folder_request, excerpt
 from server.sessions.leftovers import PARTIAL_SUFFIX, intents_dir
 from server.sessions.partial import Partial
 from server.store import Store
@@ -28,6 +30,19 @@ from server.workspace.materialise import WorkspaceNotEmpty, check_project_dir, w
 log = logging.getLogger(__name__)
 
 MAX_PRACTICE_MINUTES = 24 * 60
+# The project is built next to its folder as ".<name>.tfexam-<12 hex>.partial", then renamed in.
+PARTIAL_NAME_EXTRA = len(".") + len(".tfexam-") + 12 + len(PARTIAL_SUFFIX)
+
+
+def check_room_for_partial(name: str) -> None:
+    """A folder name the file system takes may still be too long for the name tfexam builds the
+    project under first; refused up front with the limit that applies."""
+    room = NAME_MAX_BYTES - PARTIAL_NAME_EXTRA
+    size = len(name.encode("utf-8"))
+    if size > room:
+        raise BadName(f"The folder name {excerpt(name)} is {size} bytes long, more than the {room} "
+                      "tfexam can use (it builds the project next to it under a slightly longer "
+                      "name first); choose a shorter name.")
 
 
 class SessionError(TfexamError):
@@ -85,7 +100,7 @@ class SessionService:
         exam = self.exams().get(exam_id)
         if exam is None:
             known = ", ".join(sorted(self.exams())) or "none"
-            raise UnknownExam(f"There is no exam called {exam_id!r}; the exams are: {known}.")
+            raise UnknownExam(f"There is no exam called '{excerpt(exam_id)}'; the exams are: {known}.")
         return exam
 
     # lifecycle --------------------------------------------------------------------------------
@@ -102,11 +117,20 @@ class SessionService:
             )
         if not workspace or not workspace.strip():
             raise BadWorkspace("Give the folder where the project should be created.")
-        project_dir = Path(workspace).expanduser().resolve()
         try:
+            project_dir = Path(check_folder_request(workspace)).expanduser().resolve()
+            # Again once resolved: "~" or a link may lead to a longer or non-UTF-8 path.
+            check_folder_request(str(project_dir))
+            check_room_for_partial(project_dir.name)
             check_project_dir(project_dir)
+        except BadName as why:
+            raise BadWorkspace(str(why)) from why
         except WorkspaceNotEmpty as why:
             raise BadWorkspace(str(why)) from why
+        except (OSError, RuntimeError) as why:  # a name too long once resolved, a link loop, …
+            reason = getattr(why, "strerror", None) or str(why)
+            raise BadWorkspace(f"The folder {excerpt(workspace)} cannot be used ({reason}); "
+                               "choose another new or empty folder.") from why
 
         session_id = secrets.token_hex(6)
         seed = secrets.randbelow(2**31)
@@ -130,7 +154,17 @@ class SessionService:
         except WorkspaceNotEmpty as why:
             partial.undo()
             raise BadWorkspace(str(why)) from why
-        except (OSError, sqlite3.Error) as why:
+        except OSError as why:
+            partial.undo()
+            if why.errno in (errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR):
+                raise BadWorkspace(f"The folder {excerpt(str(project_dir))} cannot be made "
+                                   f"({why.strerror}); nothing was left behind: choose a shorter "
+                                   "or plainer path.") from why
+            raise CannotCreate(
+                f"The session could not be created ({why.strerror or why}); nothing was left "
+                f"behind: free some space, or check that {excerpt(str(project_dir.parent))} and "
+                f"{self.settings.home} can be written, then start again.") from why
+        except sqlite3.Error as why:
             partial.undo()
             reason = getattr(why, "strerror", None) or str(why)
             raise CannotCreate(
@@ -206,7 +240,7 @@ class SessionService:
     def get(self, session_id: str) -> SessionRecord:
         session = self.store.session(session_id)
         if session is None:
-            raise UnknownSession(f"There is no session {session_id!r}.")
+            raise UnknownSession(f"There is no session '{excerpt(session_id)}'.")
         return session
 
     def finish(self, session_id: str, reason: str = SubmitReason.LEARNER) -> SessionRecord:

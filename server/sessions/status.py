@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from server.clock import iso
+from server.grading.trusted.scoring import describe_bands
 from server.grading.trusted.supervisor import current_isolation
+from server.sessions.titles import title_for_length
 from server.store import Store
 from server.store.records import QuestionRecord, ResultRecord, SessionRecord, SubmissionRecord
 from server.vocabulary import PENDING_STATES, ProjectState, SessionState, SubmissionState
@@ -22,6 +24,7 @@ WAITING_MESSAGE = "A model file is being saved; it is graded once the file is co
 QUEUED_MESSAGE = "Queued for grading."
 GRADING_MESSAGE = "Grading…"
 NONE_MESSAGE = "No model saved yet: this question scores 0 until you save one."
+NONE_IN_TIME_MESSAGE = "No model was saved in time: this question scores 0."
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,9 @@ def _question_view(
 
     counted_result = results.get(counted.id) if counted else None
     score = counted_result.score if counted_result else None
-    if latest is None:
+    if latest is None and session.state != SessionState.RUNNING:
+        state, message = "none", NONE_IN_TIME_MESSAGE  # "until you save one" is over
+    elif latest is None:
         state, message = ("waiting", WAITING_MESSAGE) if question.waiting_since else (
             "none", NONE_MESSAGE)
     elif question.waiting_since and session.state == SessionState.RUNNING:
@@ -102,8 +107,12 @@ def weighted_total(views: list[QuestionView]) -> float:
 
 def session_status(store: Store, session: SessionRecord, now: float) -> dict[str, Any]:
     views = question_views(store, session)
+    # Saves the record could not take (a full home): named on the question and in a banner
+    # until a save of it is recorded.
+    unrecorded = store.unrecorded.of_session(session.id)
     total = weighted_total(views)
-    grading_pending = any(v.pending_in_time for v in views)
+    # A save held for want of room is still to be graded: no verdict before it is.
+    grading_pending = any(v.pending_in_time for v in views) or bool(unrecorded)
     passed: bool | None = None
     if session.state == SessionState.SUBMITTED and not grading_pending:
         passed = total >= 100.0 * session.pass_mark - 1e-9
@@ -112,7 +121,7 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
     return {
         "session": session.id,
         "exam": session.exam_id,
-        "exam_title": session.exam_title,
+        "exam_title": title_for_length(session.exam_title, session.duration_minutes),
         "state": session.state,
         "started_at": iso(session.started_at),
         "deadline": iso(session.deadline),
@@ -135,8 +144,14 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
                 "weight": v.record.weight,
                 "state": v.state,
                 "score": v.score,
-                "message": v.record.late_note if v.record.late_note and session.state
-                == SessionState.SUBMITTED else v.message,
+                # The submission the card now shows, so a page can drop a note about another.
+                "latest_submission": v.latest.id if v.latest else None,
+                "bands": describe_bands(v.record.variant["metric"], v.record.variant["scoring"]),
+                "message": unrecorded[v.record.question_id].sentence()
+                if v.record.question_id in unrecorded else v.record.late_note
+                if v.record.late_note and session.state == SessionState.SUBMITTED else v.message,
+                "unrecorded": unrecorded[v.record.question_id].as_dict()
+                if v.record.question_id in unrecorded else None,
                 "note": v.record.late_note,
                 **v.margin_facts,
                 "submissions": len([s for s in v.submissions if s.state != SubmissionState.SUPERSEDED]),
@@ -153,6 +168,7 @@ def session_status(store: Store, session: SessionRecord, now: float) -> dict[str
         "total": total,
         "pass_mark": round(100.0 * session.pass_mark, 2),
         "grading_pending": grading_pending,
+        "unrecorded_saves": [unrecorded[q].as_dict() for q in sorted(unrecorded)],
         "passed": passed,
         # contract 4 (issue 12): model files saved where nothing grades them; running exams only
         "misplaced": [m.to_dict() for m in find_misplaced(

@@ -90,4 +90,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sessions ADD COLUMN keras TEXT NOT NULL DEFAULT '2';
     """,
+    # Each heartbeat's boot and uptime (issue 17): a restart in the same boot measures its
+    # downtime by CLOCK_BOOTTIME, not by the wall clock.
+    """
+    ALTER TABLE service_runs ADD COLUMN boot_id TEXT;
+    ALTER TABLE service_runs ADD COLUMN boottime REAL;
+    """,
 ]

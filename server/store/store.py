@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from server.clock import Stamp
 from server.store.database import Database
 from server.store.records import (
     EventRecord,
@@ -19,6 +20,7 @@ from server.store.records import (
     SessionRecord,
     SubmissionRecord,
 )
+from server.store.unrecorded import UnrecordedSaves
 from server.vocabulary import PENDING_STATES, ResultStatus, SubmissionState
 
 
@@ -36,6 +38,8 @@ class Store:
         # Called after a transaction that stored events has committed (the live pages' broadcaster
         # wakes on it instead of polling).
         self.listeners: list[Callable[[], None]] = []
+        # Saves that could not be recorded (a full home), held in memory until they can be.
+        self.unrecorded = UnrecordedSaves()
 
     def _announce(self) -> None:
         for listener in self.listeners:
@@ -49,20 +53,31 @@ class Store:
             " UNION ALL SELECT MAX(created_at) FROM events)")
         return float(row[0]) if row and row[0] is not None else None
 
-    def begin_run(self, pid: int, now: float) -> tuple[int, float | None]:
-        """Record that the service is up from `now`; returns (run id, when the last run was last
-        seen alive), the start of the downtime that `now` ends."""
+    def last_stamp(self) -> Stamp | None:
+        """The latest run's last heartbeat, with the boot and uptime it was taken in."""
+        row = self.db.query_one("SELECT last_seen, boot_id, boottime FROM service_runs"
+                                " ORDER BY last_seen DESC, id DESC LIMIT 1")
+        if row is None:
+            return None
+        return Stamp(float(row[0]), row[1], None if row[2] is None else float(row[2]))
+
+    def begin_run(self, pid: int, stamp: Stamp) -> tuple[int, float | None]:
+        """Record that the service is up from `stamp`; returns (run id, when the last run was
+        last seen alive), the start of the downtime that this start ends."""
         with self.db.transaction() as conn:
             row = conn.execute("SELECT MAX(last_seen) FROM service_runs").fetchone()
             cursor = conn.execute(
-                "INSERT INTO service_runs (pid, started_at, last_seen) VALUES (?, ?, ?)",
-                (pid, now, now))
+                "INSERT INTO service_runs (pid, started_at, last_seen, boot_id, boottime)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (pid, stamp.now, stamp.now, stamp.boot_id, stamp.boottime))
         return int(cursor.lastrowid), (float(row[0]) if row and row[0] is not None else None)
 
-    def heartbeat(self, run_id: int, now: float) -> None:
+    def heartbeat(self, run_id: int, stamp: Stamp) -> None:
+        """The trusted time, boot and uptime of one instant, stored together (never backwards)."""
         with self.db.transaction() as conn:
-            conn.execute("UPDATE service_runs SET last_seen = MAX(last_seen, ?) WHERE id = ?",
-                         (now, run_id))
+            conn.execute("UPDATE service_runs SET last_seen = ?, boot_id = ?, boottime = ?"
+                         " WHERE id = ? AND last_seen <= ?",
+                         (stamp.now, stamp.boot_id, stamp.boottime, run_id, stamp.now))
 
     # sessions ---------------------------------------------------------------------------------
     def create_session(
@@ -277,6 +292,27 @@ class Store:
             ids = [r[0] for r in conn.execute("SELECT id FROM submissions WHERE state = 'grading'")]
             conn.execute("UPDATE submissions SET state = 'queued' WHERE state = 'grading'")
         return ids
+
+    def requeue(self, submission_id: int, why: str, now: float) -> bool:
+        """Queue again a job that is 'grading' but that no grading thread holds any more (its
+        thread failed or died): True when it was requeued, False when it had moved on."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT session_id, question_id FROM submissions WHERE id = ?"
+                               " AND state = 'grading'", (submission_id,)).fetchone()
+            if row is None:
+                return False
+            conn.execute("UPDATE submissions SET state = 'queued' WHERE id = ?",
+                         (submission_id,))
+            _event(conn, row["session_id"], "submission.requeued",
+                   {"question": row["question_id"], "submission": submission_id, "why": why},
+                   now)
+        self._announce()
+        return True
+
+    def grading_jobs(self) -> list[SubmissionRecord]:
+        """Every submission the record says is being graded now."""
+        rows = self.db.query("SELECT * FROM submissions WHERE state = 'grading' ORDER BY id")
+        return [SubmissionRecord.from_row(r) for r in rows]
 
     def queue_length(self) -> int:
         row = self.db.query_one("SELECT COUNT(*) FROM submissions WHERE state = 'queued'")

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
+from server.names import shown
 from server.watch.model_files import candidates
 
 # Folders a model is never looked for in: the question data, tool and environment folders.
@@ -94,7 +95,8 @@ def find_misplaced(project_dir: Path, model_files: Mapping[str, str]) -> list[Mi
         if path.is_dir():
             inside_model.append(path)
         relative = PurePosixPath(path.relative_to(project_dir).as_posix())
-        found.append(Misplaced(str(relative), should_be(relative, model_files)))
+        # Shown escaped: a name that is not UTF-8 (or holds a newline) is listed, not a 500.
+        found.append(Misplaced(shown(str(relative)), shown(should_be(relative, model_files))))
     return found
 
 

@@ -127,7 +127,10 @@ def _write_xml(path: Path, element: ET.Element) -> None:
 
 
 def write_pycharm_files(project_dir: Path, questions: list[str], tfexam: list[str],
-                        env: dict[str, str]) -> None:
+                        env: dict[str, str], module: str) -> None:
+    """`module` is the project's PyCharm module: the name of the project's final folder (PyCharm
+    names the module of an opened folder after it), not of the folder these files are written in,
+    which during an atomic creation is a staging folder renamed afterwards."""
     folder = project_dir / RUN_CONFIGURATIONS
     folder.mkdir(parents=True, exist_ok=True)
     for name, args in exam_commands(questions):
@@ -135,7 +138,7 @@ def write_pycharm_files(project_dir: Path, questions: list[str], tfexam: list[st
     for question in questions:
         name = f"Run starter {question}"
         _write_xml(folder / _file_name(name),
-                   starter_configuration(name, project_dir.name, question, env))
+                   starter_configuration(name, module, question, env))
 
 
 def _task(label: str, command: list[str], cwd: str, env: dict[str, str]) -> dict[str, object]:
@@ -169,11 +172,12 @@ def write_vscode_files(project_dir: Path, questions: list[str], tfexam: list[str
         encoding="utf-8")
 
 
-def write_ide_files(project_dir: Path) -> None:
-    """PyCharm and VS Code files for the project whose `.tfexam/session.json` is written."""
+def write_ide_files(project_dir: Path, final_dir: Path | None = None) -> None:
+    """PyCharm and VS Code files for the project whose `.tfexam/session.json` is written.
+    `final_dir` is where the project will live when it is built elsewhere first (default: here)."""
     meta = json.loads((project_dir / ".tfexam" / "session.json").read_text(encoding="utf-8"))
     questions = list(meta.get("questions") or {})
     env = learner_env(str(meta.get("keras") or DEFAULT_KERAS))
     tfexam = tfexam_executable()
-    write_pycharm_files(project_dir, questions, tfexam, env)
+    write_pycharm_files(project_dir, questions, tfexam, env, (final_dir or project_dir).name)
     write_vscode_files(project_dir, questions, tfexam, env)

@@ -5,7 +5,6 @@ and `.tfexam/session.json` so that any tool opened inside the folder can find it
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from server.access_token import private_folder, write_private
@@ -13,7 +12,12 @@ from server.clock import iso
 from server.manifest import Exam
 from server.workspace.draw import Drawn
 from server.workspace.ide import write_ide_files
-from server.workspace.keras_env import DEFAULT_KERAS, write_keras_files
+from server.workspace.keras_env import (
+    DEFAULT_KERAS,
+    with_preamble,
+    write_activate_files,
+    write_keras_files,
+)
 from server.workspace.readme import learner_readme
 
 
@@ -57,10 +61,12 @@ def write_project(
     server_url: str,
     token: str | None = None,
 ) -> None:
+    keras = str(session.get("keras", DEFAULT_KERAS))
     for item in drawn:
         folder = project_dir / item.question.id
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(exam_dir / item.variant.starter, folder / "starter.py")
+        starter = (exam_dir / item.variant.starter).read_text(encoding="utf-8")
+        (folder / "starter.py").write_text(with_preamble(starter, keras), encoding="utf-8")
         question = (exam_dir / item.variant.question).read_text(encoding="utf-8")
         (folder / "question.md").write_text(question + session_data_note(item), encoding="utf-8")
     (project_dir / "README.md").write_text(
@@ -78,10 +84,11 @@ def write_project(
                 "token": token,
                 "deadline": iso(float(session["deadline"])),  # type: ignore[arg-type]
                 "questions": {d.question.id: d.question.model_file for d in drawn},
-                "keras": str(session.get("keras", DEFAULT_KERAS)),
+                "keras": keras,
             },
             indent=2,
         ),
     )
-    write_ide_files(project_dir)
-    write_keras_files(project_dir, str(session.get("keras", DEFAULT_KERAS)))
+    write_activate_files(meta, keras)
+    write_ide_files(project_dir, Path(str(session.get("project_dir") or project_dir)))
+    write_keras_files(project_dir, keras)

@@ -1,8 +1,10 @@
-"""The exam page offers the VS Code extension: the built .vsix, or a sentence saying how to build
-it."""
+"""The exam page offers the VS Code extension: the .vsix shipped in the repository, so a clone
+with no Node hands it over (a checkout that lost it gets a sentence saying how to get it back)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -31,7 +33,8 @@ def test_the_built_extension_is_served(tmp_path: Path) -> None:
 def test_an_unbuilt_extension_is_a_sentence(tmp_path: Path) -> None:
     answer = client(tmp_path / "absent.vsix").get("/downloads/tfexam.vsix")
     assert answer.status_code == 404
-    assert "run 'make vsix'" in answer.text and answer.text.endswith(".")
+    assert "git checkout plugin_bridge/vscode/tfexam.vsix" in answer.text
+    assert answer.text.endswith(".")
 
 
 def test_the_exam_page_links_to_it(tmp_path: Path) -> None:
@@ -45,13 +48,23 @@ def test_the_exam_page_links_to_it(tmp_path: Path) -> None:
         page = app.get(f"/sessions/{started.json()['session']}").text
         assert 'href="/downloads/tfexam.vsix"' in page
         download = app.get("/downloads/tfexam.vsix")
-    # The app's own router, on the file `make vsix` writes (CI builds it before the tests; a
-    # checkout without Node has none): either answer is tfexam's, never the bare 404 of no route.
-    if VSIX.is_file():
-        assert download.status_code == 200, download.text
-        assert download.headers["content-type"] == "application/vsix"
-        assert download.content == VSIX.read_bytes()
-    else:
-        assert download.status_code == 404
-        assert download.text.startswith("The tfexam extension for VS Code is not built"), \
-            download.text
+    # The app's own router, on the file shipped in the repository: a fresh clone serves it.
+    assert download.status_code == 200, download.text
+    assert download.headers["content-type"] == "application/vsix"
+    assert download.content == VSIX.read_bytes()
+
+
+def test_the_shipped_extension_is_in_the_repository_and_matches_its_manifest() -> None:
+    """The .vsix is a tracked file (a clone has it), an extension VS Code can install (its
+    manifest and entry point inside), built from this package.json; tools/vsix_same.py, run by
+    `make vsix` in CI, checks every other file against a rebuild."""
+    root = VSIX.parents[2]
+    tracked = subprocess.run(["git", "ls-files", "--error-unmatch", str(VSIX.relative_to(root))],
+                             cwd=root, capture_output=True, text=True, check=False)
+    assert tracked.returncode == 0, tracked.stderr
+    with zipfile.ZipFile(VSIX) as archive:
+        names = set(archive.namelist())
+        assert {"extension.vsixmanifest", "extension/package.json", "extension/out/extension.js"} <= names
+        shipped = json.loads(archive.read("extension/package.json"))
+    source = json.loads((root / "plugin_bridge" / "vscode" / "package.json").read_text())
+    assert shipped == source, "package.json changed since the .vsix was built: make vsix-update"

@@ -2,8 +2,9 @@
 
 Both start from a fresh clone of this repository's HEAD and empty download caches (a temporary
 PIP_CACHE_DIR and UV_CACHE_DIR of their own), so each downloads everything, as on a new machine.
-The baseline is what the Makefile did before uv: `python -m venv`, upgrade pip, `pip install -e
-".[test]"`. Prints each wall time, each environment's size on disk, and their ratio. It needs the
+The baseline is the Makefile's recipe before uv, for the same packages (the learner's install,
+without the test tools, which `make serve` no longer installs): `python -m venv`, upgrade pip,
+`pip install -e .`. Prints each wall time, each environment's size on disk, and their ratio. It needs the
 package index, several minutes and about 5 GB of temporary disk; it is not part of `make bench`.
 
     python3 tests/bench/bench_setup.py [--keep]
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PIP_RECIPE = [
     [sys.executable, "-m", "venv", ".venv"],
     [".venv/bin/python", "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
-    [".venv/bin/python", "-m", "pip", "install", "--quiet", "-e", ".[test]"],
+    [".venv/bin/python", "-m", "pip", "install", "--quiet", "-e", "."],
 ]
 MAKE_RECIPE = [["make", "--no-print-directory", ".venv/.installed-stamp"]]
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 
-from server.api.security import TOKEN_COOKIE
 from tests.plugin_bridge.test_cli_project_live import doctor_rows, learner_env, tfexam
 from tests.support.live_server import LiveServer
 
@@ -52,7 +51,8 @@ def element_text(page: str, attribute: str, value: str) -> str:
 
 def fetch_page(server: LiveServer, path: str) -> str:
     """A page as the browser gets it: with the token cookie set by the address `serve` printed."""
-    answer = httpx.get(server.url + path, cookies={TOKEN_COOKIE: server.token or ""}, timeout=30)
+    cookie = server.cookie()
+    answer = httpx.get(server.url + path, cookies={cookie["name"]: cookie["value"]}, timeout=30)
     assert answer.status_code == 200, (path, answer.status_code, answer.text[:500])
     return answer.text
 

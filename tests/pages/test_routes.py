@@ -70,13 +70,21 @@ def test_unknown_sessions_and_files_are_404(client: TestClient) -> None:
     assert client.get("/static/..%2Froutes.py").status_code == 404
 
 
-def test_with_a_token_pages_need_it_and_hand_it_to_their_script(tmp_path: Path) -> None:
+def test_with_a_token_pages_take_a_one_time_code_and_never_hold_the_token(tmp_path: Path
+                                                                         ) -> None:
     with _client(tmp_path, token="s3cret") as client:
         assert client.get("/").status_code == 401
-        page = client.get("/", params={"token": "s3cret"})
-        assert page.status_code == 200
-        assert '<meta name="tfexam-token" content="s3cret">' in page.text
-        assert client.get("/").status_code == 200, "the cookie set on the first visit is enough"
+        assert client.get("/", params={"token": "s3cret"}).status_code == 401
+        code = client.post("/api/browser-codes", headers={"Authorization": "Bearer s3cret"}
+                           ).json()["code"]
+        entered = client.get("/", params={"code": code})
+        assert entered.status_code == 200 and 'content="0;url=/"' in entered.text, \
+            "the page moves on to the address without the code"
+        page = client.get("/")
+        assert page.status_code == 200, "the cookie set on the first visit is enough"
+        assert "s3cret" not in page.text and "Start an exam" in page.text
+        client.cookies.clear()
+        assert client.get("/", params={"code": code}).status_code == 401, "a code works once"
 
 
 def test_the_title_names_the_length_chosen() -> None:

@@ -136,4 +136,4 @@ def test_sessions_that_do_not_exist_are_exit_3(server: LiveServer, tmp_path: Pat
     # A wrong token: tfexam answers but refuses, which the learner fixes like an address.
     one_sentence(tfexam("--url", server.url, "time", cwd=tmp_path,
                         env={"TFEXAM_TOKEN": "not-the-token"}), 4,
-                 f"The tfexam service at {server.url} needs its token")
+                 f"The service at {server.url} could not prove it is your tfexam")

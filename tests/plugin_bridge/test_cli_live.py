@@ -52,7 +52,7 @@ def test_a_whole_exam_from_the_cli(shared_server: LiveServer, tmp_path: Path) ->
     text = tfexam(shared_server, "status", cwd=project)
     assert "Q1" in text.stdout and "5/5" in text.stdout and "time left" in text.stdout
 
-    finished = tfexam(shared_server, "finish", cwd=project)
+    finished = tfexam(shared_server, "finish", "--yes", cwd=project)
     assert finished.returncode == 0 and "NOT PASSED" in finished.stdout
     report = json.loads(tfexam(shared_server, "report", "--json", cwd=project).stdout)
     assert report["passed"] is False and report["questions"][0]["score"] == 5

@@ -4,16 +4,20 @@ against a real service, as subprocesses; and `watch`'s terminal view (rich) in-p
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
+import httpx
 import pytest
 from rich.console import Console
 
@@ -91,21 +95,37 @@ def test_watch_follows_grades_and_ends_with_the_report(shared_server: LiveServer
     assert "NOT PASSED" in out and "Q1         5/5" in out and "total" in out
 
 
-def test_open_hands_the_browser_the_page_with_its_token(shared_server: LiveServer,
-                                                        tmp_path: Path) -> None:
+def test_open_hands_the_browser_a_one_time_code_not_the_token(shared_server: LiveServer,
+                                                              tmp_path: Path) -> None:
+    """The browser's command line (public in `ps`) holds only a private file's address; the file
+    (0600, in a 0700 folder of the user's cache) moves on to the page with a one-time code."""
     project = tmp_path / "exam"
     started = shared_server.start_session(project, minutes=30)
     opened = tmp_path / "opened.txt"
     browser = f"{sys.executable} -c \"import sys; open({str(opened)!r}, 'w').write(sys.argv[1])\" %s"
-    done = tfexam("open", cwd=project, env=learner_env(tmp_path, BROWSER=browser))
+    done = tfexam("open", cwd=project, env=learner_env(
+        tmp_path, BROWSER=browser, XDG_CACHE_HOME=str(tmp_path / "cache")))
     assert done.returncode == 0, done.stderr
     for _ in range(50):
         if opened.exists() and opened.read_text():
             break
         time.sleep(0.1)
-    assert opened.read_text() == (f"{shared_server.url}/sessions/{started['session']}"
-                                  f"?token={shared_server.token}")
+    command_line = opened.read_text()
+    assert command_line.startswith("file://") and "code" not in command_line
+    handoff = Path(urllib.parse.urlsplit(command_line).path)
+    assert handoff.parent == tmp_path / "cache" / "tfexam" / "open"
+    assert stat.S_IMODE(handoff.stat().st_mode) == 0o600
+    assert stat.S_IMODE(handoff.parent.stat().st_mode) == 0o700
+    page = f"{shared_server.url}/sessions/{started['session']}"
+    found = re.search(r'content="0;url=([^"]+)"', handoff.read_text())
+    assert found, handoff.read_text()
+    address = html.unescape(found.group(1))
+    assert address.startswith(f"{page}?code=") and shared_server.token not in handoff.read_text()
     assert shared_server.token not in done.stdout  # the terminal shows the page, not the token
+    entered = httpx.get(address)  # the browser's first visit: the code becomes the cookie
+    assert entered.status_code == 200 and entered.cookies.get("tfexam_token")
+    assert httpx.get(page, cookies=dict(entered.cookies)).status_code == 200
+    assert httpx.get(address).status_code == 401, "the code works once"
 
 
 def test_doctor_checks_the_machine_without_importing_tensorflow(shared_server: LiveServer,

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from plugin_bridge.cli import _with_progress, availability_lines
-from plugin_bridge.render import time_line
+from plugin_bridge.render import render_status, time_line
 
 
 def question(qid: str, state: str, score: int | None) -> dict:
@@ -23,6 +23,19 @@ def test_time_line_is_one_short_line() -> None:
     assert time_line(status) == "3:12:05 left · C1 5/5 · C2 4/5 · C3 – · C4 grading · C5 error"
     done = {**status, "state": "submitted", "total": 61.25, "passed": False}
     assert time_line(done).startswith("submitted · 61.2% · NOT PASSED · C1 5/5")
+
+
+def test_a_save_that_could_not_be_recorded_is_said_on_the_lines() -> None:
+    sentence = "Category2's save of mymodel.h5 at 12:03:05 UTC could not be recorded (...)."
+    status = {"state": "running", "remaining_seconds": 600, "total": 0, "exam_title": "T",
+              "session": "s", "deadline": "d", "project_dir": "/p", "pass_mark": 90,
+              "passed": None,
+              "questions": [question("Category2", "graded", 4)],
+              "unrecorded_saves": [{"question": "Category2", "reason": "No space left on device",
+                                    "message": sentence}]}
+    assert time_line(status) == ("0:10:00 left · C2 4/5 · C2 SAVE NOT RECORDED (No space left "
+                                 "on device)")
+    assert f"  NOT RECORDED: {sentence}" in render_status(status).splitlines()
 
 
 def test_availability_lines_name_the_data_the_places_and_the_fix() -> None:

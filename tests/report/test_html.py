@@ -83,3 +83,22 @@ def test_errors_lead_the_study_advice(services, graded_session) -> None:
     assert study_next({"study": ["x"]}, 5, "graded") == []
     html = render_report({**report, "questions": [none]})
     assert "No model was counted" in html
+
+
+def test_the_graders_keras_is_said_against_the_sessions(services, graded_session) -> None:
+    """A Keras 2 session once read "Graded with Keras 3.15.1": true of the loader, and read as a
+    contradiction of the session's Keras."""
+    from server.report.formatting import grader_keras
+
+    html = render_report(_report(services, graded_session))
+    assert "Graded with" not in html
+    assert "your scripts ran Keras 2 (tf_keras), as in the real exam" in html
+    assert grader_keras("Keras 3.15.1", "2") == (
+        "read for grading by Keras 3.15.1, which also reads files saved by Keras 2; your scripts "
+        "ran Keras 2 (tf_keras), as in the real exam")
+    assert grader_keras("tf_keras 2.19.0 (Keras 2)", "3") == (
+        "read for grading by tf_keras 2.19.0 (Keras 2), because Keras 3 could not read it; your "
+        "scripts ran Keras 3")
+    assert grader_keras("Keras 3.15.1", "3") == (
+        "read for grading by Keras 3.15.1; your scripts ran Keras 3")
+    assert grader_keras(None, "2") is None

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import httpx
 
 from server.access_token import read_token
+from server.api.identity import browser_cookie
 from server.api.security import TOKEN_COOKIE
 from tests.support.timing import spent
 
@@ -58,8 +59,10 @@ class LiveServer:
         self.token = read_token(self.home)
 
     def cookie(self) -> dict[str, str]:
-        """The browser's cookie after it opened the address `serve` printed (for Playwright)."""
-        return {"name": TOKEN_COOKIE, "value": self.token or "", "url": self.url}
+        """The browser's cookie after it opened the address `serve` printed (for Playwright): a
+        value derived from the token, never the token itself."""
+        return {"name": TOKEN_COOKIE, "value": browser_cookie(self.token) if self.token else "",
+                "url": self.url}
 
     @property
     def url(self) -> str:

@@ -85,3 +85,53 @@ def test_vscode_gets_the_same_set_as_tasks_and_the_extension(tmp_path: Path) -> 
     package = json.loads((Path(__file__).resolve().parents[2] / "plugin_bridge" / "vscode"
                           / "package.json").read_text())
     assert f"{package['publisher']}.{package['name']}" == "tfexam.tfexam"
+
+
+def test_every_ide_file_of_a_created_session_names_its_final_folder(tmp_path: Path) -> None:
+    """A session is built in a staging folder and renamed in: nothing the IDEs read may name the
+    staging folder, and PyCharm's module must be the one PyCharm makes for the final folder."""
+    from server.clock import ManualClock
+    from server.config import Settings
+    from server.services import Services
+
+    services = Services(Settings.from_env(home=tmp_path / "home", start_worker=False), ManualClock())
+    try:
+        session = services.sessions.create("smoke", str(tmp_path / "exam1"), minutes=5)
+    finally:
+        services.db.close()
+    root = Path(session.project_dir)
+    assert root.name == "exam1"
+    files = [p for folder in (".idea", ".vscode") for p in (root / folder).rglob("*") if p.is_file()]
+    assert len(files) >= 10
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert ".partial" not in text and "tfexam-" not in text, (path, text)
+        if path.suffix == ".xml":
+            ET.fromstring(text)
+        else:
+            json.loads(text)
+    configs = configurations(root)
+    for name, config in configs.items():
+        module = config.find("module")
+        if name.startswith("Run starter"):
+            assert module is not None and module.get("name") == "exam1"
+            for key in ("WORKING_DIRECTORY", "SCRIPT_NAME"):
+                assert Path(options(config)[key].replace("$PROJECT_DIR$", str(root))).exists()
+    from plugin_bridge.doctor import ide_checks
+    pycharm = next(c for c in ide_checks(root) if c.name == "PyCharm run configurations")
+    assert pycharm.level == "ok" and "'exam1'" in pycharm.detail
+
+
+def test_doctor_names_a_run_configuration_that_points_elsewhere(tmp_path: Path) -> None:
+    from plugin_bridge.doctor import ide_checks
+    for question in ("Q1", "Q2"):
+        (tmp_path / "exam2" / question).mkdir(parents=True)
+        (tmp_path / "exam2" / question / "starter.py").write_text("")
+    root = project(tmp_path / "exam2", "2")
+    assert next(c for c in ide_checks(root) if c.name == "PyCharm run configurations").level == "ok"
+    starter = root / ".idea" / "runConfigurations" / "Run_starter_Q1.xml"
+    starter.write_text(starter.read_text().replace('name="exam2"', 'name=".exam2.tfexam-1.partial"'))
+    (root / ".idea" / "runConfigurations" / "Run_starter_Q2.xml").write_text("<component")
+    pycharm = next(c for c in ide_checks(root) if c.name == "PyCharm run configurations")
+    assert pycharm.level == "fail"
+    assert "'.exam2.tfexam-1.partial'" in pycharm.detail and "Run_starter_Q2.xml" in pycharm.detail

@@ -26,10 +26,11 @@ def learner_env() -> dict[str, str]:
     return env
 
 
-def run_as_pycharm(project: Path, name: str, interpreter: str) -> subprocess.CompletedProcess:
+def run_as_pycharm(project: Path, name: str, interpreter: str, typed: str = ""
+                   ) -> subprocess.CompletedProcess:
     """What PyCharm runs for a configuration: the parent environment plus its `envs`, in its
     working directory; a Shell Script's text by its interpreter, a Python script by the project's
-    interpreter."""
+    interpreter. `typed` is what the learner types into the Run console."""
     file = project / ".idea" / "runConfigurations" / (re.sub(r"[^A-Za-z0-9]", "_", name) + ".xml")
     config = ET.parse(file).getroot().find("configuration")
     assert config is not None and config.get("name") == name
@@ -48,7 +49,8 @@ def run_as_pycharm(project: Path, name: str, interpreter: str) -> subprocess.Com
         assert config.get("type") == "PythonConfigurationType" and opts["IS_MODULE_SDK"] == "true"
         command = [interpreter, expand(opts["SCRIPT_NAME"]), *shlex.split(opts["PARAMETERS"])]
         cwd = expand(opts["WORKING_DIRECTORY"])
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+                          input=typed)
 
 
 def test_every_configuration_works_against_the_service(shared_server: LiveServer, tmp_path: Path
@@ -74,7 +76,8 @@ def test_every_configuration_works_against_the_service(shared_server: LiveServer
     status = run_as_pycharm(project, "Exam status", sys.executable)
     assert status.returncode == 0 and f"{score}/5" in status.stdout and "time left" in status.stdout
 
-    finished = run_as_pycharm(project, "Finish exam", sys.executable)
+    # It asks first, as the exam page does; the learner answers in PyCharm's Run console.
+    finished = run_as_pycharm(project, "Finish exam", sys.executable, typed="y\n")
     assert finished.returncode == 0 and "(submitted)" in finished.stdout
     report = run_as_pycharm(project, "Report", sys.executable)
     assert report.returncode == 0 and "NOT PASSED" in report.stdout

@@ -1,6 +1,8 @@
 /* The service's REST API over Node's own http module: one request at a time, a sentence for
-   every failure, and the token (contract 1) on every call when the project has one. */
+   every failure, and the token (contract 1) on every call when the project has one, each on its
+   own connection whose listener first proved it is this tfexam (identity.ts). */
 import * as http from "http";
+import { provenSocket } from "./identity";
 import { SessionFile, Status, Submission, asStatus, asSubmission, asSubmitted } from "./guards";
 
 /* Nothing answers at the address: the service is not running (or the address is wrong). */
@@ -22,24 +24,42 @@ export class Api {
     return this.project.server;
   }
 
-  headers(): Record<string, string> {
-    const h: Record<string, string> = { Accept: "application/json" };
-    if (this.project.token) h.Authorization = `Bearer ${this.project.token}`;
-    return h;
+  /* Options for one request: without a token, plain; with one, a socket whose listener proved
+     it holds the token, and only then the Authorization header (never before the proof). */
+  async connection(accept: string): Promise<http.RequestOptions> {
+    const headers: Record<string, string> = { Accept: accept };
+    const token = this.project.token;
+    if (!token) return { headers };
+    let socket;
+    try {
+      socket = await provenSocket(this.base, token);
+    } catch (e) {
+      throw new ServiceUnreachable(e instanceof Error && e.name === "NotProven" ? e.message
+        : `The tfexam service is not running at ${this.base} (${e instanceof Error ? e.message : e}): ` +
+          "start it with 'tfexam serve'.");
+    }
+    headers.Authorization = `Bearer ${token}`;
+    return { headers, createConnection: () => socket };
   }
 
-  /* An address for the browser: the page takes the token once from the query (contract 1). */
-  pageUrl(path: string): string {
-    const token = this.project.token ? `?token=${encodeURIComponent(this.project.token)}` : "";
-    return `${this.base}${path}${token}`;
+  /* An address for the browser: a one-time code the page exchanges for its cookie, never the
+     token (a browser's command line is visible to every user in `ps`). */
+  async pageUrl(path: string): Promise<string> {
+    if (!this.project.token) return `${this.base}${path}`;
+    const reply = await this.request("POST", "/api/browser-codes");
+    const code = typeof reply === "object" && reply !== null
+      ? (reply as Record<string, unknown>).code : undefined;
+    if (typeof code !== "string") throw new ServiceRefused(0, "The service gave no code for the browser.");
+    return `${this.base}${path}?code=${encodeURIComponent(code)}`;
   }
 
-  request(method: string, path: string): Promise<unknown> {
+  async request(method: string, path: string): Promise<unknown> {
+    const options = await this.connection("application/json");
     return new Promise((resolve, reject) => {
       const body = method === "POST" ? "{}" : undefined;
-      const headers = this.headers();
+      const headers = options.headers as Record<string, string>;
       if (body !== undefined) headers["Content-Type"] = "application/json";
-      const req = http.request(this.base + path, { method, headers, timeout: REQUEST_TIMEOUT_MS },
+      const req = http.request(this.base + path, { ...options, method, headers, timeout: REQUEST_TIMEOUT_MS },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));

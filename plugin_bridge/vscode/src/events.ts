@@ -54,8 +54,15 @@ export class EventStream {
 
   private connect(): void {
     if (this.stopped) return;
+    /* The stream's own connection is proven first too (Api.connection), and again after every
+       drop: whatever answers after a restart must prove itself before it gets the token. */
+    this.api.connection("text/event-stream").then((options) => this.open(options),
+      (e: Error) => this.retry(e.message));
+  }
+
+  private open(options: http.RequestOptions): void {
+    if (this.stopped) return;  // its proven socket closes when the service times it out
     const url = `${this.api.base}/api/sessions/${this.api.project.session}/events?after=${this.lastId}`;
-    const headers = { ...this.api.headers(), Accept: "text/event-stream" };
     let failed = false;
     const fail = (reason: string) => {
       if (!failed) {
@@ -65,7 +72,7 @@ export class EventStream {
         this.retry(reason);
       }
     };
-    const req = http.get(url, { headers }, (res) => {
+    const req = http.get(url, options, (res) => {
       if (res.statusCode !== 200 || !String(res.headers["content-type"]).startsWith("text/event-stream")) {
         res.resume();
         fail(`the service at ${this.api.base} refused the event stream (HTTP ${res.statusCode})`);

@@ -14,7 +14,9 @@ import { SessionFile, Status, StreamEvent, asSessionFile, firstLine } from "./gu
 import { ExamView, scoreText } from "./view";
 
 const SESSION_FILE = path.join(".tfexam", "session.json");
-const RESYNC_MS = 30_000;
+// The status is read again this often besides the event stream: a save that a full disk kept
+// from being recorded writes no event, so this is how soon the view and the bar say so.
+const RESYNC_MS = 10_000;
 const SUBMIT_WAIT_MS = 10 * 60_000;
 
 /* The project folder that holds `.tfexam/session.json`: a workspace folder or one of its parents. */
@@ -140,11 +142,15 @@ class Exam implements vscode.Disposable {
     }
     const left = this.clock.remaining();
     const scores = s.questions.map((q) => `${q.id} ${scoreText(q)}`).join(" · ");
-    this.bar.text = `$(watch) ${clockText(left)} left`;
+    // A save tfexam could not record (a full disk) is said on the bar until one is recorded.
+    const unrecorded = s.unrecorded.map((u) => u.question);
+    this.bar.text = `$(watch) ${clockText(left)} left` +
+      (unrecorded.length ? ` · $(error) ${unrecorded.join(", ")} save NOT recorded` : "");
     const keras = s.keras ? ` · Keras ${s.keras}` : "";
-    this.bar.tooltip = `${s.exam_title}: ${clockText(left)} left (deadline ${s.deadline})${keras}.\n${scores}`;
+    this.bar.tooltip = `${s.exam_title}: ${clockText(left)} left (deadline ${s.deadline})${keras}.\n${scores}` +
+      s.unrecorded.map((u) => `\n${u.message}`).join("");
     const level = urgency(left);
-    this.bar.backgroundColor = level === "urgent"
+    this.bar.backgroundColor = level === "urgent" || unrecorded.length
       ? new vscode.ThemeColor("statusBarItem.errorBackground")
       : level === "warning" ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
     if (left <= NOTICE_SECONDS && left > 0 && !this.noticeShown) {
@@ -251,7 +257,10 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const open = (suffix: string) => () => {
     const e = needExam();
-    if (e) void vscode.env.openExternal(vscode.Uri.parse(e.api.pageUrl(`/sessions/${e.api.project.session}${suffix}`)));
+    if (!e) return;
+    e.api.pageUrl(`/sessions/${e.api.project.session}${suffix}`).then(
+      (address) => vscode.env.openExternal(vscode.Uri.parse(address)),
+      (error) => vscode.window.showErrorMessage(`TF Exam: ${message(error)}`));
   };
 
   const reveal = async (question: unknown) => {

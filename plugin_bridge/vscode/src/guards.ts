@@ -14,11 +14,18 @@ export interface Misplaced {
   should_be: string;
 }
 
+/* A save tfexam could not record (its home full): named until a save of the question is. */
+export interface Unrecorded {
+  question: string;
+  message: string;
+}
+
 export interface Status {
   session: string;
   keras: string | null;
   project: string | null;
   misplaced: Misplaced[];
+  unrecorded: Unrecorded[];
   exam_title: string;
   state: string;
   deadline: string;
@@ -104,8 +111,15 @@ export function asStatus(x: unknown): Status | undefined {
       misplaced.push({ path: item.path, should_be: item.should_be });
     }
   }
+  const unrecorded: Unrecorded[] = [];
+  for (const item of Array.isArray(x.unrecorded_saves) ? x.unrecorded_saves : []) {
+    if (isObj(item) && typeof item.question === "string" && typeof item.message === "string") {
+      unrecorded.push({ question: item.question, message: item.message });
+    }
+  }
   return {
     session, state, remaining_seconds: remaining, server_time: serverTime, passed, misplaced,
+    unrecorded,
     keras: str(x, "keras") ?? null,
     project: str(x, "project") ?? null,
     exam_title: str(x, "exam_title") ?? str(x, "exam") ?? "TF Exam",

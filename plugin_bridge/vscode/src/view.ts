@@ -55,6 +55,12 @@ export class ExamView implements vscode.TreeDataProvider<Row> {
     if (this.status.project === "missing") {
       rows.push(this.warning("The project folder is missing: restore it so that saves are seen again."));
     }
+    for (const item of this.status.unrecorded) {
+      const row = this.warning(`${item.question}: save NOT recorded. ${item.message}`);
+      row.id = `unrecorded:${item.question}`;
+      row.iconPath = new vscode.ThemeIcon("error", new vscode.ThemeColor("errorForeground"));
+      rows.push(row);
+    }
     for (const item of this.status.misplaced) {
       rows.push(this.warning(`${item.path} is not graded there: move it to ${item.should_be}`));
     }

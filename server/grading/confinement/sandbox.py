@@ -12,7 +12,9 @@ Two ways to confine, chosen once by `plan()`:
   namespaces; a read-only view of /usr, the interpreter's prefix, the virtual environment and
   tfexam's `server` package; the job folder read-only at /job; a size-limited tmpfs at /tmp;
   nothing else of the machine (no home folders, no held-out data, no tfexam home); a new session;
-  killed with its parent; no capabilities; uid 65534; a seccomp filter (`seccomp.py`).
+  killed with its parent; no capabilities; uid 65534; a seccomp filter (`seccomp.py`). The
+  command line has only what the installed bwrap supports (`bubblewrap.py` probes it once), and
+  the isolation says what an older one leaves out.
 - fallback, when bwrap is missing or the kernel refuses user namespaces: the child drops every
   capability and applies Landlock (read-only system and code, its job folder, a private temp
   folder; TCP denied), the same seccomp filter and a second one of the fallback's own (no socket,
@@ -45,7 +47,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -53,7 +54,14 @@ import psutil
 from pydantic import BaseModel, ValidationError
 
 from server.grading import protocol
-from server.grading.confinement import fallback_filter, landlock, sandbox_cgroup, seccomp
+from server.grading.confinement import (
+    bubblewrap,
+    fallback_filter,
+    landlock,
+    sandbox_cgroup,
+    seccomp,
+)
+from server.grading.confinement.bubblewrap import ETC_FILES, TOP_DIRS, Bubblewrap
 from server.grading.confinement.confine import ConfineSpec
 from server.grading.confinement.sandbox_cgroup import SandboxCgroup
 from server.grading.protocol import ChildFailure, ForkRequest, ModelReport, Predictions, Ready, Recycled
@@ -65,10 +73,6 @@ REAPER = Path(__file__).resolve().with_name("reaper.py")
 REAPER_SECONDS = 5.0  # for the fallback's reaper to kill what the child left, and end
 MEMORY_SAMPLE_SECONDS = 0.05
 LOG_BYTES_PER_SANDBOX = 256 * 1024
-ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives",
-             "/etc/localtime")
-TOP_DIRS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-SANDBOX_UID = 65534
 READ_CHUNK = 64 * 1024  # a reply is read this much at a time, each chunk against its allowance
 
 
@@ -106,19 +110,25 @@ class Isolation(BaseModel):
 class Plan:
     kind: Literal["bwrap", "landlock", "rlimits"]
     isolation: Isolation
+    bwrap: Bubblewrap | None = None  # the bwrap probed, and the options it has (bwrap plan only)
 
 
 @dataclass(frozen=True)
 class SandboxFailure:
     """The sandbox, not the model's file, ended the job: which limit, or what broke."""
 
-    kind: Literal["timeout", "memory", "crash", "protocol", "start", "oversized"]
+    kind: Literal["timeout", "memory", "crash", "protocol", "start", "oversized", "stalled"]
     detail: str
     peak_mb: float = 0.0
     limit: bool = False  # True when a limit stopped it (the model's doing, not tfexam's)
 
 
 Reply = Ready | Recycled | ModelReport | Predictions | ChildFailure
+# A job past its time limit whose processes used less CPU than this share of the time (one core)
+# did not run slowly: it hardly ran (stopped, starved, stuck). That is tfexam's failure, or the
+# machine's, never the model's: retried in a new sandbox, never a verdict (issue 17).
+STALL_CPU_SHARE = 0.05
+STOPPED_STATES = frozenset({psutil.STATUS_STOPPED, psutil.STATUS_TRACING_STOP})
 RECYCLE_SECONDS = 10.0  # for a zygote to clean up after a job: longer means it is not reused
 
 
@@ -134,56 +144,36 @@ def _read_only_roots() -> list[str]:
     return roots
 
 
-def _bwrap_argv(job_dir: Path, limits: SandboxLimits, seccomp_fd: int | None,
-                command: list[str]) -> list[str]:
-    argv = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns",
-            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
-            "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--ro-bind", "/usr", "/usr"]
-    for top in TOP_DIRS:
-        if os.path.islink(top):
-            argv += ["--symlink", os.readlink(top), top]
-        elif os.path.isdir(top):
-            argv += ["--ro-bind", top, top]
-    for path in ETC_FILES:
-        if os.path.exists(path):
-            argv += ["--ro-bind", path, path]
-    argv += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp"]
-    for root in _read_only_roots():  # after the tmpfs, so a root under /tmp is not hidden
-        argv += ["--ro-bind", root, root]
-    argv += ["--ro-bind", str(job_dir), "/job", "--chdir", "/tmp"]
-    if seccomp_fd is not None:
-        argv += ["--seccomp", str(seccomp_fd)]
-    return [*argv, "--", *command]
-
-
-@lru_cache(maxsize=1)
-def bwrap_version() -> str:
-    try:
-        return subprocess.run(["bwrap", "--version"], capture_output=True, text=True,
-                              timeout=10).stdout.strip() or "bubblewrap"
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def _probe_bwrap(scratch: Path) -> str | None:
-    """None when bwrap can build the sandbox here; otherwise why not, in the kernel's words."""
-    if shutil.which("bwrap") is None:
-        return "bubblewrap (bwrap) is not installed"
+def _probe_bwrap(scratch: Path) -> Bubblewrap | str:
+    """The bwrap that can build the sandbox here; otherwise why not, in the kernel's words (and,
+    where AppArmor is what refuses, the fix)."""
+    found = bubblewrap.probe()
+    if isinstance(found, str):
+        return found
     job = scratch / "probe"
     job.mkdir(parents=True, exist_ok=True)
     try:
         done = subprocess.run(
-            _bwrap_argv(job, SandboxLimits(), None, [sys.executable, "-c", "pass"]),
+            found.argv(job, SandboxLimits().tmp_mb * 2**20, _read_only_roots(), None,
+                       [sys.executable, "-c", "pass"]),
             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError) as error:
         return f"bwrap could not be run ({error})"
     finally:
         shutil.rmtree(job, ignore_errors=True)
     if done.returncode != 0:
-        return f"bwrap could not create the sandbox ({done.stderr.strip()[:200] or done.returncode})"
-    return None
+        why = f"bwrap could not create the sandbox ({done.stderr.strip()[:200] or done.returncode})"
+        advice = bubblewrap.userns_restriction_advice(found.path)
+        return f"{why}: {advice}" if advice else why
+    return found
+
+
+def _bwrap_of_this_machine() -> Bubblewrap:
+    """For a bwrap plan made without its probe: the bwrap on PATH, or an OSError to say why not."""
+    found = bubblewrap.probe()
+    if isinstance(found, str):
+        raise OSError(found)
+    return found
 
 
 def plan(scratch: Path, mode: str | None = None) -> Plan:
@@ -194,12 +184,15 @@ def plan(scratch: Path, mode: str | None = None) -> Plan:
     filter_text = "a seccomp filter" if seccomp_ok else "no seccomp filter (unknown architecture)"
     why_not = "the fallback was forced (TFEXAM_SANDBOX=landlock)" if mode == "landlock" else None
     if why_not is None:
-        why_not = _probe_bwrap(scratch)
-        if why_not is None:
+        found = _probe_bwrap(scratch)
+        if isinstance(found, Bubblewrap):
+            held_back, warning = found.describe(seccomp_ok)
             return Plan("bwrap", Isolation(sandboxed=True, how=(
-                f"{bwrap_version()}: own user, PID, network and mount namespaces (no network), "
-                f"read-only system and code, the model and its inputs read-only, a private /tmp, "
-                f"{filter_text}, rlimits"), warning=None, memory=cgroups.describe()))
+                f"{found.version}: own user, PID, network and mount namespaces (no network), "
+                f"read-only system and code, the model and its inputs read-only, {held_back}, "
+                f"{filter_text}, rlimits"), warning=warning, memory=cgroups.describe()),
+                bwrap=found)
+        why_not = found
         if mode == "bwrap":
             raise RuntimeError(f"TFEXAM_SANDBOX=bwrap, but {why_not}")
     abi = landlock.abi_version()
@@ -290,6 +283,8 @@ class Sandbox:
     _control_allowance: _Allowance = field(default_factory=lambda: _Allowance(asked=1))
     _job_allowance: _Allowance | None = None
     reply_bytes: int = 0  # read from the child in all, for the record and the tests
+    # (monotonic time, CPU seconds of the tree) when the current job's first request left
+    _job_began: tuple[float, float] | None = None
 
     @property
     def job_dir(self) -> Path:
@@ -353,14 +348,15 @@ class Sandbox:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             seccomp_read = None
             pass_fds = [child.fileno()]
-            if self.plan.kind == "bwrap" and seccomp.supported():
-                seccomp_read, seccomp_write = os.pipe()
-                os.write(seccomp_write, seccomp.program())
-                os.close(seccomp_write)
-                pass_fds.append(seccomp_read)
-                argv = _bwrap_argv(self.job_dir, self.limits, seccomp_read, command)
-            elif self.plan.kind == "bwrap":
-                argv = _bwrap_argv(self.job_dir, self.limits, None, command)
+            if self.plan.kind == "bwrap":
+                if seccomp.supported():
+                    seccomp_read, seccomp_write = os.pipe()
+                    os.write(seccomp_write, seccomp.program())
+                    os.close(seccomp_write)
+                    pass_fds.append(seccomp_read)
+                bwrap = self.plan.bwrap or _bwrap_of_this_machine()
+                argv = bwrap.argv(self.job_dir, self.limits.tmp_mb * 2**20, _read_only_roots(),
+                                  seccomp_read, command)
             else:
                 argv = command
             self._cgroup = SandboxCgroup.create(self.folder.name, self.limits.memory_mb,
@@ -431,6 +427,8 @@ class Sandbox:
         reply can be judged by an earlier request's allowance)."""
         assert self._channel is not None
         try:
+            if self._job_began is None:
+                self._job_began = (time.monotonic(), self.cpu_seconds())
             if self.forks and self._job_channel is None:
                 self._fork_job()
             allowance = (self._job_allowance if self._job_channel is not None
@@ -480,6 +478,7 @@ class Sandbox:
                 return False
         self._replies = self._control
         self.peak_mb = 0.0
+        self._job_began = None
         try:
             for entry in self.job_dir.iterdir():
                 if entry.is_dir() and not entry.is_symlink():
@@ -526,11 +525,54 @@ class Sandbox:
                     return SandboxFailure("memory", f"{used:.0f} MB used while {doing}", used,
                                           limit=True)
                 if time.monotonic() > deadline:
+                    stalled = self.stall()
                     self.kill()
+                    if stalled is not None:
+                        return SandboxFailure("stalled", stalled, self.peak_mb)
                     return SandboxFailure("timeout", f"{self.limits.job_seconds:g} s",
                                           self.peak_mb, limit=True)
                 continue
             return self._ended() if reply is None else reply
+
+    def _processes(self) -> list[psutil.Process]:
+        """The sandbox's whole process tree, read afresh (not the memory sampler's cache)."""
+        if self.process is None:
+            return []
+        try:
+            top = psutil.Process(self.process.pid)
+            return [top, *top.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of every live process in the sandbox (/proc/<pid>/stat)."""
+        total = 0.0
+        for process in self._processes():
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
+
+    def stall(self) -> str | None:
+        """Why a job that ran out of time did not run (stopped, or next to no CPU used since its
+        first request), or None when it used the CPU a slow model uses."""
+        stopped = []
+        for process in self._processes():
+            with contextlib.suppress(psutil.Error):
+                if process.status() in STOPPED_STATES:
+                    stopped.append(process.pid)
+        if self._job_began is None:
+            return None
+        began, cpu_then = self._job_began
+        elapsed = max(0.0, time.monotonic() - began)
+        used = max(0.0, self.cpu_seconds() - cpu_then)
+        if stopped:
+            return (f"the grading process was stopped (process {stopped[0]}, a SIGSTOP?) and "
+                    f"used {used:.1f} s of CPU in {elapsed:.0f} s")
+        if used < STALL_CPU_SHARE * elapsed:
+            return (f"the grading process hardly ran: {used:.1f} s of CPU in {elapsed:.0f} s "
+                    "(a stalled process or a machine too busy)")
+        return None
 
     def _tree(self, watched: psutil.Process) -> list[psutil.Process]:
         """The child's process tree; listing children scans /proc, so it is refreshed once a
@@ -555,9 +597,7 @@ class Sandbox:
             with contextlib.suppress(psutil.Error):
                 total += process.memory_info().rss
         if self.plan.kind == "bwrap" and len(tree) > 1:
-            with contextlib.suppress(OSError):  # what the model wrote to its tmpfs is memory too
-                stat = os.statvfs(f"/proc/{tree[-1].pid}/root/tmp")
-                total += (stat.f_blocks - stat.f_bfree) * stat.f_frsize
+            total += _sandbox_tmpfs_bytes(tree[-1].pid)
         return total / 2**20
 
     def _ended(self) -> SandboxFailure:
@@ -691,3 +731,18 @@ def new_sandbox(plan_: Plan, limits: SandboxLimits, root: Path, log_path: Path,
 
 def new_nonce() -> str:
     return secrets.token_hex(16)
+
+
+def _sandbox_tmpfs_bytes(pid: int) -> int:
+    """What a sandboxed process wrote to its own /tmp (a tmpfs, so memory). While bubblewrap is
+    still setting up, the process's /tmp is the host's, whose used space (the whole disk's) must
+    not be taken for the sandbox's memory."""
+    tmp = f"/proc/{pid}/root/tmp"
+    try:
+        device = os.stat(tmp).st_dev
+        if device in {os.stat("/").st_dev, os.stat("/tmp").st_dev}:
+            return 0
+        stat = os.statvfs(tmp)
+    except OSError:
+        return 0
+    return (stat.f_blocks - stat.f_bfree) * stat.f_frsize

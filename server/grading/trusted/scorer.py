@@ -225,7 +225,7 @@ def outcome_of_failure(failure: SandboxFailure, limits: SandboxLimits, **facts: 
                                failure.detail, **facts)
     if failure.kind == "memory":
         return Outcome.memory(failure.peak_mb, limits.memory_mb, **facts)
-    if failure.kind == "start":
+    if failure.kind in ("start", "stalled"):  # tfexam's or the machine's, not the model's
         return Outcome.tfexam_failure(failure.detail, ResultStatus.INFRASTRUCTURE, **facts)
     if failure.kind == "oversized":  # the model's process said more than it was asked
         return Outcome.verdict(ResultStatus.LOAD_ERROR, [

@@ -5,7 +5,13 @@ The queue is the `submissions` table, so a service killed mid-job loses nothing:
 job that was grading is queued again (PrairieLearn's `grading_needed`). tfexam's own failures (a
 sandbox that does not start, a child that dies without hitting a limit, a full disk) are retried
 automatically, each time in a new sandbox; after the last try the Result says "tfexam could not
-grade this", with a status that is never reused by content hash.
+grade this", with a status that is never reused by content hash. A job past its time limit that
+hardly used the CPU (a stopped or starved process) is such a failure too, not a timeout.
+
+No claimed job is left "grading" with nobody grading it (issue 17): an internal error once a job
+is claimed queues it again at once (after a few such errors it is stored as tfexam's failure), and
+a watchdog thread queues again any claimed job that no live grading thread holds and starts a new
+grading thread if the old one died. Health lists what is stuck and what was queued again, and why.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from server.clock import Clock
@@ -40,6 +48,22 @@ STORE_RETRY_FIRST = 0.5  # seconds before storing a result is tried again; doubl
 STORE_RETRY_MOST = 5.0
 # The first sandbox's TensorFlow import takes both cores for seconds; the API answers first.
 FIRST_START_DELAY = 1.0
+WATCHDOG_SECONDS = 1.0   # how often claimed jobs are checked against the thread that holds them
+ORPHAN_GRACE = 2.0       # a claim this young may not be held yet (claim, then hold): left alone
+INTERNAL_ERROR_PAUSE = 2.0  # seconds times the claims so far before the queue is read again
+REQUEUED_KEPT = 10       # requeues health remembers
+
+
+@dataclass(frozen=True)
+class Requeued:
+    submission: int
+    question: str
+    why: str
+    at: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"submission": self.submission, "question": self.question, "why": self.why,
+                "at": round(self.at, 3)}
 
 _isolation: Isolation | None = None
 
@@ -67,9 +91,18 @@ class GradingSupervisor:
         self.current: int | None = None
         self.store_error: str | None = None
         self.setup_error: str | None = None
+        self.internal_error: str | None = None  # the last one, for health
+        # The job the grading thread holds, from its claim until its result is stored (or it is
+        # queued again): the watchdog queues again any other claimed job.
+        self._held: int | None = None
+        self._held_since: float = 0.0  # monotonic
+        self.requeued: deque[Requeued] = deque(maxlen=REQUEUED_KEPT)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._grader: threading.Thread | None = None  # the thread running `_run`
+        self._watchdog: threading.Thread | None = None
+        self.thread_restarts = 0
 
     @property
     def isolation(self) -> Isolation | None:
@@ -108,6 +141,10 @@ class GradingSupervisor:
                                 size=max(1, self.settings.warm_sandboxes
                                          or (1 if plan.kind == "bwrap" else 2)))
         self.pool.start(FIRST_START_DELAY)
+        self._grader = threading.current_thread()
+        self._watchdog = threading.Thread(target=self._watch, name="grading-watchdog",
+                                          daemon=True)
+        self._watchdog.start()
         self._run()
 
     def notify(self) -> None:
@@ -135,7 +172,73 @@ class GradingSupervisor:
             # A database error of the grading thread (claiming a job or storing a result),
             # while it lasts: the thread retries, so this clears itself.
             "store_error": self.store_error,
+            "internal_error": self.internal_error,
+            "stuck": self.stuck(),
+            "requeued": [r.as_dict() for r in list(self.requeued)],
+            "thread_restarts": self.thread_restarts,
         }
+
+    def lease_seconds(self) -> float:
+        """How long one claim may take at most: every try's start-up and time limit, and the
+        pauses between them, with a minute to spare."""
+        tries = RETRIES + 1
+        return (tries * (self.limits.job_seconds + self.limits.start_seconds)
+                + RETRY_PAUSE * tries * (tries - 1) / 2 + 60.0)
+
+    def stuck(self) -> list[dict[str, Any]]:
+        """Claimed jobs nobody is grading (the watchdog queues them again within seconds), and a
+        held job past its lease (its thread is alive but has not come back)."""
+        found = []
+        held, since = self._held, self._held_since
+        try:
+            jobs = self.store.grading_jobs()
+        except (sqlite3.Error, OSError):
+            return []
+        for job in jobs:
+            if job.grading_started_at is None:
+                continue  # a refusal being written: not the grader's
+            if job.id != held:
+                found.append({"submission": job.id, "question": job.question_id,
+                              "why": "claimed, but no grading thread holds it"})
+            elif time.monotonic() - since > self.lease_seconds():
+                found.append({"submission": job.id, "question": job.question_id,
+                              "why": f"grading for {time.monotonic() - since:.0f} s, longer "
+                                     f"than any job may take ({self.lease_seconds():.0f} s)"})
+        if self._grader is not None and not self._grader.is_alive() and not self._stop.is_set():
+            found.append({"submission": held, "question": None,
+                          "why": "the grading thread is gone"})
+        return found
+
+    def _watch(self) -> None:
+        """Every second: a dead grading thread is replaced, and a claimed job that no live
+        thread holds is queued again."""
+        while not self._stop.wait(WATCHDOG_SECONDS):
+            try:
+                self._watch_once()
+            except Exception:  # the watchdog outlives anything it meets
+                log.exception("grading watchdog error")
+
+    def _watch_once(self) -> None:
+        grader = self._grader
+        if grader is not None and not grader.is_alive() and not self._stop.is_set():
+            log.error("the grading thread is gone; starting a new one")
+            self._held = None
+            self.thread_restarts += 1
+            self._grader = threading.Thread(target=self._run, name="grading", daemon=True)
+            self._grader.start()
+        held = self._held
+        now = self.clock.now()
+        for job in self.store.grading_jobs():
+            if (job.id == held or job.grading_started_at is None
+                    or now - job.grading_started_at < ORPHAN_GRACE):
+                continue
+            self._requeue(job, "claimed, but no grading thread held it")
+
+    def _requeue(self, job: SubmissionRecord, why: str) -> None:
+        if self.store.requeue(job.id, why, self.clock.now()):
+            log.warning("submission %s queued again: %s", job.id, why)
+            self.requeued.append(Requeued(job.id, job.question_id, why, self.clock.now()))
+            self._wake.set()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -147,7 +250,13 @@ class GradingSupervisor:
                     self._wake.wait(0.5)
                     self._wake.clear()
                     continue
-                self._grade(job)
+                self._held, self._held_since = job.id, time.monotonic()
+                try:
+                    self._grade(job)
+                except Exception as error:  # tfexam's own bug, once the job was claimed
+                    self._internal(job, error)
+                finally:
+                    self._held = None
             except (sqlite3.Error, OSError) as error:  # claiming a job: retried in a moment
                 self.store_error = f"{type(error).__name__}: {error}"
                 log.warning("grading could not read its queue (%s); trying again", error)
@@ -155,6 +264,29 @@ class GradingSupervisor:
             except Exception:  # the loop must survive anything one job does
                 log.exception("grading loop error")
                 time.sleep(0.5)
+
+    def _internal(self, sub: SubmissionRecord, error: Exception) -> None:
+        """An internal error with a job claimed: queue it again at once, then pause; after
+        MAX_ATTEMPTS claims store tfexam's failure, so that nothing waits on it for ever."""
+        what = f"an internal error ({type(error).__name__}: {error})"
+        log.exception("submission %s: %s", sub.id, what)
+        self.internal_error = f"submission {sub.id}: {what}"
+        self.current, self.state = None, "idle"
+        if sub.attempts < MAX_ATTEMPTS:
+            self._requeue(sub, what)
+            self._stop.wait(INTERNAL_ERROR_PAUSE * sub.attempts)
+            return
+        outcome = Outcome.tfexam_failure(what)
+        question = self.store.question(sub.session_id, sub.question_id)
+        payload: dict[str, Any] = {"messages": outcome.messages, "status": outcome.status,
+                                   "score": 0, "submission": sub.id, "saved_at": sub.saved_at}
+        if question is not None:
+            try:
+                payload = build_result(sub, question, outcome, 0.0,
+                                       self.isolation).model_dump(mode="json")
+            except Exception:  # the record itself may be what is broken
+                log.exception("submission %s: stored with a minimal result", sub.id)
+        self.store.save_result(sub.id, outcome.status, 0, payload, self.clock.now())
 
     def _attempt(self, job: GradingJob) -> Outcome:
         """One try in one fresh sandbox, destroyed afterwards whatever happened."""
@@ -225,8 +357,9 @@ class GradingSupervisor:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=10)
+        for thread in (self._thread, self._grader, self._watchdog):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout=10)
         if self.pool:
             self.pool.stop()
         self.state = "stopped"

@@ -1,14 +1,12 @@
-/* Shared by every page: calls to the REST API, with the service's token when it has one.
-   Errors come back as the API's one sentence, so pages can show them as they are. */
+/* Shared by every page: calls to the REST API. The page never holds the service's token: its
+   calls ride on the HttpOnly cookie that the one-time code set, so no address (and no line of
+   the access log) carries a secret. Errors come back as the API's one sentence, so pages can show
+   them as they are. */
 "use strict";
 
 window.tfexam = (function () {
-  const meta = document.querySelector('meta[name="tfexam-token"]');
-  const token = meta ? meta.content : "";
-
   function url(path) {
-    if (!token) return path;
-    return path + (path.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token);
+    return path;
   }
 
   async function call(method, path, body) {

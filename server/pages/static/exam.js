@@ -8,6 +8,8 @@
   const sessionId = status.session;
   const reportUrl = "/sessions/" + encodeURIComponent(sessionId) + "/report";
   const duration = Number(document.querySelector(".timer").dataset.duration) || 0;
+  // Not a dash: a big bold "—" in the corner of a card read as a button (a window's minimise).
+  const NO_SCORE = "no score yet";
   const STATE_TEXT = { waiting: "Waiting", grading: "Grading", graded: "Graded", error: "Error",
                        none: "No model yet" };
   const WARNINGS = [
@@ -80,6 +82,22 @@
     return score >= 5 ? "full" : (score <= 0 ? "zero" : "partial");
   }
 
+  /* Submit and Test's note answers for one submission ("Already graded: … could not be
+     scored"). Once the card shows another submission, or the one it waited for is finished, the
+     card's own state and score say what is true and the note would contradict them: it goes. */
+  function dropStaleNote(card, q) {
+    const note = card.querySelector('[data-field="note"]');
+    if (!note || !note.textContent || !note.dataset.submission) return;
+    const about = Number(note.dataset.submission);
+    const waited = note.dataset.finished !== "true";
+    const finished = q.state === "graded" || q.state === "error";
+    if (q.latest_submission !== about || (waited && finished)) {
+      note.textContent = "";
+      delete note.dataset.submission;
+      delete note.dataset.finished;
+    }
+  }
+
   /* Model files saved where nothing grades them (status.misplaced), with where they belong. */
   const misplaced = document.getElementById("misplaced");
   const misplacedList = document.getElementById("misplaced-list");
@@ -97,6 +115,25 @@
       misplacedList.append(li);
     });
     misplaced.hidden = !(items && items.length);
+  }
+
+  /* Saves tfexam could not record (a full home, status.unrecorded_saves): each named until a
+     save of its question is recorded. */
+  const unrecorded = document.getElementById("unrecorded");
+  const unrecordedList = document.getElementById("unrecorded-list");
+  let unrecordedKey = JSON.stringify(status.unrecorded_saves || []);
+  function drawUnrecorded(items) {
+    const key = JSON.stringify(items || []);
+    if (key === unrecordedKey) return;
+    unrecordedKey = key;
+    unrecordedList.replaceChildren();
+    (items || []).forEach(function (item) {
+      const li = document.createElement("li");
+      li.dataset.question = item.question;
+      li.textContent = item.message;
+      unrecordedList.append(li);
+    });
+    unrecorded.hidden = !(items && items.length);
   }
 
   /* The project folder went missing (status.project, issue 11): say so until it is back. */
@@ -126,13 +163,15 @@
       card.dataset.state = q.state;
       card.dataset.band = band(q.score);
       const score = card.querySelector('[data-field="score"]');
-      setText(score, q.score === null ? "—" : q.score + "/5");
+      setText(score, q.score === null ? NO_SCORE : q.score + "/5");
       score.setAttribute("aria-label", q.score === null ? "Score none yet" : "Score " + q.score + " out of 5");
       setText(card.querySelector('[data-field="state"]'), STATE_TEXT[q.state] || q.state);
       setText(card.querySelector('[data-field="message"]'), q.message || "");
       setText(card.querySelector('[data-field="submissions"]'), String(q.submissions));
+      dropStaleNote(card, q);
     });
     drawMisplaced(next.misplaced);
+    drawUnrecorded(next.unrecorded_saves);
     drawProject(next);
     if (next.state === "submitted") toReport();
     tick();
@@ -256,6 +295,8 @@
         return;
       }
       note.textContent = answer.data.message || "Submitted.";
+      note.dataset.submission = String(answer.data.submission);
+      note.dataset.finished = String(answer.data.state === "graded" || answer.data.state === "error");
       refresh(true);
     });
   });
@@ -310,7 +351,8 @@
   drawProject(status);
   tick();
   window.setInterval(tick, 250);
-  // A safety net under the event stream; also re-syncs the clock and shows misplaced models.
+  // A safety net under the event stream; also re-syncs the clock and shows misplaced models and
+  // saves that could not be recorded (a full disk writes no event to announce them).
   window.setInterval(refresh, 5000);
   listen();
 })();

@@ -47,7 +47,7 @@ def test_the_fallback_says_so_everywhere_and_still_holds(fallback_server: LiveSe
     status = fallback_server.get(f"/api/sessions/{session}")
     assert status["isolation"]["sandboxed"] is False
     page = httpx.get(f"{fallback_server.url}/sessions/{session}", headers=fallback_server.headers,
-                     cookies={"tfexam_token": fallback_server.token or ""}, timeout=30)
+                     cookies={"tfexam_token": fallback_server.cookie()["value"]}, timeout=30)
     assert page.status_code == 200 and WARNING in page.text  # the exam page's banner
 
     models.save(models.line_model(), project / "Q1" / "mymodel.h5")

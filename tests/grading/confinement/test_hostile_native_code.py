@@ -41,8 +41,8 @@ def check(mode: str, seen: dict, planted_socket_reached: bool, escaped: list[int
 
 @pytest.mark.parametrize("mode", MODES)
 def test_native_code_reaches_no_socket_ipc_capability_or_lasting_process(
-        mode: str, tmp_path: Path) -> None:
-    plan = _plan(mode, tmp_path)
+        mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = _plan(mode, tmp_path, monkeypatch)
     planted = hostile.plant(tmp_path)
     try:
         seen = hostile.attack(plan, tmp_path, planted.targets(FORKS), LIMITS)

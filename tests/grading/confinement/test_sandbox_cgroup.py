@@ -75,9 +75,10 @@ def test_a_program_under_the_limit_is_untouched() -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_a_burst_inside_the_sandbox_is_stopped_by_the_kernel(mode: str, tmp_path: Path) -> None:
+def test_a_burst_inside_the_sandbox_is_stopped_by_the_kernel(
+        mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _cgroup_or_skip("probe", 64).remove()
-    plan = _plan(mode, tmp_path)
+    plan = _plan(mode, tmp_path, monkeypatch)
     box = new_sandbox(plan, SandboxLimits(memory_mb=200, start_seconds=60), tmp_path / "boxes",
                       tmp_path / "log", command=[sys.executable, "-c", BURST])
     try:
@@ -137,7 +138,7 @@ def test_a_child_that_never_joined_its_cgroup_is_still_sampled_and_health_says_s
     """The join fails (here: it never happens): the kernel holds no limit, so sampling must stay
     on, and the isolation report (what /api/health shows) says the memory is sampled and why."""
     _cgroup_or_skip("probe", 64).remove()
-    plan = _plan(mode, tmp_path)
+    plan = _plan(mode, tmp_path, monkeypatch)
     assert plan.isolation.memory.startswith("limited by the kernel"), plan.isolation
     monkeypatch.setattr(SandboxCgroup, "joining", lambda self, argv: argv)
     box = new_sandbox(plan, SandboxLimits(memory_mb=200, start_seconds=60), tmp_path / "boxes",

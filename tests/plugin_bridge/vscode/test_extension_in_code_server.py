@@ -26,6 +26,7 @@ import pytest
 from tests.pages.conftest import CHROMIUM, CHROMIUM_ARGS, shot
 from tests.support import models
 from tests.support.live_server import ROOT, LiveServer, free_port
+from tests.support.stranger import Stranger
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -61,7 +62,13 @@ def workbench(code_server: Path, tmp_path: Path, keras_home: Path) -> Iterator[d
         models.save(models.line_model(), made / "line.h5"),
         models.save(models.blobs_model(), made / "blobs.h5")))
     maker.start()
-    service = LiveServer(tmp_path / "home").start()
+    # The service's home on a small file system of its own where it can be mounted (root), so
+    # that the test can fill it (a full disk, issue 17).
+    home = tmp_path / "home"
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m,mode=0755", "tmpfs", str(_mkdir(home))],
+        capture_output=True).returncode == 0
+    service = LiveServer(home).start()
     project = tmp_path / "exam"
     service.start_session(project, minutes=20)
     user, extensions = tmp_path / "vscode-user", tmp_path / "vscode-extensions"
@@ -93,7 +100,7 @@ def workbench(code_server: Path, tmp_path: Path, keras_home: Path) -> Iterator[d
                 time.sleep(0.1)
         maker.join(timeout=180)
         yield {"service": service, "project": project, "url": f"{url}/?folder={project}",
-               "models": made}
+               "models": made, "home_fills": mounted}
     finally:
         os.killpg(editor.pid, signal.SIGTERM)
         try:
@@ -102,6 +109,22 @@ def workbench(code_server: Path, tmp_path: Path, keras_home: Path) -> Iterator[d
             os.killpg(editor.pid, signal.SIGKILL)
             editor.wait(timeout=10)
         service.stop()
+        if mounted:
+            subprocess.run(["umount", "-l", str(home)], check=False)
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _fill(folder: Path, leave_bytes: int = 4096) -> Path:
+    """Fill the file system of `folder` until about `leave_bytes` are free."""
+    stat = os.statvfs(folder)
+    filler = folder / "filler"
+    with open(filler, "wb") as handle:
+        handle.write(b"\0" * max(0, stat.f_bavail * stat.f_frsize - leave_bytes))
+    return filler
 
 
 def save(model: Path, target: Path) -> None:
@@ -192,9 +215,41 @@ def test_the_extension_follows_a_live_exam(workbench: dict) -> None:
         service.stop()
         page.locator(".statusbar-item", has_text="service not running").wait_for(timeout=20_000)
         shot(page, "vscode-extension-service-down")
+        # 5. Another user's program takes the port meanwhile and answers like tfexam: the
+        #    extension keeps asking it to prove itself, and never sends it the token.
+        stranger = Stranger().start(service.port)
+        try:
+            deadline = time.monotonic() + 30
+            while (stranger.received().count(b"GET /api/hello?nonce=") < 3
+                   and time.monotonic() < deadline):
+                time.sleep(0.5)
+            page.locator(".statusbar-item", has_text="service not running").wait_for()
+        finally:
+            stranger.stop()
+        received = stranger.received()
+        stranger.remove()
+        assert received.count(b"GET /api/hello?nonce=") >= 3, received[:2000]
+        assert service.token and service.token.encode() not in received
+        assert b"authorization" not in received.lower()
+        step("a stranger on the port")
         service.start(timeout=60)
         page.locator(".statusbar-item", has_text=TIME_LEFT).first.wait_for(timeout=30_000)
         step("down and back")
+        if workbench["home_fills"]:
+            # 5. tfexam's home is full: the save that could not be recorded is named in the view
+            #    and on the status bar until there is room and it is recorded (issue 17).
+            filler = _fill(service.home)
+            save(workbench["models"] / "line.h5", project / "Q2" / "mymodel.h5")
+            page.locator(".monaco-list-row", has_text="Q2: save NOT recorded").wait_for()
+            page.locator(".statusbar-item", has_text="Q2 save NOT recorded").wait_for()
+            shot(page, "vscode-extension-save-not-recorded")
+            filler.unlink()
+            service.wait_for(session, lambda s: not s["unrecorded_saves"], timeout=60)
+            page.locator(".monaco-list-row", has_text="save NOT recorded").wait_for(
+                state="detached")
+            page.locator(".statusbar-item", has_text="save NOT recorded").wait_for(
+                state="detached")
+            step("full disk")
         browser.close()
     print("code-server drive:", "; ".join(steps))
 
