@@ -15,15 +15,17 @@ Two ways to confine, chosen once by `plan()`:
   killed with its parent; no capabilities; uid 65534; a seccomp filter (`seccomp.py`). The
   command line has only what the installed bwrap supports (`bubblewrap.py` probes it once), and
   the isolation says what an older one leaves out.
-- fallback, when bwrap is missing or the kernel refuses user namespaces: the child applies Landlock
-  (read-only system and code, its job folder, a private temp folder; TCP denied) and the same
-  seccomp filter to itself. The machine is then *not* isolated (same PID and network namespaces,
-  same uid), and `Isolation.warning` says so wherever results are shown.
-Both: rlimits (file size, open files, CPU time, no core dumps; never RLIMIT_AS, which breaks
-TensorFlow) and the memory limit: enforced by the kernel through a memory cgroup of the sandbox's
-own where this process may make one (`memory_cgroup.py`), otherwise by the parent sampling the
-resident memory of the whole process tree plus the tmpfs it filled (cgroup memory control is not
-delegated on every machine). The sample always gives the peak a result reports.
+- fallback, when bwrap is missing or the kernel refuses user namespaces: the child drops every
+  capability and applies Landlock (read-only system and code, its job folder, a private temp
+  folder; TCP denied), the same seccomp filter and a second one of the fallback's own (no socket,
+  no System V IPC: `fallback_filter.py`) to itself, under a reaper (`reaper.py`) that kills every
+  process it left when the job ends. The machine is then *not* isolated (same PID namespace, same
+  uid), and `Isolation.warning` lists what a model can still reach (`fallback_reach`).
+Both: rlimits (file size, open files, CPU time, no core dumps, a process count; never RLIMIT_AS,
+which breaks TensorFlow) and the memory limit: enforced by the kernel through a cgroup of the
+sandbox's own (memory, and pids where had) where this service may have one (`sandbox_cgroup.py`)
+and the child is verified to be in it, otherwise by the parent sampling the resident memory of the
+whole process tree plus the tmpfs it filled. The sample always gives the peak a result reports.
 `TFEXAM_SANDBOX=landlock` forces the fallback (tests use it); `=bwrap` refuses to fall back.
 What comes back is bounded too: the reader takes one reply per request (a reply nobody asked for
 ends the job), read a chunk at a time against the allowance its request set (`send`), and refuses
@@ -53,15 +55,23 @@ from pydantic import BaseModel, ValidationError
 
 from server import host_platform
 from server.grading import protocol
-from server.grading.confinement import bubblewrap, landlock, memory_cgroup, seccomp
+from server.grading.confinement import (
+    bubblewrap,
+    fallback_filter,
+    landlock,
+    sandbox_cgroup,
+    seccomp,
+)
 from server.grading.confinement.bubblewrap import ETC_FILES, TOP_DIRS, Bubblewrap
 from server.grading.confinement.confine import ConfineSpec
-from server.grading.confinement.memory_cgroup import MemoryCgroup
+from server.grading.confinement.sandbox_cgroup import SandboxCgroup
 from server.grading.protocol import ChildFailure, ForkRequest, ModelReport, Predictions, Ready, Recycled
 
 log = logging.getLogger(__name__)
 
 CODE_ROOT = Path(__file__).resolve().parents[3]
+REAPER = Path(__file__).resolve().with_name("reaper.py")
+REAPER_SECONDS = 5.0  # for the fallback's reaper to kill what the child left, and end
 MEMORY_SAMPLE_SECONDS = 0.05
 LOG_BYTES_PER_SANDBOX = 256 * 1024
 READ_CHUNK = 64 * 1024  # a reply is read this much at a time, each chunk against its allowance
@@ -77,6 +87,7 @@ class SandboxLimits:
     open_files: int = 4096              # RLIMIT_NOFILE
     tmp_mb: int = 1024                  # size of the private tmpfs at /tmp (bwrap path)
     start_seconds: float = 300.0        # to import TensorFlow and say ready
+    tasks: int = 1024                   # processes and threads the child may add (a fork bomb)
 
     @property
     def cpu_seconds(self) -> int:
@@ -91,6 +102,9 @@ class Isolation(BaseModel):
     sandboxed: bool
     how: str
     warning: str | None = None
+    # How the sandbox's memory is limited: by the kernel (and which cgroup) or sampled, and why;
+    # it changes if a sandbox cannot be put in its cgroup (`Sandbox._check_cgroup`).
+    memory: str = ""
 
 
 @dataclass(frozen=True)
@@ -172,7 +186,7 @@ def plan(scratch: Path, mode: str | None = None) -> Plan:
             raise RuntimeError(f"TFEXAM_SANDBOX=bwrap, but {elsewhere}")
         return Plan("rlimits", Isolation(sandboxed=False, how=host_platform.unconfined_how(),
                                          warning=elsewhere))
-    memory_cgroup.remove_leftovers()
+    cgroups = sandbox_cgroup.prepare()
     seccomp_ok = seccomp.supported()
     filter_text = "a seccomp filter" if seccomp_ok else "no seccomp filter (unknown architecture)"
     why_not = "the fallback was forced (TFEXAM_SANDBOX=landlock)" if mode == "landlock" else None
@@ -183,29 +197,61 @@ def plan(scratch: Path, mode: str | None = None) -> Plan:
             return Plan("bwrap", Isolation(sandboxed=True, how=(
                 f"{found.version}: own user, PID, network and mount namespaces (no network), "
                 f"read-only system and code, the model and its inputs read-only, {held_back}, "
-                f"{filter_text}, rlimits; {memory_cgroup.describe()}{host_platform.memory_note()}"),
-                warning=warning),
+                f"{filter_text}, rlimits; memory {cgroups.describe()}{host_platform.memory_note()}"),
+                warning=warning, memory=cgroups.describe() + host_platform.memory_note()),
                 bwrap=found)
         why_not = found
         if mode == "bwrap":
             raise RuntimeError(f"TFEXAM_SANDBOX=bwrap, but {why_not}")
     abi = landlock.abi_version()
     if abi >= 1:
-        network = "TCP denied by Landlock and " if abi >= 4 else ""
+        network = "TCP denied by Landlock, " if abi >= 4 else ""
+        sockets = ("no socket and no System V IPC (a second seccomp filter), "
+                   if fallback_filter.supported() else "")
         how = (f"Landlock ABI {abi} file rules (read-only system and code, the job folder, a "
-               f"private temp folder), {network}{filter_text} (only local sockets), rlimits")
+               f"private temp folder), {network}{filter_text}, {sockets}no capabilities, rlimits "
+               f"and a process count, every process it starts killed when the job ends")
+        user = "root without capabilities" if os.geteuid() == 0 else "your user"
         in_container = host_platform.container_warning(why_not, how)
         return Plan("landlock", Isolation(sandboxed=False, how=how, warning=in_container or (
-            f"model files are not isolated on this machine: {why_not}, so they run with "
-            f"{how}, but share this machine's processes, user and network namespace. Install "
-            "bubblewrap and allow unprivileged user namespaces for full isolation.")))
+            f"model files are not isolated on this machine: {why_not}. They run as {user} "
+            f"with {how}; a hostile model can still {'; '.join(fallback_reach(abi, cgroups))}. "
+            "Install bubblewrap and allow unprivileged user namespaces for full isolation."),
+            memory=cgroups.describe()))
+    network = ("" if fallback_filter.supported() else " and reach the network")
     how = f"rlimits and {filter_text} only"
     in_container = host_platform.container_warning(why_not, how)
     return Plan("rlimits", Isolation(sandboxed=False, how=how, warning=in_container or (
         f"model files are not isolated on this machine: {why_not}, and this kernel has no "
-        "Landlock, so a model's graph can read and write your files and reach the network. "
+        f"Landlock, so a model's graph can read and write your files{network}. "
         "Grade only models you trust, or install bubblewrap and allow unprivileged user "
-        "namespaces.")))
+        "namespaces."), memory=cgroups.describe()))
+
+
+def fallback_reach(abi: int, cgroups: sandbox_cgroup.Placement) -> list[str]:
+    """What a hostile model can still reach in the fallback on this machine, each said plainly:
+    the warning lists exactly these (the README's isolation section explains each)."""
+    reach = [
+        "read the system's programs, libraries and the few files of /etc they need, the "
+        "interpreter, the virtual environment and tfexam's code, CPU and cgroup information",
+        "see this machine's processes with their command lines and status in /proc (not their "
+        "memory, environment or files)",
+        "use every system call the filters allow against this machine's kernel",
+    ]
+    if abi < 6:
+        reach.append(f"send signals to any process of your user (Landlock ABI {abi} scopes none; "
+                     "ABI 6 does), so it can also stop the reaper and leave a process running "
+                     "after the job")
+    if os.geteuid() == 0 and cgroups.pids_parent is None and cgroups.kind != "systemd":
+        reach.append("start any number of processes (RLIMIT_NPROC does not bind root, and no "
+                     "pids cgroup is had here)")
+    elif cgroups.pids_parent is None and cgroups.kind != "systemd":
+        reach.append("start more processes than its count as other processes of your user "
+                     "end (RLIMIT_NPROC counts all of your user's processes, not the sandbox's)")
+    if not fallback_filter.supported():
+        reach.append("connect to any Unix socket with a path and use System V IPC (no filter "
+                     "for this architecture)")
+    return reach
 
 
 @dataclass
@@ -237,7 +283,8 @@ class Sandbox:
     _channel: socket.socket | None = None
     _job_channel: socket.socket | None = None  # a forking sandbox's current job's own socket
     _zygote: psutil.Process | None = None
-    _cgroup: MemoryCgroup | None = None
+    _cgroup: SandboxCgroup | None = None
+    _cgroup_checked: bool = False
     _tree_cache: list[psutil.Process] = field(default_factory=list)
     _tree_at: float = 0.0
     _control: queue.Queue[Reply | SandboxFailure | None] = field(default_factory=queue.Queue)
@@ -291,8 +338,12 @@ class Sandbox:
                 landlock_read=self._landlock_read() if self.plan.kind == "landlock" else None,
                 landlock_write=[str(tmp), "/dev/null"] if self.plan.kind == "landlock" else None,
                 seccomp_self=self.plan.kind != "bwrap" and seccomp.supported(),
+                fallback_filter=self.plan.kind != "bwrap" and fallback_filter.supported(),
+                drop_capabilities=self.plan.kind != "bwrap", tasks=self.limits.tasks,
                 fork_jobs=self.plan.kind == "bwrap" and self.command is None)
             command = self.command or [sys.executable, "-m", "server.grading.sandboxed"]
+            if self.plan.kind != "bwrap":  # no PID namespace: a reaper kills what the child left
+                command = [sys.executable, "-I", "-S", str(REAPER), str(os.getpid()), "--", *command]
             env = {
                 "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
                 "PYTHONPATH": str(CODE_ROOT), "PYTHONDONTWRITEBYTECODE": "1",
@@ -319,7 +370,8 @@ class Sandbox:
                                   seccomp_read, command)
             else:
                 argv = command
-            self._cgroup = MemoryCgroup.create(self.folder.name, self.limits.memory_mb)
+            self._cgroup = SandboxCgroup.create(self.folder.name, self.limits.memory_mb,
+                                                self.limits.tasks)
             if self._cgroup is not None:
                 argv = self._cgroup.joining(argv)
             try:
@@ -342,6 +394,25 @@ class Sandbox:
             self.destroy()
             return SandboxFailure("start", f"the sandbox could not be started ({error})")
 
+    def _check_cgroup(self) -> bool:
+        """Whether the kernel holds this sandbox's memory limit: every process of it is in its
+        cgroup (checked once, when it says ready or first goes over the limit). If not, sampling
+        stays the memory limit, and the isolation report says why."""
+        if self._cgroup is None or self.process is None:
+            return False
+        if not self._cgroup_checked:
+            self._cgroup_checked = True
+            pids = [self.process.pid]
+            with contextlib.suppress(psutil.Error):
+                pids += [child.pid for child in psutil.Process(self.process.pid).children(True)]
+            wrong = self._cgroup.verify(pids)
+            if wrong is not None:
+                log.warning("the sandbox is not in its cgroup (%s): its memory is sampled", wrong)
+                where = sandbox_cgroup.placement()
+                where.failure = wrong
+                self.plan.isolation.memory = where.describe()
+        return self._cgroup.memory_verified
+
     def _landlock_read(self) -> list[str]:
         paths = ["/usr", *TOP_DIRS, *ETC_FILES, "/proc", "/dev/urandom", "/dev/random",
                  "/sys/devices/system/cpu", "/sys/fs/cgroup", *_read_only_roots(), str(self.job_dir)]
@@ -351,6 +422,7 @@ class Sandbox:
         reply = self.receive(time.monotonic() + self.limits.start_seconds, "starting")
         if isinstance(reply, Ready):
             self.ready = reply
+            self._check_cgroup()
             if reply.forks:
                 self._zygote = self._find_zygote()
             return reply
@@ -456,10 +528,10 @@ class Sandbox:
                         watched = psutil.Process(self.process.pid)
                 used = self._memory_mb(watched)
                 self.peak_mb = max(self.peak_mb, used)
-                # Where the kernel holds the limit (a cgroup), it alone enforces it: at every
-                # moment, and counting only what the child itself holds. Sampling enforces it
-                # where it cannot.
-                if used > self.limits.memory_mb and self._cgroup is None:
+                # Where the kernel holds the limit (a cgroup the child is verified to be in), it
+                # alone enforces it: at every moment, and counting only what the child itself
+                # holds. Sampling enforces it everywhere else, and until then.
+                if used > self.limits.memory_mb and not self._check_cgroup():
                     self.kill()
                     return SandboxFailure("memory", f"{used:.0f} MB used while {doing}", used,
                                           limit=True)
@@ -627,6 +699,13 @@ class Sandbox:
 
     # clean-up ------------------------------------------------------------------------------------
     def kill(self) -> None:
+        if self._cgroup is not None:  # every process in it, wherever in the tree it went
+            self._cgroup.kill_all()
+        if self.plan.kind != "bwrap" and self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):  # the reaper kills all, then ends
+                self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=REAPER_SECONDS)
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)

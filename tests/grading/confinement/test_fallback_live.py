@@ -36,6 +36,10 @@ def test_the_fallback_says_so_everywhere_and_still_holds(fallback_server: LiveSe
     assert health["isolation"]["sandboxed"] is False
     assert health["isolation"]["warning"].startswith(WARNING)
     assert "Landlock" in health["isolation"]["how"]
+    assert "a hostile model can still " in health["isolation"]["warning"]
+    # How memory is limited, said in health: the kernel's (and which cgroup), or sampled and why.
+    assert health["isolation"]["memory"].startswith(("limited by the kernel (cgroup",
+                                                     "watched by tfexam (sampled")), health
     assert WARNING in (fallback_server.home / "server.log").read_text()  # said at start-up
 
     started = fallback_server.start_session(tmp_path / "ws", minutes=30)

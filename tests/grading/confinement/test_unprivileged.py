@@ -10,10 +10,12 @@ writes is in a scratch folder the user owns.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,6 +26,8 @@ import pytest
 
 from server.datasets.base import write_heldout
 from server.grading.confinement.sandbox import CODE_ROOT
+from server.grading.confinement.sandbox_cgroup import SERVICE_LEAF
+from tests.grading.confinement.test_sandbox_cgroup import SERVICE
 from tests.support import attacks, models
 
 pytestmark = pytest.mark.slow
@@ -52,6 +56,35 @@ grader.close()
 print(json.dumps({"uid": os.getuid(), "isolation": grader.plan.isolation.model_dump(),
                   "honest": honest.model_dump(mode="json"), "attack": attack.model_dump(mode="json"),
                   "counting": counting.model_dump(mode="json")}))
+"""
+
+
+HOSTILE = """
+import json, os, sys
+from pathlib import Path
+from server.grading.confinement import sandbox
+from tests.grading.confinement import hostile
+from tests.grading.confinement.test_hostile_native_code import FORKS, LIMITS
+scratch = Path(sys.argv[1])
+out = {"uid": os.getuid()}
+for mode in ("bwrap", "landlock"):
+    folder = scratch / mode
+    folder.mkdir()
+    plan = sandbox.plan(folder, mode)
+    planted = hostile.plant(folder)
+    try:
+        seen = hostile.attack(plan, folder, planted.targets(FORKS), LIMITS)
+        try:
+            planted.listener.accept()
+            reached = True
+        except TimeoutError:
+            reached = False
+        escaped = hostile.settled_survivors(planted.marker)
+    finally:
+        planted.close()
+    out[mode] = {"seen": seen, "reached": reached, "escaped": escaped,
+                 "memory": plan.isolation.memory, "warning": plan.isolation.warning}
+print(json.dumps(out))
 """
 
 
@@ -139,6 +172,75 @@ def test_grading_as_an_unprivileged_user(learner: pwd.struct_passwd) -> None:
         assert seen["counting"]["value"] < 0.5, seen["counting"]  # 1.0 in label order
         assert not (home_of_user / "planted.txt").exists()
         assert not (scratch / "planted.txt").exists()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _as_learner(user: pwd.struct_passwd, script: str, scratch: Path, stage: Path,
+                *args: str, before: str = "", stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """Run `script` (python source) as the user, with what it must read made readable; `before`
+    is shell run as root first, in the process that then becomes the user's."""
+    needed = sorted({Path(os.path.realpath(p)) for p in (sys.base_prefix, sys.prefix, CODE_ROOT)})
+    needed = [p for p in needed if not any(q in p.parents for q in needed)]
+    wrapper = (_wrapper(user, stage, needed) + "\n" + before + "\n" +
+               f"exec setpriv --reuid={user.pw_uid} --regid={user.pw_gid} --clear-groups "
+               f"env -i PATH=/usr/bin:/bin HOME={scratch} PYTHONPATH={CODE_ROOT} "
+               f"TF_CPP_MIN_LOG_LEVEL=2 {sys.executable} -c '{script}' {' '.join(args or [str(scratch)])}")
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", wrapper],
+                          capture_output=True, text=True, timeout=600, cwd=scratch, input=stdin)
+
+
+def test_native_code_attacks_as_an_unprivileged_user(learner: pwd.struct_passwd) -> None:
+    """The attacks of test_hostile_native_code, with the service run by an ordinary user: in
+    bubblewrap (RLIMIT_NPROC counts the sandbox's user namespace) and in the fallback (no
+    cgroup for this user here: RLIMIT_NPROC over the user's processes, the reaper for what a
+    setsid + double fork left)."""
+    from tests.grading.confinement.test_hostile_native_code import check
+
+    scratch = Path(tempfile.mkdtemp(prefix="tfexam-learner-", dir="/tmp"))
+    stage = Path(tempfile.mkdtemp(prefix="tfexam-stage-", dir="/tmp"))
+    try:
+        subprocess.run(["chown", "-R", f"{learner.pw_uid}:{learner.pw_gid}", str(scratch)],
+                       check=True)
+        done = _as_learner(learner, HOSTILE, scratch, stage)
+        assert done.returncode == 0, done.stderr[-3000:]
+        seen = json.loads(done.stdout.strip().splitlines()[-1])
+        assert seen["uid"] == learner.pw_uid != 0
+        for mode in ("bwrap", "landlock"):
+            for pid in seen[mode]["escaped"]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            check(mode, seen[mode]["seen"], seen[mode]["reached"], seen[mode]["escaped"])
+        warning = seen["landlock"]["warning"]
+        assert "RLIMIT_NPROC counts all of your user's processes, not the sandbox's" in warning, warning
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def test_a_delegated_cgroup2_subtree_as_an_unprivileged_user(learner: pwd.struct_passwd,
+                                                             cgroup2) -> None:
+    """A cgroup delegated to the user as systemd delegates one (the folder and its cgroup.procs,
+    subtree_control and threads files are the user's), with the user's service in it: the
+    service, as that user, moves itself into a leaf and hands the controller to its cgroup's
+    children, on this kernel's real cgroup2 hierarchy."""
+    root, own, controller = cgroup2
+    for path in (own, own / "cgroup.procs", own / "cgroup.subtree_control",
+                 own / "cgroup.threads"):
+        os.chown(path, learner.pw_uid, learner.pw_gid)
+    scratch = Path(tempfile.mkdtemp(prefix="tfexam-learner-", dir="/tmp"))
+    stage = Path(tempfile.mkdtemp(prefix="tfexam-stage-", dir="/tmp"))
+    try:
+        done = _as_learner(learner, SERVICE, scratch, stage, str(own), controller,
+                           before=f"echo $$ > {own}/cgroup.procs", stdin="go\ngo\n")
+        assert done.returncode == 0, done.stderr[-3000:]
+        seen = json.loads(done.stdout.strip().splitlines()[-1])
+        assert seen["result"] == str(own), seen
+        assert seen["cgroup"] == f"/{own.relative_to(root)}/{SERVICE_LEAF}{seen['pid']}"
+        assert controller in seen["subtree"]
+        leaf = own / f"{SERVICE_LEAF}{seen['pid']}"
+        assert leaf.stat().st_uid == learner.pw_uid  # made by the user: tfexam's own, for later
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(stage, ignore_errors=True)
