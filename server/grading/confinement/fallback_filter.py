@@ -15,14 +15,23 @@ queue and semaphore call. Sending and receiving on the inherited channel still w
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import platform
-import struct
+import sys
 
-_NR, _ARCH = 0, 4
-_LD_W_ABS, _JEQ_K, _JGE_K, _RET_K = 0x20, 0x15, 0x35, 0x06
-_RET_ALLOW, _RET_KILL_PROCESS, _RET_ERRNO = 0x7FFF0000, 0x80000000, 0x00050000
+from server.grading.confinement import seccomp
+from server.grading.confinement.seccomp import (
+    _ARCH,
+    _JEQ_K,
+    _JGE_K,
+    _LD_W_ABS,
+    _NR,
+    _RET_ERRNO,
+    _RET_K,
+    RET_ALLOW,
+    RET_KILL_PROCESS,
+    op,
+)
 
 DENIED = (
     "socket", "socketpair", "bind", "listen", "connect", "accept", "accept4",
@@ -48,11 +57,7 @@ _TABLES: dict[str, tuple[int, dict[str, int]]] = {
 
 
 def supported() -> bool:
-    return platform.machine() in _TABLES
-
-
-def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
-    return struct.pack("=HBBI", code, jt, jf, k & 0xFFFFFFFF)
+    return sys.platform.startswith("linux") and platform.machine() in _TABLES
 
 
 def program() -> bytes:
@@ -62,30 +67,17 @@ def program() -> bytes:
         raise OSError(f"no syscall table for {machine}")
     arch, numbers = _TABLES[machine]
     eperm = _RET_ERRNO | errno.EPERM
-    code = [_op(_LD_W_ABS, _ARCH), _op(_JEQ_K, arch, 1, 0), _op(_RET_K, _RET_KILL_PROCESS),
-            _op(_LD_W_ABS, _NR)]
+    code = [op(_LD_W_ABS, _ARCH), op(_JEQ_K, arch, 1, 0), op(_RET_K, RET_KILL_PROCESS),
+            op(_LD_W_ABS, _NR)]
     if machine == "x86_64":  # x32 numbers (bit 30 set) reach the same calls under other numbers
-        code += [_op(_JGE_K, 0x40000000, 0, 1), _op(_RET_K, eperm)]
+        code += [op(_JGE_K, 0x40000000, 0, 1), op(_RET_K, eperm)]
     for name in DENIED:
-        code += [_op(_JEQ_K, numbers[name], 0, 1), _op(_RET_K, eperm)]
-    code.append(_op(_RET_K, _RET_ALLOW))
+        code += [op(_JEQ_K, numbers[name], 0, 1), op(_RET_K, eperm)]
+    code.append(op(_RET_K, RET_ALLOW))
     return b"".join(code)
 
 
-class _SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-
-_PR_SET_NO_NEW_PRIVS, _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 38, 22, 2
-
-
 def install() -> None:
-    """Load the filter on the calling process and all it starts. Irreversible."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    code = program()
-    buffer = ctypes.create_string_buffer(code, len(code))
-    fprog = _SockFprog(len(code) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
-    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
+    """Load the filter on the calling process and all it starts, on top of the shared one.
+    Irreversible."""
+    seccomp.load(program())

@@ -129,7 +129,8 @@ def supported() -> bool:
     return sys.platform.startswith("linux") and platform.machine() in _TABLES
 
 
-def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
+def op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
+    """One BPF instruction (`struct sock_filter`)."""
     return struct.pack("=HBBI", code, jt, jf, k & 0xFFFFFFFF)
 
 
@@ -141,36 +142,36 @@ def program() -> bytes:
     arch, numbers = _TABLES[machine]
     eperm = _RET_ERRNO | errno.EPERM
     enosys = _RET_ERRNO | errno.ENOSYS
-    code = [_op(_LD_W_ABS, _ARCH), _op(_JEQ_K, arch, 1, 0), _op(_RET_K, RET_KILL_PROCESS),
-            _op(_LD_W_ABS, _NR)]
+    code = [op(_LD_W_ABS, _ARCH), op(_JEQ_K, arch, 1, 0), op(_RET_K, RET_KILL_PROCESS),
+            op(_LD_W_ABS, _NR)]
     if machine == "x86_64":  # the x32 ABI (numbers with bit 30 set) would dodge every rule
-        code += [_op(_JGE_K, 0x40000000, 0, 1), _op(_RET_K, eperm)]
+        code += [op(_JGE_K, 0x40000000, 0, 1), op(_RET_K, eperm)]
     # Unreviewed, so unknown: what a kernel without the call would answer.
-    code += [_op(_JGT_K, REVIEWED_UP_TO, 0, 1), _op(_RET_K, enosys)]
+    code += [op(_JGT_K, REVIEWED_UP_TO, 0, 1), op(_RET_K, enosys)]
     for name in DENIED:
         if name in numbers:
-            code += [_op(_JEQ_K, numbers[name], 0, 1), _op(_RET_K, eperm)]
+            code += [op(_JEQ_K, numbers[name], 0, 1), op(_RET_K, eperm)]
     # clone3 passes its flags in memory the filter cannot read: ENOSYS makes libc use clone.
-    code += [_op(_JEQ_K, numbers["clone3"], 0, 1), _op(_RET_K, enosys)]
+    code += [op(_JEQ_K, numbers["clone3"], 0, 1), op(_RET_K, enosys)]
     # Each block below ends in a return, so the next one still finds the number loaded.
     code += [
-        _op(_JEQ_K, numbers["socket"], 0, 4),
-        _op(_LD_W_ABS, _ARG0),
-        _op(_JEQ_K, AF_UNIX, 0, 1),
-        _op(_RET_K, RET_ALLOW),
-        _op(_RET_K, _RET_ERRNO | errno.EAFNOSUPPORT),
+        op(_JEQ_K, numbers["socket"], 0, 4),
+        op(_LD_W_ABS, _ARG0),
+        op(_JEQ_K, AF_UNIX, 0, 1),
+        op(_RET_K, RET_ALLOW),
+        op(_RET_K, _RET_ERRNO | errno.EAFNOSUPPORT),
     ]
     # ioctl's request is an unsigned int: the kernel reads the low 32 bits, and so does this.
-    code += [_op(_JEQ_K, numbers["ioctl"], 0, len(DENIED_IOCTLS) + 3), _op(_LD_W_ABS, _ARG1)]
+    code += [op(_JEQ_K, numbers["ioctl"], 0, len(DENIED_IOCTLS) + 3), op(_LD_W_ABS, _ARG1)]
     for index, request in enumerate(DENIED_IOCTLS):
-        code.append(_op(_JEQ_K, request, len(DENIED_IOCTLS) - index, 0))
-    code += [_op(_RET_K, RET_ALLOW), _op(_RET_K, eperm)]
+        code.append(op(_JEQ_K, request, len(DENIED_IOCTLS) - index, 0))
+    code += [op(_RET_K, RET_ALLOW), op(_RET_K, eperm)]
     code += [
-        _op(_JEQ_K, numbers["clone"], 0, 3),
-        _op(_LD_W_ABS, _ARG0),
-        _op(_JSET_K, CLONE_NAMESPACES, 0, 1),
-        _op(_RET_K, eperm),
-        _op(_RET_K, RET_ALLOW),
+        op(_JEQ_K, numbers["clone"], 0, 3),
+        op(_LD_W_ABS, _ARG0),
+        op(_JSET_K, CLONE_NAMESPACES, 0, 1),
+        op(_RET_K, eperm),
+        op(_RET_K, RET_ALLOW),
     ]
     return b"".join(code)
 
@@ -186,8 +187,13 @@ SECCOMP_MODE_FILTER = 2
 
 def install() -> None:
     """Install the filter on the calling process (and everything it starts). Irreversible."""
+    load(program())
+
+
+def load(code: bytes) -> None:
+    """Load a filter program on the calling process; the kernel stacks it on any loaded before
+    and keeps the strictest answer (the fallback's second filter relies on that)."""
     libc = ctypes.CDLL(None, use_errno=True)
-    code = program()
     buffer = ctypes.create_string_buffer(code, len(code))
     fprog = _SockFprog(len(code) // 8, ctypes.cast(buffer, ctypes.c_void_p))
     if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
