@@ -5,7 +5,7 @@ a few seconds apart, go through three real services started one after the other:
 - baseline: tfexam as it was before the sandbox (a git ref, checked out into a temporary worktree),
   whose single worker process is reused for every job, unconfined;
 - sandbox: this tree: a bubblewrap sandbox whose zygote imported TensorFlow once forks a child
-  per job (worker/zygote.py);
+  per job (server/grading/sandboxed/zygote.py);
 - fallback: this tree with TFEXAM_SANDBOX=landlock (Landlock and seccomp, no namespaces).
 Latency is from the moment a save completes in the project folder to the moment its Result is
 stored. Printed: p50 and p95 per service, each p50 as a ratio of the baseline's, where the seconds

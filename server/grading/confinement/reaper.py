@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import resource
 import signal
 import sys
 from pathlib import Path
@@ -73,6 +72,8 @@ def kill_all() -> None:
 
 def main(argv: list[str]) -> None:
     parent, _, command = int(argv[0]), argv[1], argv[2:]
+    import resource  # Unix's: imported where it runs, so every module imports on any system
+
     libc = ctypes.CDLL(None, use_errno=True)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     signal.signal(signal.SIGTERM, _stop)
