@@ -179,3 +179,16 @@ def settled_survivors(marker: str) -> list[int]:
     while (found := survivors(marker)) and time.monotonic() < deadline:
         time.sleep(0.1)
     return found
+
+
+def attack_planted(plan: Plan, scratch: Path, planted: Planted, forks: int,
+                   limits: SandboxLimits) -> tuple[dict[str, object], bool, list[int]]:
+    """The hostile child against what `plant` set out: its report, whether it reached the planted
+    listening socket, and the processes it left running after its sandbox was destroyed."""
+    seen = attack(plan, scratch, planted.targets(forks), limits)
+    try:
+        planted.listener.accept()
+        reached = True
+    except TimeoutError:
+        reached = False
+    return seen, reached, settled_survivors(planted.marker)

@@ -45,13 +45,7 @@ def test_native_code_reaches_no_socket_ipc_capability_or_lasting_process(
     plan = _plan(mode, tmp_path, monkeypatch)
     planted = hostile.plant(tmp_path)
     try:
-        seen = hostile.attack(plan, tmp_path, planted.targets(FORKS), LIMITS)
-        try:
-            planted.listener.accept()
-            reached = True
-        except TimeoutError:
-            reached = False
-        escaped = hostile.settled_survivors(planted.marker)
+        seen, reached, escaped = hostile.attack_planted(plan, tmp_path, planted, FORKS, LIMITS)
         for pid in escaped:
             os.kill(pid, signal.SIGKILL)
         check(mode, seen, reached, escaped)

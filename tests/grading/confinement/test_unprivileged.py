@@ -73,13 +73,7 @@ for mode in ("bwrap", "landlock"):
     plan = sandbox.plan(folder, mode)
     planted = hostile.plant(folder)
     try:
-        seen = hostile.attack(plan, folder, planted.targets(FORKS), LIMITS)
-        try:
-            planted.listener.accept()
-            reached = True
-        except TimeoutError:
-            reached = False
-        escaped = hostile.settled_survivors(planted.marker)
+        seen, reached, escaped = hostile.attack_planted(plan, folder, planted, FORKS, LIMITS)
     finally:
         planted.close()
     out[mode] = {"seen": seen, "reached": reached, "escaped": escaped,
