@@ -240,6 +240,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _running(pid: int) -> bool:
+    """Whether `pid` is a process that has not exited: a zombie (state Z, or X while it is
+    reaped) holds nothing, and cgroup v1 moves it to the hierarchy's root, so its cgroup says
+    nothing of where its live neighbours are."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            state = stat.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X", "x")
+
+
 def remove_leftovers(where: Placement | None = None) -> None:
     """Sandbox cgroups (and service leaves) that a killed service left behind: only tfexam's, and
     only those whose owner is gone. Another service beside this one makes its sandbox's cgroup
@@ -331,6 +343,9 @@ class SandboxCgroup:
         pids = list(pids)
         if not pids:
             return "the sandbox had no process to check"
+        if self.killed_for_memory():  # the kernel's own word that it holds this limit
+            self.memory_verified = True
+            return None
         if self.where.kind == "systemd" and "memory" not in self.folders:
             path = cgroup_paths(pids[0]).get("v2", "")
             if not path.endswith(f"/{self.name}.scope") or self.where.v2_root is None:
@@ -352,13 +367,15 @@ class SandboxCgroup:
         key = "v2" if self.where.kind in ("v2", "systemd") else controller
         root = self.where.v2_root if key == "v2" else _mounts().get(controller)
         expected = "/" + str(folder.relative_to(root)) if root else "?"
+        checked = 0
         for pid in pids:
             seen = cgroup_paths(pid)
-            if key not in seen and not _alive(pid):
-                continue  # gone meanwhile: nothing of it to limit
+            if not _running(pid):
+                continue  # gone or exiting: cgroup v1 shows an exited process in the root
             if seen.get(key) != expected:
                 return f"process {pid} is in {seen.get(key)!r}, not in {expected!r}"
-        return None
+            checked += 1
+        return None if checked else "no process of the sandbox was left to check"
 
     def peak_mb(self) -> float:
         """The most memory the cgroup held (0 where the kernel does not keep it)."""

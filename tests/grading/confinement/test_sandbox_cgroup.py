@@ -94,6 +94,31 @@ def test_a_burst_inside_the_sandbox_is_stopped_by_the_kernel(
     assert not folder.exists()  # the sandbox's cgroup goes with it
 
 
+def test_an_exited_process_does_not_count_as_outside_its_cgroup() -> None:
+    """The kernel's OOM kill leaves a zombie until its parent reaps it, and cgroup v1 shows an
+    exited process in the root: that is not a sandbox that escaped its cgroup."""
+    cgroup = _cgroup_or_skip("zombie", 256)
+    parent = subprocess.Popen(cgroup.joining([sys.executable, "-c", (
+        "import os, time\n"
+        "child = os.fork()\n"
+        "if child == 0: os._exit(0)\n"
+        "print(child, flush=True); time.sleep(60)")]), stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        zombie = int(parent.stdout.readline())
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{zombie}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert cgroup.verify([parent.pid, zombie]) is None
+        assert cgroup.memory_verified
+        assert cgroup.verify([zombie]) == "no process of the sandbox was left to check"
+    finally:
+        parent.kill()
+        parent.wait()
+        cgroup.remove()
+
+
 def test_cgroups_a_killed_service_left_are_removed_at_the_next_start() -> None:
     """Only a dead owner's cgroups go: a live service's sandbox cgroup is empty for a moment
     before its child joins, and removing it then would leave that sandbox without its limit."""
