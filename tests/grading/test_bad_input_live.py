@@ -126,13 +126,13 @@ def test_twenty_saves_in_five_seconds_grade_the_last(shared_server: LiveServer, 
     for i in range(20):
         model = models.line_model(weight=2.0, bias=-1.0 + (19 - i) * 0.5)  # only the last is exact
         versions.append(models.save(model, tmp_path / f"v{i}.h5"))
-    start = time.monotonic()
     queue_lengths = []
+    # A burst (about 3 s on a quiet machine, longer on a busy one: what is checked below holds
+    # at any pace, so the burst's length is not).
     for version in versions:
         models.place(version, project / "Q1" / "mymodel.h5", "next.h5")
         queue_lengths.append(shared_server.get("/api/health")["worker"]["queued"])
         time.sleep(0.1)
-    assert time.monotonic() - start < 10.0  # a burst (generous: the machine may be busy)
     # Each job has a fresh sandbox: the last save waits for the one being graded, then counts.
     status = shared_server.wait_for(session, lambda s: shared_server.question(s, "Q1")["state"]
                                     in ("graded", "error"), timeout=90)
