@@ -165,12 +165,8 @@ def instructor_page_router(services: Services, roster: Roster) -> APIRouter:
         if sitting is None:
             raise UnknownSession(f"There is no sitting {sitting_id!r}.")
         template = (Path(__file__).with_name("instructor.html")).read_text(encoding="utf-8")
-        token = getattr(request.state, "classroom_token", None) or ""
-        response = HTMLResponse(template.replace("{{SITTING}}", sitting.id)
-                                .replace("{{TITLE}}", _escape(sitting.title)))
-        if request.query_params.get("token"):
-            response.set_cookie("tfexam_token", token, httponly=True, samesite="strict")
-        return response
+        return HTMLResponse(template.replace("{{SITTING}}", sitting.id)
+                            .replace("{{TITLE}}", _escape(sitting.title)))
 
     return pages
 

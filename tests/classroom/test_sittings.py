@@ -83,9 +83,12 @@ def test_a_learner_reaches_only_their_own_sitting(client: TestClient) -> None:
     assert client.get("/api/sessions/" + ada["session"]).status_code == 401  # no token at all
     assert client.get("/api/sessions/" + ada["session"],
                       headers=_as("made-up")).status_code == 401
-    # The exam page carries the learner's own token, never the instructor's.
-    page = client.get(f"/sessions/{ada['session']}?token={ada['token']}")
+    # The exam page, opened by the learner's own one-time code, never carries the instructor's.
+    code = client.post("/api/browser-codes", headers=_as(ada["token"])).json()["code"]
+    assert client.get(f"/sessions/{ada['session']}?code={code}").status_code == 200
+    page = client.get(f"/sessions/{ada['session']}")
     assert page.status_code == 200 and INSTRUCTOR not in page.text
+    client.cookies.clear()
     cohort = client.get(f"/api/classroom/sittings/{sitting['id']}", headers=_as(INSTRUCTOR)).json()
     assert [learner["name"] for learner in cohort["learners"]] == ["Ada", "Bob"]
 
@@ -124,3 +127,38 @@ def test_a_retried_upload_is_stored_once_and_a_late_one_not_at_all(client: TestC
                       headers={**headers, "x-content-sha256": hashlib.sha256(
                           content + b"x").hexdigest()})
     assert late.status_code == 409 and "does not count" in late.json()["detail"]
+
+
+def test_pages_take_a_one_time_code_never_a_token_in_the_address(client: TestClient) -> None:
+    """The learner's and the instructor's browsers get in by a code that acts for whoever asked
+    for it; the token itself in an address opens nothing (it would land in `ps`, the browser's
+    history and the access log)."""
+    sitting = _sitting(client)
+    ada = _join(client, sitting["join_code"], "Ada")
+    exam_page = f"/sessions/{ada['session']}"
+    instructor_page = f"/instructor/sittings/{sitting['id']}"
+
+    by_token = client.get(f"{exam_page}?token={ada['token']}")
+    assert by_token.status_code == 401 and "tfexam open" in by_token.text
+    assert not client.cookies
+
+    code = client.post("/api/browser-codes", headers=_as(ada["token"])).json()["code"]
+    entered = client.get(f"{exam_page}?code={code}")
+    assert entered.status_code == 200 and code not in entered.text
+    assert f'url={exam_page}"' in entered.text  # moves on to the address without the code
+    assert client.get(exam_page).status_code == 200  # the cookie now opens the learner's page
+    mine = client.get(f"/api/sessions/{ada['session']}")  # and the API calls the page makes
+    assert mine.status_code == 200
+    refused = client.get(instructor_page)  # but the learner's cookie is no instructor's
+    assert refused.status_code == 403 and "only their own sitting" in refused.text
+    assert "<table" not in refused.text
+
+    client.cookies.clear()
+    again = client.get(f"{exam_page}?code={code}")  # spent: a sentence, not the page
+    assert again.status_code == 401 and "already used or has expired" in again.text
+
+    code = client.post("/api/browser-codes", headers=_as(INSTRUCTOR)).json()["code"]
+    assert client.get(f"{instructor_page}?code={code}").status_code == 200
+    page = client.get(instructor_page)
+    assert page.status_code == 200 and "Download the scores (CSV)" in page.text
+    assert INSTRUCTOR not in page.text
