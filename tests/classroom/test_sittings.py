@@ -162,3 +162,44 @@ def test_pages_take_a_one_time_code_never_a_token_in_the_address(client: TestCli
     page = client.get(instructor_page)
     assert page.status_code == 200 and "Download the scores (CSV)" in page.text
     assert INSTRUCTOR not in page.text
+
+
+def _saved_model_tar(extra: dict[str, bytes] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    files = {"saved_model.pb": b"pb", "variables/variables.index": b"index",
+             "variables/variables.data-00000-of-00001": b"data", **(extra or {})}
+    with tarfile.open(fileobj=buffer, mode="w:") as tar:
+        for name, data in files.items():
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_a_saved_model_folder_is_taken_once_per_content_and_a_hostile_one_refused(
+        client: TestClient, tmp_path: Path) -> None:
+    sitting = _sitting(client)
+    ada = _join(client, sitting["join_code"], "Ada")
+    path = f"/api/sessions/{ada['session']}/questions/Q1/upload"
+    project = next((tmp_path / "home" / "classroom" / sitting["id"]).glob("*/project"))
+
+    def send(body: bytes) -> object:
+        return client.put(path, params={"name": "mymodel.savedmodel.tar"}, content=body,
+                          headers={**_as(ada["token"]),
+                                   "x-content-sha256": hashlib.sha256(body).hexdigest()})
+
+    archive = _saved_model_tar()
+    first = send(archive)
+    assert first.status_code == 201 and first.json()["stored"] is True, first.text
+    assert (project / "Q1" / "mymodel" / "variables" / "variables.index").read_bytes() == b"index"
+    again = send(archive)
+    assert again.status_code == 201 and again.json()["stored"] is False
+    escape = send(_saved_model_tar({"../../../../escaped": b"x"}))
+    assert escape.status_code == 400
+    assert "outside the model's folder" in escape.json()["detail"]
+    assert not list(tmp_path.rglob("escaped"))
+    assert (project / "Q1" / "mymodel" / "saved_model.pb").read_bytes() == b"pb"  # kept
+    other = client.put(path, params={"name": "other.savedmodel.tar"}, content=archive,
+                       headers={**_as(ada["token"]),
+                                "x-content-sha256": hashlib.sha256(archive).hexdigest()})
+    assert other.status_code == 400 and "mymodel/" in other.json()["detail"]
