@@ -26,6 +26,8 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import sys
 import tarfile
 import time
 from collections.abc import Callable
@@ -72,6 +74,21 @@ def _unpack(archive: bytes, folder: Path) -> None:
                 target.chmod(0o755 if member.mode & 0o111 else 0o644)
 
 
+def own_tfexam() -> list[str]:
+    """The command that runs tfexam's CLI on this (the learner's) machine, absolute so no PATH or
+    interpreter choice in the IDE changes it: the `tfexam` script beside this Python (a virtual
+    environment's bin folder), else the one on PATH, else this Python with `-m
+    plugin_bridge.cli`. The same choice the service makes for a local project
+    (server/workspace/ide.py), made here because only this machine knows its own paths."""
+    beside = Path(sys.executable).parent / ("tfexam.exe" if sys.platform == "win32" else "tfexam")
+    if beside.is_file():
+        return [str(beside)]
+    found = shutil.which("tfexam")
+    if found:
+        return [str(Path(found).absolute())]
+    return [sys.executable, "-m", "plugin_bridge.cli"]
+
+
 def join(url: str, code: str, name: str, folder: Path) -> dict[str, Any]:
     """Join a sitting and make its project in `folder` (new, or empty); returns session.json."""
     folder = folder.expanduser().resolve()
@@ -80,9 +97,15 @@ def join(url: str, code: str, name: str, folder: Path) -> dict[str, Any]:
     anonymous = Client(url)
     reply = anonymous.post("/api/classroom/join", {"code": code, "name": name})
     learner = Client(url, reply["token"], session=reply["session"])
-    archive = learner.raw("GET", "/api/classroom/me/project.tar.gz")
+    # The IDE buttons must call this machine's tfexam, so the service renders them for it.
+    archive = learner.raw("POST", "/api/classroom/me/project.tar.gz",
+                          data=json.dumps({"tfexam": own_tfexam(),
+                                           "folder_name": folder.name}).encode(),
+                          headers={"Content-Type": "application/json"})
     folder.mkdir(parents=True, exist_ok=True)
     _unpack(archive, folder)
+    (folder / ".tfexam").mkdir(mode=0o700, exist_ok=True)
+    (folder / ".tfexam").chmod(0o700)  # it is about to hold the learner's token
     meta = {"session": reply["session"], "exam": reply["exam"], "server": url.rstrip("/"),
             "token": reply["token"], "deadline": reply["deadline"],
             "questions": reply["questions"], "keras": reply["keras"], "classroom": True,

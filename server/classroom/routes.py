@@ -9,17 +9,22 @@ import io
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from server.classroom import saved_model_upload
 from server.classroom.cohort import cohort, cohort_rows
 from server.classroom.roster import Roster
-from server.classroom.sittings import SittingError, Sittings, project_archive
+from server.classroom.sittings import (
+    SittingError,
+    Sittings,
+    learner_ide_files,
+    project_archive,
+)
 from server.clock import iso
 from server.errors import TfexamError
 from server.services import Services
@@ -45,6 +50,18 @@ class NewSitting(BaseModel):
     opens_in_minutes: float = 0.0
     window_minutes: float = Field(default=60.0, gt=0)
     minutes: float | None = None
+
+
+class ProjectFor(BaseModel):
+    """Where the learner's project will live: the command that runs tfexam on the learner's
+    machine (for the IDE buttons) and the project folder's name (PyCharm's module)."""
+
+    model_config = ConfigDict(extra="forbid")
+    tfexam: list[Annotated[str, StringConstraints(min_length=1, max_length=4096,
+                                                  pattern=r"^[^\x00-\x1f]+$")]] = Field(
+        min_length=1, max_length=8)
+    folder_name: Annotated[str, StringConstraints(min_length=1, max_length=255,
+                                                  pattern=r"^[^/\\\x00-\x1f]+$")]
 
 
 class Join(BaseModel):
@@ -111,15 +128,16 @@ def classroom_router(services: Services, roster: Roster, sittings: Sittings) -> 
                 "keras": session.keras, "questions": questions,
                 "server_time": iso(services.clock.now())}
 
-    @api.get("/classroom/me/project.tar.gz", summary="The learner's project folder (learner)")
-    def project(request: Request) -> Response:
+    @api.post("/classroom/me/project.tar.gz", summary="The learner's project folder (learner)")
+    def project(body: ProjectFor, request: Request) -> Response:
         learner = getattr(request.state, "learner", None)
         if learner is None:
             raise Forbidden("Only a learner who joined has a project here.")
         session = services.store.session(learner.session_id)
         assert session is not None
-        return Response(project_archive(Path(session.project_dir)),
-                        media_type="application/gzip")
+        project_dir = Path(session.project_dir)
+        ide = learner_ide_files(project_dir, body.tfexam, body.folder_name)
+        return Response(project_archive(project_dir, ide), media_type="application/gzip")
 
     @api.put("/sessions/{session_id}/questions/{question_id}/upload", status_code=201,
              summary="Upload a complete save (the learner's agent)")

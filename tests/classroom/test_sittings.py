@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from server.clock import ManualClock
 from server.config import Settings
+from server.workspace.ide import tfexam_executable
 
 INSTRUCTOR = "instructor-token-for-tests"
 
@@ -96,14 +98,32 @@ def test_a_learner_reaches_only_their_own_sitting(client: TestClient) -> None:
 def test_the_project_comes_without_the_services_secrets(client: TestClient) -> None:
     sitting = _sitting(client)
     ada = _join(client, sitting["join_code"], "Ada")
-    archive = client.get("/api/classroom/me/project.tar.gz", headers=_as(ada["token"]))
-    assert archive.status_code == 200
+    learners_tfexam = ["/home/ada/venv/bin/tfexam"]
+    archive = client.post("/api/classroom/me/project.tar.gz", headers=_as(ada["token"]),
+                          json={"tfexam": learners_tfexam, "folder_name": "ada-project"})
+    assert archive.status_code == 200, archive.text
     with tarfile.open(fileobj=io.BytesIO(archive.content), mode="r:gz") as tar:
         names = tar.getnames()
         assert "Q1/starter.py" in names and "Q2/question.md" in names
-        assert not [n for n in names if n.startswith(".tfexam")]
-        text = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())
-    assert INSTRUCTOR.encode() not in text
+        assert sorted(n for n in names if n.startswith(".tfexam")) == [
+            ".tfexam/activate", ".tfexam/activate.bat", ".tfexam/activate.ps1"]
+        files = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+    assert INSTRUCTOR.encode() not in b"".join(files.values())
+    # The IDE buttons call the learner's tfexam, not the one on the service's machine.
+    tasks = json.loads(files[".vscode/tasks.json"])
+    status_task = next(t for t in tasks["tasks"] if t["label"] == "tfexam: Exam status")
+    assert [status_task["command"], *status_task["args"]] == [*learners_tfexam, "status"]
+    service_tfexam = tfexam_executable()[0].encode()
+    ide = {n: d for n, d in files.items() if n.startswith((".idea", ".vscode"))}
+    assert ".idea/runConfigurations/Exam_status.xml" in ide
+    assert b"/home/ada/venv/bin/tfexam status" in ide[".idea/runConfigurations/Exam_status.xml"]
+    assert not [n for n, d in ide.items() if service_tfexam in d], "the service's path leaked"
+    assert b'<module name="ada-project"' in ide[".idea/runConfigurations/Run_starter_Q1.xml"]
+    settings = json.loads(files[".vscode/settings.json"])
+    assert settings["python.envFile"] == "${workspaceFolder}/.env"  # the Keras settings kept
+    odd = client.post("/api/classroom/me/project.tar.gz", headers=_as(ada["token"]),
+                      json={"tfexam": ["tfexam\nrm -rf ~"], "folder_name": "a/b"})
+    assert odd.status_code == 422
 
 
 def test_a_retried_upload_is_stored_once_and_a_late_one_not_at_all(client: TestClient,
