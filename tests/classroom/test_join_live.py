@@ -13,9 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -57,6 +59,43 @@ def _browser(root: Path) -> Path:
     script.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$1\" >> {root / 'opened.txt'}\n")
     script.chmod(0o755)
     return script
+
+
+EXTENSION_CHECK = """
+const path = require("path");
+const { Api } = require(path.join(process.argv[1], "api.js"));
+const { provenSocket } = require(path.join(process.argv[1], "identity.js"));
+const project = JSON.parse(process.env.PROJECT);
+const api = new Api({ session: project.session, server: project.server, token: project.token,
+                      questions: Object.keys(project.questions), classroom: true });
+(async () => {
+  const out = {};
+  try { (await provenSocket(project.server, project.token)).destroy(); out.without_session = "proven"; }
+  catch (e) { out.without_session = "refused: " + e.message; }
+  out.status = await api.request("GET", `/api/sessions/${project.session}`);
+  out.page = await api.pageUrl(`/sessions/${project.session}`);
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.log(JSON.stringify({ error: String(e) })); });
+"""
+
+
+def _extension_api(folder: Path, meta: dict[str, object]) -> dict[str, object] | None:
+    """The shipped extension's API client (its compiled files from tfexam.vsix, run by Node
+    without VS Code: api.js needs only Node's http), against the central service with the
+    learner's project; None where Node is not installed."""
+    node = shutil.which("node")
+    if node is None:
+        return None
+    with zipfile.ZipFile(ROOT / "plugin_bridge" / "vscode" / "tfexam.vsix") as vsix:
+        for name in vsix.namelist():
+            if name.startswith("extension/out/") and name.endswith(".js"):
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / Path(name).name).write_bytes(vsix.read(name))
+    ran = subprocess.run([node, "-e", EXTENSION_CHECK, str(folder)], capture_output=True,
+                         text=True, timeout=60, env={"PATH": "/usr/bin:/bin",
+                                                     "PROJECT": json.dumps(meta)})
+    assert ran.returncode == 0, ran.stderr
+    return dict(json.loads(ran.stdout))
 
 
 def test_join_save_graded_and_seen_by_the_instructor(classroom: Classroom, tmp_path: Path) -> None:
@@ -116,6 +155,13 @@ def test_join_save_graded_and_seen_by_the_instructor(classroom: Classroom, tmp_p
                                 env={**learner_env, **status_task["options"]["env"]},
                                 capture_output=True, text=True, timeout=120)
         assert button.returncode == 0 and "5/5" in button.stdout, button.stdout + button.stderr
+        # The VS Code extension (its shipped build) proves the service and reads the status.
+        extension = _extension_api(tmp_path / "extension", meta)
+        if extension is not None:
+            assert "error" not in extension, extension
+            assert extension["without_session"].startswith("refused"), extension
+            assert extension["status"]["questions"][0]["score"] == 5, extension
+            assert "?code=" in extension["page"] and meta["token"] not in extension["page"]
         # `tfexam open`: the browser gets a one-time code, never the token, and it opens the page.
         opened = _tfexam("open", cwd=folder, env=learner_env)
         assert opened.returncode == 0, opened.stderr
