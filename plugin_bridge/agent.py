@@ -141,6 +141,16 @@ class Seen:
     since: float
 
 
+def _newest(path: Path) -> int:
+    """When the model at `path` was last written (a folder: its newest entry); 0 if gone."""
+    try:
+        if path.is_dir():
+            return max((entry[2] for entry in saved_model_folder.signature(path)), default=0)
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
 def _signature(path: Path) -> object:
     if path.is_dir():
         return saved_model_folder.signature(path)
@@ -188,7 +198,9 @@ class Uploader:
             folder = self.root / question / stem
             if folder.is_dir() and not folder.is_symlink():
                 found.append((question, folder))
-        return found
+        # Oldest save first: the service grades the model it received last, which must then be
+        # the one the learner saved last when a question holds two formats.
+        return sorted(found, key=lambda item: _newest(item[1]))
 
     def look(self) -> list[str]:
         """One look: upload what is complete and new; returns the keys uploaded."""

@@ -173,7 +173,11 @@ def place(archive: bytes, question_dir: Path, stem: str, limit_bytes: int) -> No
             # without a model, never a half-written one).
             aside = question_dir / f".{stem}.{secrets.token_hex(4)}.old"
             os.rename(target, aside)
-            os.rename(staging, target)
+            try:
+                os.rename(staging, target)
+            except OSError:
+                os.rename(aside, target)  # the previous save stays, as if nothing came
+                raise
             staging = aside
     finally:
         if os.path.lexists(staging):
