@@ -183,6 +183,12 @@ def test_pages_take_a_one_time_code_never_a_token_in_the_address(client: TestCli
     assert page.status_code == 200 and "Download the scores (CSV)" in page.text
     assert INSTRUCTOR not in page.text
 
+    # The address `serve` prints (a code the service mints for itself) is the instructor's.
+    client.cookies.clear()
+    printed = client.app.state.browser_codes.mint()
+    assert client.get(f"/?code={printed}").status_code == 200
+    assert client.get(instructor_page).status_code == 200
+
 
 def _saved_model_tar(extra: dict[str, bytes] | None = None) -> bytes:
     buffer = io.BytesIO()
