@@ -15,6 +15,8 @@ import csv
 import hashlib
 import io
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -129,6 +131,23 @@ def _enter(context: Any, url: str, path: str, token: str) -> Any:
     return tab
 
 
+def _tfexam_open(root: Path, url: str, sitting: str) -> str:
+    """`tfexam open --sitting` as the instructor runs it (the service's token in TFEXAM_TOKEN);
+    returns the address it gave the browser (a stand-in `BROWSER` records the private file)."""
+    browser = root / "browser"
+    browser.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$1\" > {root / 'opened.txt'}\n")
+    browser.chmod(0o755)
+    env = {**os.environ, "TFEXAM_TOKEN": INSTRUCTOR, "BROWSER": f"{browser} %s",
+           "XDG_CACHE_HOME": str(root / "cache")}
+    env = {k: v for k, v in env.items() if not k.startswith(("TFEXAM_DATABASE", "TFEXAM_BROKER"))}
+    ran = subprocess.run([sys.executable, "-m", "plugin_bridge.cli", "--url", url, "open",
+                          "--sitting", sitting], cwd=root, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    handoff = Path((root / "opened.txt").read_text().strip().removeprefix("file://"))
+    return handoff.read_text().split("url=")[1].split('"')[0].replace("&amp;", "&")
+
+
 def test_the_instructor_follows_the_cohort_live(tmp_path: Path, postgres: PostgresServer,
                                                 redis_server: RedisServer, keras_home: Path,
                                                 chromium: Any) -> None:
@@ -174,10 +193,16 @@ def test_the_instructor_follows_the_cohort_live(tmp_path: Path, postgres: Postgr
         cohort = _cohort(api, sitting["id"])
         assert _q1(cohort, "Dan")["stuck"], cohort
 
+        # The instructor opens the page as the README says: `tfexam open --sitting`, which
+        # hands the browser a one-time address through a private file (never the token).
+        address = _tfexam_open(tmp_path, service.url, sitting["id"])
+        assert "?code=" in address and INSTRUCTOR not in address
         instructor = chromium.new_context(viewport=LAPTOP)
         errors: list[str] = []
-        page = _enter(instructor, service.url, f"/instructor/sittings/{sitting['id']}",
-                      INSTRUCTOR)
+        page = instructor.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(address)
+        page.wait_for_url(f"{service.url}/instructor/sittings/{sitting['id']}")
         page.on("pageerror", lambda error: errors.append(str(error)))
         assert INSTRUCTOR not in page.content()
         expect(page.locator("#summary")).to_contain_text("4 joined, 4 still sitting")
