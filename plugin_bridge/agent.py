@@ -6,7 +6,11 @@ local folder, and records the service, the session and the learner's own token i
 service as they do against a local one. Then it watches the folder as the real exam's plugin did
 and uploads every complete save:
 - complete: the file's size and modification time stayed the same for `settle` seconds and its
-  format's own markers are whole (an HDF5 signature; a zip's end record for `.keras`);
+  format's own markers are whole (an HDF5 signature; a zip's end record for `.keras`); a
+  SavedModel folder (`mymodel/`) when nothing in it changed for `settle` seconds and
+  saved_model.pb, variables/variables.index and every variables shard are there; it travels as
+  one plain tar archive whose bytes depend only on the folder's content
+  (plugin_bridge/saved_model_folder.py), so its hash names the save;
 - once: each upload carries the content's SHA-256; a save already sent (this run or an earlier
   one, `.tfexam/uploads.json`) is not sent again, and a retried upload the service already has is
   stored once there;
@@ -22,6 +26,8 @@ import hashlib
 import io
 import json
 import os
+import shutil
+import sys
 import tarfile
 import time
 from collections.abc import Callable
@@ -29,12 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from plugin_bridge import saved_model_folder
 from plugin_bridge.client import Client
 from plugin_bridge.errors import ApiError, CliError, ServiceUnreachable, UsageError
 
 SESSION_FILE = Path(".tfexam") / "session.json"
 UPLOADS_FILE = Path(".tfexam") / "uploads.json"
 SUFFIXES = (".h5", ".keras")
+SAVED_MODEL_SUFFIX = ".savedmodel.tar"  # the service's name for a SavedModel folder's archive
 ZIP_END = b"PK\x05\x06"
 
 
@@ -66,6 +74,21 @@ def _unpack(archive: bytes, folder: Path) -> None:
                 target.chmod(0o755 if member.mode & 0o111 else 0o644)
 
 
+def own_tfexam() -> list[str]:
+    """The command that runs tfexam's CLI on this (the learner's) machine, absolute so no PATH or
+    interpreter choice in the IDE changes it: the `tfexam` script beside this Python (a virtual
+    environment's bin folder), else the one on PATH, else this Python with `-m
+    plugin_bridge.cli`. The same choice the service makes for a local project
+    (server/workspace/ide.py), made here because only this machine knows its own paths."""
+    beside = Path(sys.executable).parent / ("tfexam.exe" if sys.platform == "win32" else "tfexam")
+    if beside.is_file():
+        return [str(beside)]
+    found = shutil.which("tfexam")
+    if found:
+        return [str(Path(found).absolute())]
+    return [sys.executable, "-m", "plugin_bridge.cli"]
+
+
 def join(url: str, code: str, name: str, folder: Path) -> dict[str, Any]:
     """Join a sitting and make its project in `folder` (new, or empty); returns session.json."""
     folder = folder.expanduser().resolve()
@@ -74,9 +97,15 @@ def join(url: str, code: str, name: str, folder: Path) -> dict[str, Any]:
     anonymous = Client(url)
     reply = anonymous.post("/api/classroom/join", {"code": code, "name": name})
     learner = Client(url, reply["token"], session=reply["session"])
-    archive = learner.raw("GET", "/api/classroom/me/project.tar.gz")
+    # The IDE buttons must call this machine's tfexam, so the service renders them for it.
+    archive = learner.raw("POST", "/api/classroom/me/project.tar.gz",
+                          data=json.dumps({"tfexam": own_tfexam(),
+                                           "folder_name": folder.name}).encode(),
+                          headers={"Content-Type": "application/json"})
     folder.mkdir(parents=True, exist_ok=True)
     _unpack(archive, folder)
+    (folder / ".tfexam").mkdir(mode=0o700, exist_ok=True)
+    (folder / ".tfexam").chmod(0o700)  # it is about to hold the learner's token
     meta = {"session": reply["session"], "exam": reply["exam"], "server": url.rstrip("/"),
             "token": reply["token"], "deadline": reply["deadline"],
             "questions": reply["questions"], "keras": reply["keras"], "classroom": True,
@@ -108,8 +137,25 @@ def sha256_of(path: Path) -> str:
 
 @dataclass
 class Seen:
-    signature: tuple[int, int]
+    signature: object  # (size, mtime) of a file; every entry's of a SavedModel folder
     since: float
+
+
+def _newest(path: Path) -> int:
+    """When the model at `path` was last written (a folder: its newest entry); 0 if gone."""
+    try:
+        if path.is_dir():
+            return max((entry[2] for entry in saved_model_folder.signature(path)), default=0)
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _signature(path: Path) -> object:
+    if path.is_dir():
+        return saved_model_folder.signature(path)
+    stat = path.stat()
+    return (stat.st_size, stat.st_mtime_ns)
 
 
 @dataclass
@@ -126,6 +172,7 @@ class Uploader:
     seen: dict[str, Seen] = field(default_factory=dict)
     offline: bool = False
     closed: str | None = None  # the service's sentence once the exam is over
+    told: set[tuple[str, str, str]] = field(default_factory=set)  # refusals already shown
 
     @classmethod
     def of_project(cls, root: Path, settle: float = 1.0) -> Uploader:
@@ -148,41 +195,66 @@ class Uploader:
                 path = self.root / question / f"{stem}{suffix}"
                 if path.is_file():
                     found.append((question, path))
-        return found
+            folder = self.root / question / stem
+            if folder.is_dir() and not folder.is_symlink():
+                found.append((question, folder))
+        # Oldest save first: the service grades the model it received last, which must then be
+        # the one the learner saved last when a question holds two formats.
+        return sorted(found, key=lambda item: _newest(item[1]))
 
     def look(self) -> list[str]:
         """One look: upload what is complete and new; returns the keys uploaded."""
         uploaded = []
         for question, path in self.candidates():
-            key = f"{question}/{path.name}"
+            key = f"{question}/{path.name}" + ("/" if path.is_dir() else "")
             try:
-                stat = path.stat()
+                signature = _signature(path)
             except OSError:
                 continue
-            signature = (stat.st_size, stat.st_mtime_ns)
             now = self.clock()
             previous = self.seen.get(key)
             if previous is None or previous.signature != signature:
                 self.seen[key] = Seen(signature, now)
                 continue
-            if now - previous.since < self.settle or not looks_complete(path):
+            if now - previous.since < self.settle:
                 continue
-            digest = sha256_of(path)
+            if path.is_dir():
+                if not saved_model_folder.is_whole(path):
+                    continue
+                try:
+                    data = saved_model_folder.pack(path)
+                except (CliError, OSError) as why:
+                    self._refused(key, str(why))
+                    continue
+                if saved_model_folder.signature(path) != signature:
+                    continue  # changed while packed: the next look takes the new content
+                name = f"{path.name}{SAVED_MODEL_SUFFIX}"
+            else:
+                if not looks_complete(path):
+                    continue
+                data = path.read_bytes()
+                if _signature(path) != signature:
+                    continue
+                name = path.name
+            digest = hashlib.sha256(data).hexdigest()
             if self.sent.get(key) == digest:
                 continue
-            if self._upload(question, path, digest):
+            if self._upload(question, name, data, digest):
                 self.sent[key] = digest
                 _private_write(self.root / UPLOADS_FILE, json.dumps(self.sent, indent=2))
                 uploaded.append(key)
         return uploaded
 
-    def _upload(self, question: str, path: Path, digest: str) -> bool:
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != digest:
-            return False  # changed while read: the next look takes the new content
+    def _refused(self, key: str, why: str) -> None:
+        """Said once per content: a save the service would refuse is not sent at all."""
+        if self.sent.get(key) != f"refused: {why}":
+            print(f"tfexam: {key} was not sent: {why}", flush=True)
+            self.sent[key] = f"refused: {why}"
+
+    def _upload(self, question: str, name: str, data: bytes, digest: str) -> bool:
         try:
             self.client.raw("PUT", f"/api/sessions/{self.session}/questions/{question}/upload",
-                            data=data, query={"name": path.name},
+                            data=data, query={"name": name},
                             headers={"X-Content-SHA256": digest,
                                      "Content-Type": "application/octet-stream"})
         except ServiceUnreachable:
@@ -191,8 +263,9 @@ class Uploader:
         except ApiError as refusal:
             if refusal.status == 409:
                 self.closed = str(refusal)
-            else:
-                print(f"tfexam: {question}/{path.name} was not taken: {refusal}", flush=True)
+            elif (question, name, digest) not in self.told:  # once, not at every look
+                self.told.add((question, name, digest))
+                print(f"tfexam: {question}/{name} was not taken: {refusal}", flush=True)
             return refusal.status == 409  # an exam that is over takes nothing more
         self.offline = False
         return True

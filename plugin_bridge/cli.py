@@ -121,7 +121,11 @@ def cmd_join(ctx: Context) -> int:
     folder = Path(args.folder or f"{args.code.strip().upper()}-project")
     meta = join(args.url_arg, args.code, args.name or os.environ.get("USER") or "learner", folder)
     print(f"Joined {meta['exam']} as {meta['name']}: project in {folder.resolve()}, deadline "
-          f"{meta['deadline']} (the service's clock).", flush=True)
+          f"{meta['deadline']} (the service's clock). The exam page: 'tfexam open' in that "
+          "folder.", flush=True)
+    if args.open:
+        _open_page(Client(meta["server"], meta["token"], session=meta["session"]),
+                   f"/sessions/{meta['session']}")
     if args.no_watch:
         return 0
     return _sync(folder.resolve())
@@ -337,15 +341,23 @@ def cmd_watch(ctx: Context) -> int:
 
 
 def cmd_open(ctx: Context) -> int:
-    """Open the exam page of the session in the web browser.
+    """Open the exam page of the session in the web browser (the instructor: --sitting ID opens
+    that sitting's page on a classroom service).
 
     The browser gets a one-time code (spent on first use, dead within minutes), never the token,
-    and gets it from a private file: its command line is visible to every user in `ps`."""
-    session = ctx.session()
-    page = f"{ctx.client.url}/sessions/{session}"
+    and gets it from a private file: its command line is visible to every user in `ps`. On a
+    classroom service the code acts for whoever asked: the learner in a joined project, the
+    instructor with the service's token."""
+    sitting = getattr(ctx.args, "sitting", None)
+    path = f"/instructor/sittings/{sitting}" if sitting else f"/sessions/{ctx.session()}"
+    return _open_page(ctx.client, path)
+
+
+def _open_page(client: Client, path: str) -> int:
+    page = f"{client.url}{path}"
     address = opened = page
-    if ctx.client.token:
-        address += f"?code={ctx.client.post('/api/browser-codes')['code']}"
+    if client.token:
+        address += f"?code={client.post('/api/browser-codes')['code']}"
         opened = handoff_page(address).as_uri()
     if webbrowser.open(opened):
         print(f"Opened {page} in the web browser.")
@@ -493,6 +505,8 @@ def parser() -> argparse.ArgumentParser:
     joining.add_argument("code", help="the sitting's join code")
     joining.add_argument("--name", default=None, help="your name as the instructor sees it")
     joining.add_argument("--folder", default=None, help="where to make the project (new)")
+    joining.add_argument("--open", action="store_true",
+                         help="open the exam page (by a one-time code, never the token)")
     joining.add_argument("--no-watch", action="store_true",
                          help="make the project and stop (resume with 'tfexam sync')")
     syncing = _command(sub, cmd_sync)
@@ -527,7 +541,9 @@ def parser() -> argparse.ArgumentParser:
     _command(sub, cmd_status, session=True, as_json=True)
     _command(sub, cmd_time, session=True)
     _command(sub, cmd_watch, session=True)
-    _command(sub, cmd_open, session=True)
+    opening = _command(sub, cmd_open, session=True)
+    opening.add_argument("--sitting", default=None,
+                         help="a classroom sitting's id: open its instructor's page")
     submit = _command(sub, cmd_submit, session=True, as_json=True)
     submit.add_argument("question", help="the question's folder name, e.g. Category2")
     submit.add_argument("--wait", action="store_true", help="wait for the score")

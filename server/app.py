@@ -53,7 +53,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
         roster = Roster(services.db)
         sittings = Sittings(settings, roster, services.sessions, services.clock)
-        app.add_middleware(ClassroomAccess, instructor_token=settings.token, roster=roster)
+        app.add_middleware(ClassroomAccess, instructor_token=settings.token, roster=roster,
+                           codes=codes)
         app.add_middleware(LocalOnly, allowed_hosts=allowed, token=None)
         app.include_router(classroom_router(services, roster, sittings))
         app.include_router(instructor_page_router(services, roster))

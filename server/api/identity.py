@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from server.errors import TfexamError
 
@@ -54,36 +54,54 @@ class BadNonce(TfexamError):
 
 
 class BrowserCodes:
-    """One-time codes for the browser: each opens the pages once, within CODE_SECONDS."""
+    """One-time codes for the browser: each opens the pages once, within CODE_SECONDS.
+
+    In classroom mode a code also remembers whose it is (the token of the learner or instructor
+    who asked for it), so the browser that spends it acts for that person, and the token itself
+    never travels in an address."""
 
     def __init__(self, seconds: float = CODE_SECONDS,
                  now: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
         self.now = now
         self._codes: dict[str, float] = {}  # code -> when it dies (monotonic: the wall may jump)
+        self._holders: dict[str, str] = {}  # code -> the token it acts for (classroom mode)
         self._lock = threading.Lock()
 
-    def mint(self) -> str:
+    def mint(self, holder: str | None = None) -> str:
+        """A new code; `holder` (classroom mode) is the token the browser will act for."""
         code = secrets.token_urlsafe(24)
         with self._lock:
             self._forget_dead()
             while len(self._codes) >= MAX_CODES:
-                self._codes.pop(next(iter(self._codes)))
+                oldest = next(iter(self._codes))
+                self._codes.pop(oldest)
+                self._holders.pop(oldest, None)
             self._codes[code] = self.now() + self.seconds
+            if holder is not None:
+                self._holders[code] = holder
         return code
 
     def redeem(self, code: str | None) -> bool:
         """True once for a live code; a used, expired or unknown code is False."""
+        return self.redeem_for(code)[0]
+
+    def redeem_for(self, code: str | None) -> tuple[bool, str | None]:
+        """(live, holder) once for a live code; (False, None) for a used, expired or unknown one."""
         if not code:
-            return False
+            return False, None
         with self._lock:
             dies = self._codes.pop(code, None)
-        return dies is not None and self.now() <= dies
+            holder = self._holders.pop(code, None)
+        if dies is None or self.now() > dies:
+            return False, None
+        return True, holder
 
     def _forget_dead(self) -> None:
         now = self.now()
         for code in [c for c, dies in self._codes.items() if dies < now]:
             del self._codes[code]
+            self._holders.pop(code, None)
 
 
 def learner_proof(token_sha256: str, nonce: str) -> str:
@@ -112,7 +130,10 @@ def identity_router(token: str | None, codes: BrowserCodes,
                 "proof": service_proof(token, nonce) if token else None}
 
     @api.post("/browser-codes", summary="A one-time code that lets a browser open the pages")
-    def browser_code() -> dict[str, object]:
-        return {"code": codes.mint(), "expires_in": codes.seconds}
+    def browser_code(request: Request) -> dict[str, object]:
+        # Classroom mode: the code acts for whoever asked (their token, checked by the access
+        # rules before this runs); locally there is one token and the code needs no holder.
+        holder = getattr(request.state, "classroom_token", None)
+        return {"code": codes.mint(holder), "expires_in": codes.seconds}
 
     return api

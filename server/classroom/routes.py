@@ -9,21 +9,30 @@ import io
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.concurrency import run_in_threadpool
 
+from server.classroom import saved_model_upload
 from server.classroom.cohort import cohort, cohort_rows
 from server.classroom.roster import Roster
-from server.classroom.sittings import SittingError, Sittings, project_archive
+from server.classroom.sittings import (
+    SittingError,
+    Sittings,
+    learner_ide_files,
+    project_archive,
+)
 from server.clock import iso
 from server.errors import TfexamError
 from server.services import Services
 from server.sessions.service import SessionClosed, UnknownSession
 
 MODEL_SUFFIXES = (".h5", ".keras")
+ARCHIVE_OVERHEAD = 1 << 20  # a SavedModel's tar headers, beyond the content's own size limit
+RECEIVED = Path(".tfexam") / "received"  # the content hash of each SavedModel taken
 
 
 class Forbidden(TfexamError):
@@ -41,6 +50,18 @@ class NewSitting(BaseModel):
     opens_in_minutes: float = 0.0
     window_minutes: float = Field(default=60.0, gt=0)
     minutes: float | None = None
+
+
+class ProjectFor(BaseModel):
+    """Where the learner's project will live: the command that runs tfexam on the learner's
+    machine (for the IDE buttons) and the project folder's name (PyCharm's module)."""
+
+    model_config = ConfigDict(extra="forbid")
+    tfexam: list[Annotated[str, StringConstraints(min_length=1, max_length=4096,
+                                                  pattern=r"^[^\x00-\x1f]+$")]] = Field(
+        min_length=1, max_length=8)
+    folder_name: Annotated[str, StringConstraints(min_length=1, max_length=255,
+                                                  pattern=r"^[^/\\\x00-\x1f]+$")]
 
 
 class Join(BaseModel):
@@ -107,15 +128,16 @@ def classroom_router(services: Services, roster: Roster, sittings: Sittings) -> 
                 "keras": session.keras, "questions": questions,
                 "server_time": iso(services.clock.now())}
 
-    @api.get("/classroom/me/project.tar.gz", summary="The learner's project folder (learner)")
-    def project(request: Request) -> Response:
+    @api.post("/classroom/me/project.tar.gz", summary="The learner's project folder (learner)")
+    def project(body: ProjectFor, request: Request) -> Response:
         learner = getattr(request.state, "learner", None)
         if learner is None:
             raise Forbidden("Only a learner who joined has a project here.")
         session = services.store.session(learner.session_id)
         assert session is not None
-        return Response(project_archive(Path(session.project_dir)),
-                        media_type="application/gzip")
+        project_dir = Path(session.project_dir)
+        ide = learner_ide_files(project_dir, body.tfexam, body.folder_name)
+        return Response(project_archive(project_dir, ide), media_type="application/gzip")
 
     @api.put("/sessions/{session_id}/questions/{question_id}/upload", status_code=201,
              summary="Upload a complete save (the learner's agent)")
@@ -127,9 +149,11 @@ def classroom_router(services: Services, roster: Roster, sittings: Sittings) -> 
         if session is None or question is None:
             raise UnknownSession(f"There is no question {question_id!r} in session "
                                  f"{session_id!r}.")
-        if not name.endswith(MODEL_SUFFIXES) or Path(name).stem != Path(question.model_file).stem:
-            raise BadUpload(f"Upload {Path(question.model_file).stem}.h5 or "
-                            f"{Path(question.model_file).stem}.keras; got {name!r}.")
+        stem = Path(question.model_file).stem
+        saved_model = name == f"{stem}{saved_model_upload.SUFFIX}"
+        if not saved_model and (not name.endswith(MODEL_SUFFIXES) or Path(name).stem != stem):
+            raise BadUpload(f"Upload {stem}.h5, {stem}.keras or the SavedModel folder {stem}/ "
+                            f"(as {stem}{saved_model_upload.SUFFIX}); got {name!r}.")
         received = services.clock.now()  # the service's clock decides whether it counts
         if session.state != "running" or received > session.cutoff:
             raise SessionClosed(f"This save reached the service at {iso(received)}, after the "
@@ -138,14 +162,30 @@ def classroom_router(services: Services, roster: Roster, sittings: Sittings) -> 
         body = bytearray()
         async for chunk in request.stream():
             body += chunk
-            if len(body) > limit:
+            if len(body) > limit + ARCHIVE_OVERHEAD:
                 raise BadUpload(f"The file is larger than {services.settings.model_size_limit_mb:g}"
                                 " MB, the most a question takes.")
         digest = hashlib.sha256(body).hexdigest()
         if digest != sha256.lower():
             raise BadUpload("The upload arrived incomplete (its content hash differs): the agent "
                             "sends it again.")
-        target = Path(session.project_dir) / question_id / name
+        question_dir = Path(session.project_dir) / question_id
+        if saved_model:
+            record = Path(session.project_dir) / RECEIVED / f"{question_id}-{name}.sha256"
+            if (question_dir / stem).is_dir() and _read(record) == digest:
+                return {"stored": False, "sha256": digest, "received_at": iso(received),
+                        "reason": "the service already has this save"}
+            try:
+                await run_in_threadpool(saved_model_upload.place, bytes(body), question_dir,
+                                        stem, limit)
+            except saved_model_upload.ArchiveRefused as refused:
+                raise BadUpload(str(refused)) from None
+            _write_atomically(record, digest.encode())
+            return {"stored": True, "sha256": digest, "received_at": iso(received)}
+        if len(body) > limit:
+            raise BadUpload(f"The file is larger than {services.settings.model_size_limit_mb:g}"
+                            " MB, the most a question takes.")
+        target = question_dir / name
         if target.is_file() and _sha256_of(target) == digest:
             return {"stored": False, "sha256": digest, "received_at": iso(received),
                     "reason": "the service already has this save"}
@@ -165,12 +205,8 @@ def instructor_page_router(services: Services, roster: Roster) -> APIRouter:
         if sitting is None:
             raise UnknownSession(f"There is no sitting {sitting_id!r}.")
         template = (Path(__file__).with_name("instructor.html")).read_text(encoding="utf-8")
-        token = getattr(request.state, "classroom_token", None) or ""
-        response = HTMLResponse(template.replace("{{SITTING}}", sitting.id)
-                                .replace("{{TITLE}}", _escape(sitting.title)))
-        if request.query_params.get("token"):
-            response.set_cookie("tfexam_token", token, httponly=True, samesite="strict")
-        return response
+        return HTMLResponse(template.replace("{{SITTING}}", sitting.id)
+                            .replace("{{TITLE}}", _escape(sitting.title)))
 
     return pages
 
@@ -188,8 +224,16 @@ def _sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
 def _write_atomically(target: Path, data: bytes) -> None:
     """Whole or not at all: the service's watcher sees one complete file appear (a rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.upload")
     try:
         with temporary.open("wb") as handle:

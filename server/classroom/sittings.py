@@ -11,8 +11,11 @@ same files by `tfexam join`.
 from __future__ import annotations
 
 import io
+import json
 import secrets
+import shutil
 import tarfile
+import tempfile
 from pathlib import Path
 
 from server.classroom.roster import Learner, Roster, Sitting
@@ -20,6 +23,8 @@ from server.clock import Clock, iso
 from server.config import Settings
 from server.errors import TfexamError
 from server.sessions.service import SessionService
+from server.workspace.ide import write_pycharm_files, write_vscode_files
+from server.workspace.keras_env import DEFAULT_KERAS, learner_env
 
 # No 0/O or 1/I/L: a code read aloud or from a projector is typed right the first time.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -104,16 +109,57 @@ class Sittings:
         return learner, token
 
 
-def project_archive(project_dir: Path) -> bytes:
+IDE_FILES = (Path(".idea") / "runConfigurations", Path(".vscode"))  # rendered per learner
+SHARED_MARKER_FILES = ("activate", "activate.bat", "activate.ps1")  # in .tfexam/, no secrets
+
+
+def learner_ide_files(project_dir: Path, tfexam: list[str], module: str) -> dict[str, bytes]:
+    """The project's IDE files as they must be on the learner's machine: the run configurations
+    and tasks call `tfexam`, the learner's own command (what `tfexam join` found there), never
+    the service machine's; PyCharm's module is the learner's folder's name. Rendered by the same
+    code that writes a local project's (server/workspace/ide.py), in a folder of its own."""
+    meta = json.loads((project_dir / ".tfexam" / "session.json").read_text(encoding="utf-8"))
+    questions = list(meta.get("questions") or {})
+    keras = str(meta.get("keras") or DEFAULT_KERAS)
+    env = learner_env(keras)
+    with tempfile.TemporaryDirectory(prefix="tfexam-ide-") as scratch:
+        root = Path(scratch)
+        settings = project_dir / ".vscode" / "settings.json"
+        if settings.is_file():  # the Keras settings already there, kept (tasks merge into it)
+            (root / ".vscode").mkdir()
+            shutil.copyfile(settings, root / ".vscode" / "settings.json")
+        write_pycharm_files(root, questions, tfexam, env, module)
+        write_vscode_files(root, questions, tfexam, env)
+        return {path.relative_to(root).as_posix(): path.read_bytes()
+                for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def _is_rendered(relative: Path) -> bool:
+    return any(relative == folder or folder in relative.parents for folder in IDE_FILES)
+
+
+def project_archive(project_dir: Path, ide_files: dict[str, bytes] | None = None) -> bytes:
     """The learner's project as the service made it, for `tfexam join` to unpack: everything but
-    `.tfexam/` (the service's own marker, which names the service's token)."""
+    `.tfexam/` (the service's own marker, which names the service's token; its activate scripts,
+    which hold only the Keras variables, do go) and the IDE files, which `ide_files` gives as
+    rendered for the learner's machine."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         for path in sorted(project_dir.rglob("*")):
             relative = path.relative_to(project_dir)
-            if relative.parts[0] == ".tfexam" or path.is_symlink():
+            if path.is_symlink():
+                continue
+            if relative.parts[0] == ".tfexam" and not (
+                    len(relative.parts) == 2 and relative.name in SHARED_MARKER_FILES):
+                continue
+            if ide_files is not None and _is_rendered(relative):
                 continue
             if path.is_file() and path.name.startswith("mymodel"):
                 continue  # the learner's own saves are theirs to make
             archive.add(path, arcname=str(relative), recursive=False)
+        for name, data in (ide_files or {}).items():
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            member.mode = 0o644
+            archive.addfile(member, io.BytesIO(data))
     return buffer.getvalue()

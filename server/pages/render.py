@@ -3,10 +3,12 @@ size reads the same on the exam page, the history and the report."""
 
 from __future__ import annotations
 
+import html
 import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment
 from markupsafe import Markup
@@ -58,3 +60,17 @@ def environment() -> Environment:
 
 def render_page(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
+
+
+def move_on_page(path: str, query: list[tuple[str, str]]) -> str:
+    """The page a `?code=` address answers with: it moves the browser on to the same address
+    without the code. A page of its own, not a 303: a browser sent here from a private file
+    (`tfexam open`) started the navigation cross-site and would not send a SameSite=Strict cookie
+    along a redirect of it; the page's own move is same-site."""
+    rest = urlencode([(k, v) for k, v in query if k != "code"])
+    clean = html.escape(path + (f"?{rest}" if rest else ""), quote=True)
+    return (f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url='
+            f'{clean}"><title>tfexam</title><p><a href="{clean}">Continue</a></p>\n')
+
+
+MOVE_ON_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

@@ -7,11 +7,9 @@ the API's one-sentence errors reach the learner unchanged.
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -21,7 +19,7 @@ from server.api.security import TOKEN_COOKIE, token_matches
 from server.datasets.availability import Where, exam_availability
 from server.names import excerpt
 from server.pages.question_text import question_html
-from server.pages.render import clock_text, render_page
+from server.pages.render import MOVE_ON_HEADERS, clock_text, move_on_page, render_page
 from server.report import plots
 from server.report.build import build_report
 from server.report.html import render_report
@@ -55,9 +53,8 @@ def pages_router(services: Services, codes: BrowserCodes) -> APIRouter:
 
     def let_in(request: Request) -> Response | None:
         """A `?code=` in the address: a live one sets the cookie; either way the page moves on to
-        the address without it. By a page of its own, not a 303: a browser sent here from a
-        private file (`tfexam open`) started the navigation cross-site, and would not send a
-        SameSite=Strict cookie along a redirect of it; the page's own move is same-site."""
+        the address without it (`move_on_page` says why by a page, not a redirect). Classroom
+        mode's codes are spent earlier, by its access rules (server/classroom/access.py)."""
         code = request.query_params.get("code")
         if code is None:
             return None
@@ -67,12 +64,8 @@ def pages_router(services: Services, codes: BrowserCodes) -> APIRouter:
                 message="This address's one-time code was already used or has expired: run "
                 "'tfexam open' (or use the address that 'tfexam serve' printed) for a new one."),
                 status_code=401)
-        query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "code"])
-        clean = html.escape(request.url.path + (f"?{query}" if query else ""), quote=True)
-        response = HTMLResponse(f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" '
-                                f'content="0;url={clean}"><title>tfexam</title>'
-                                f'<p><a href="{clean}">Continue</a></p>\n',
-                                headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+        response = HTMLResponse(move_on_page(request.url.path, request.query_params.multi_items()),
+                                headers=MOVE_ON_HEADERS)
         if cookie:
             response.set_cookie(TOKEN_COOKIE, cookie, httponly=True, samesite="strict")
         return response
@@ -84,13 +77,7 @@ def pages_router(services: Services, codes: BrowserCodes) -> APIRouter:
                                             "open' in the exam's project folder, or open the "
                                             "address that 'tfexam serve' printed."),
                                 status_code=401)
-        response = HTMLResponse(render_page(template, **context), status_code=status_code)
-        classroom_token = getattr(request.state, "classroom_token", None)
-        if classroom_token and request.query_params.get("token"):
-            # Classroom mode: a learner's page opened with their own token keeps it as the
-            # cookie its API calls ride on (server/classroom/access.py reads it).
-            response.set_cookie(TOKEN_COOKIE, classroom_token, httponly=True, samesite="strict")
-        return response
+        return HTMLResponse(render_page(template, **context), status_code=status_code)
 
     def not_found(request: Request, session_id: str) -> Response:
         return page(request, "problem.html", status_code=404, title="No such session",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from server.clock import ManualClock
 from server.config import Settings
+from server.workspace.ide import tfexam_executable
 
 INSTRUCTOR = "instructor-token-for-tests"
 
@@ -83,9 +85,12 @@ def test_a_learner_reaches_only_their_own_sitting(client: TestClient) -> None:
     assert client.get("/api/sessions/" + ada["session"]).status_code == 401  # no token at all
     assert client.get("/api/sessions/" + ada["session"],
                       headers=_as("made-up")).status_code == 401
-    # The exam page carries the learner's own token, never the instructor's.
-    page = client.get(f"/sessions/{ada['session']}?token={ada['token']}")
+    # The exam page, opened by the learner's own one-time code, never carries the instructor's.
+    code = client.post("/api/browser-codes", headers=_as(ada["token"])).json()["code"]
+    assert client.get(f"/sessions/{ada['session']}?code={code}").status_code == 200
+    page = client.get(f"/sessions/{ada['session']}")
     assert page.status_code == 200 and INSTRUCTOR not in page.text
+    client.cookies.clear()
     cohort = client.get(f"/api/classroom/sittings/{sitting['id']}", headers=_as(INSTRUCTOR)).json()
     assert [learner["name"] for learner in cohort["learners"]] == ["Ada", "Bob"]
 
@@ -93,14 +98,32 @@ def test_a_learner_reaches_only_their_own_sitting(client: TestClient) -> None:
 def test_the_project_comes_without_the_services_secrets(client: TestClient) -> None:
     sitting = _sitting(client)
     ada = _join(client, sitting["join_code"], "Ada")
-    archive = client.get("/api/classroom/me/project.tar.gz", headers=_as(ada["token"]))
-    assert archive.status_code == 200
+    learners_tfexam = ["/home/ada/venv/bin/tfexam"]
+    archive = client.post("/api/classroom/me/project.tar.gz", headers=_as(ada["token"]),
+                          json={"tfexam": learners_tfexam, "folder_name": "ada-project"})
+    assert archive.status_code == 200, archive.text
     with tarfile.open(fileobj=io.BytesIO(archive.content), mode="r:gz") as tar:
         names = tar.getnames()
         assert "Q1/starter.py" in names and "Q2/question.md" in names
-        assert not [n for n in names if n.startswith(".tfexam")]
-        text = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())
-    assert INSTRUCTOR.encode() not in text
+        assert sorted(n for n in names if n.startswith(".tfexam")) == [
+            ".tfexam/activate", ".tfexam/activate.bat", ".tfexam/activate.ps1"]
+        files = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+    assert INSTRUCTOR.encode() not in b"".join(files.values())
+    # The IDE buttons call the learner's tfexam, not the one on the service's machine.
+    tasks = json.loads(files[".vscode/tasks.json"])
+    status_task = next(t for t in tasks["tasks"] if t["label"] == "tfexam: Exam status")
+    assert [status_task["command"], *status_task["args"]] == [*learners_tfexam, "status"]
+    service_tfexam = tfexam_executable()[0].encode()
+    ide = {n: d for n, d in files.items() if n.startswith((".idea", ".vscode"))}
+    assert ".idea/runConfigurations/Exam_status.xml" in ide
+    assert b"/home/ada/venv/bin/tfexam status" in ide[".idea/runConfigurations/Exam_status.xml"]
+    assert not [n for n, d in ide.items() if service_tfexam in d], "the service's path leaked"
+    assert b'<module name="ada-project"' in ide[".idea/runConfigurations/Run_starter_Q1.xml"]
+    settings = json.loads(files[".vscode/settings.json"])
+    assert settings["python.envFile"] == "${workspaceFolder}/.env"  # the Keras settings kept
+    odd = client.post("/api/classroom/me/project.tar.gz", headers=_as(ada["token"]),
+                      json={"tfexam": ["tfexam\nrm -rf ~"], "folder_name": "a/b"})
+    assert odd.status_code == 422
 
 
 def test_a_retried_upload_is_stored_once_and_a_late_one_not_at_all(client: TestClient,
@@ -124,3 +147,85 @@ def test_a_retried_upload_is_stored_once_and_a_late_one_not_at_all(client: TestC
                       headers={**headers, "x-content-sha256": hashlib.sha256(
                           content + b"x").hexdigest()})
     assert late.status_code == 409 and "does not count" in late.json()["detail"]
+
+
+def test_pages_take_a_one_time_code_never_a_token_in_the_address(client: TestClient) -> None:
+    """The learner's and the instructor's browsers get in by a code that acts for whoever asked
+    for it; the token itself in an address opens nothing (it would land in `ps`, the browser's
+    history and the access log)."""
+    sitting = _sitting(client)
+    ada = _join(client, sitting["join_code"], "Ada")
+    exam_page = f"/sessions/{ada['session']}"
+    instructor_page = f"/instructor/sittings/{sitting['id']}"
+
+    by_token = client.get(f"{exam_page}?token={ada['token']}")
+    assert by_token.status_code == 401 and "tfexam open" in by_token.text
+    assert not client.cookies
+
+    code = client.post("/api/browser-codes", headers=_as(ada["token"])).json()["code"]
+    entered = client.get(f"{exam_page}?code={code}")
+    assert entered.status_code == 200 and code not in entered.text
+    assert f'url={exam_page}"' in entered.text  # moves on to the address without the code
+    assert client.get(exam_page).status_code == 200  # the cookie now opens the learner's page
+    mine = client.get(f"/api/sessions/{ada['session']}")  # and the API calls the page makes
+    assert mine.status_code == 200
+    refused = client.get(instructor_page)  # but the learner's cookie is no instructor's
+    assert refused.status_code == 403 and "only their own sitting" in refused.text
+    assert "<table" not in refused.text
+
+    client.cookies.clear()
+    again = client.get(f"{exam_page}?code={code}")  # spent: a sentence, not the page
+    assert again.status_code == 401 and "already used or has expired" in again.text
+
+    code = client.post("/api/browser-codes", headers=_as(INSTRUCTOR)).json()["code"]
+    assert client.get(f"{instructor_page}?code={code}").status_code == 200
+    page = client.get(instructor_page)
+    assert page.status_code == 200 and "Download the scores (CSV)" in page.text
+    assert INSTRUCTOR not in page.text
+
+    # The address `serve` prints (a code the service mints for itself) is the instructor's.
+    client.cookies.clear()
+    printed = client.app.state.browser_codes.mint()
+    assert client.get(f"/?code={printed}").status_code == 200
+    assert client.get(instructor_page).status_code == 200
+
+
+def _saved_model_tar(extra: dict[str, bytes] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    files = {"saved_model.pb": b"pb", "variables/variables.index": b"index",
+             "variables/variables.data-00000-of-00001": b"data", **(extra or {})}
+    with tarfile.open(fileobj=buffer, mode="w:") as tar:
+        for name, data in files.items():
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_a_saved_model_folder_is_taken_once_per_content_and_a_hostile_one_refused(
+        client: TestClient, tmp_path: Path) -> None:
+    sitting = _sitting(client)
+    ada = _join(client, sitting["join_code"], "Ada")
+    path = f"/api/sessions/{ada['session']}/questions/Q1/upload"
+    project = next((tmp_path / "home" / "classroom" / sitting["id"]).glob("*/project"))
+
+    def send(body: bytes) -> object:
+        return client.put(path, params={"name": "mymodel.savedmodel.tar"}, content=body,
+                          headers={**_as(ada["token"]),
+                                   "x-content-sha256": hashlib.sha256(body).hexdigest()})
+
+    archive = _saved_model_tar()
+    first = send(archive)
+    assert first.status_code == 201 and first.json()["stored"] is True, first.text
+    assert (project / "Q1" / "mymodel" / "variables" / "variables.index").read_bytes() == b"index"
+    again = send(archive)
+    assert again.status_code == 201 and again.json()["stored"] is False
+    escape = send(_saved_model_tar({"../../../../escaped": b"x"}))
+    assert escape.status_code == 400
+    assert "outside the model's folder" in escape.json()["detail"]
+    assert not list(tmp_path.rglob("escaped"))
+    assert (project / "Q1" / "mymodel" / "saved_model.pb").read_bytes() == b"pb"  # kept
+    other = client.put(path, params={"name": "other.savedmodel.tar"}, content=archive,
+                       headers={**_as(ada["token"]),
+                                "x-content-sha256": hashlib.sha256(archive).hexdigest()})
+    assert other.status_code == 400 and "mymodel/" in other.json()["detail"]

@@ -32,7 +32,8 @@ export class Api {
     if (!token) return { headers };
     let socket;
     try {
-      socket = await provenSocket(this.base, token);
+      socket = await provenSocket(this.base, token,
+        this.project.classroom ? this.project.session : undefined);
     } catch (e) {
       throw new ServiceUnreachable(e instanceof Error && e.name === "NotProven" ? e.message
         : `The tfexam service is not running at ${this.base} (${e instanceof Error ? e.message : e}): ` +

@@ -54,6 +54,7 @@ export interface SessionFile {
   server: string;
   token: string | null;
   questions: string[];
+  classroom: boolean; /* made by `tfexam join`: the token is a learner's, proven by session */
 }
 
 export interface StreamEvent {
@@ -163,7 +164,8 @@ export function asSessionFile(x: unknown): SessionFile | undefined {
   const server = str(x, "server");
   if (session === undefined || server === undefined) return undefined;
   const questions = isObj(x.questions) ? Object.keys(x.questions) : [];
-  return { session, server: server.replace(/\/+$/, ""), token: str(x, "token") ?? null, questions };
+  return { session, server: server.replace(/\/+$/, ""), token: str(x, "token") ?? null, questions,
+    classroom: x.classroom === true };
 }
 
 export function asStreamEvent(x: unknown): StreamEvent | undefined {

@@ -5,7 +5,12 @@
    `GET /api/hello?nonce=N` on it without the token, and checks the answer against
    HMAC-SHA256(token, "tfexam-service-proof\0" + N): only the real service can compute it, and it
    tells a listener nothing about the token. The request that carries `Authorization` then goes on
-   that same socket, so a listener that took the port in between never receives it either. */
+   that same socket, so a listener that took the port in between never receives it either.
+
+   A classroom service keeps only the SHA-256 of a learner's token, so a project made by
+   `tfexam join` names its session in the hello, and that service answers `keyed_by: "sha256"`,
+   its proof keyed by the token's hex digest (which a listener without the token cannot compute
+   either), as the CLI checks it (plugin_bridge/client.py). */
 import * as crypto from "crypto";
 import * as net from "net";
 
@@ -18,14 +23,15 @@ export class NotProven extends Error {
   override name = "NotProven";
 }
 
-export function expectedProof(token: string, nonce: string): string {
-  return crypto.createHmac("sha256", token).update(SERVICE_PROOF + nonce).digest("hex");
+export function expectedProof(token: string, nonce: string, keyedBy?: unknown): string {
+  const key = keyedBy === "sha256" ? crypto.createHash("sha256").update(token).digest("hex") : token;
+  return crypto.createHmac("sha256", key).update(SERVICE_PROOF + nonce).digest("hex");
 }
 
 /* A connected socket to `base` whose listener proved it holds `token`; the caller sends its one
    request on it (and the socket is closed with that request). Rejects with NotProven, or with
    the socket's own error when nothing answers. */
-export function provenSocket(base: string, token: string): Promise<net.Socket> {
+export function provenSocket(base: string, token: string, session?: string): Promise<net.Socket> {
   const url = new URL(base);
   const port = Number(url.port || 80);
   const host = url.hostname.replace(/^\[|\]$/g, "");
@@ -66,9 +72,10 @@ export function provenSocket(base: string, token: string): Promise<net.Socket> {
       } catch {
         return finish(stranger());
       }
-      const proof = typeof reply === "object" && reply !== null
-        ? (reply as Record<string, unknown>).proof : undefined;
-      const expected = expectedProof(token, nonce);
+      const fields = typeof reply === "object" && reply !== null
+        ? reply as Record<string, unknown> : {};
+      const proof = fields.proof;
+      const expected = expectedProof(token, nonce, fields.keyed_by);
       if (typeof proof !== "string" || proof.length !== expected.length ||
           !crypto.timingSafeEqual(Buffer.from(proof), Buffer.from(expected))) {
         return finish(stranger());
@@ -80,7 +87,8 @@ export function provenSocket(base: string, token: string): Promise<net.Socket> {
     socket.once("close", () => finish(new Error("the connection closed")));
     socket.setTimeout(HELLO_TIMEOUT_MS, () => finish(new Error("no answer in time")));
     socket.once("connect", () => {
-      socket.write(`GET /api/hello?nonce=${nonce} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+      const named = session ? `&session=${encodeURIComponent(session)}` : "";
+      socket.write(`GET /api/hello?nonce=${nonce}${named} HTTP/1.1\r\nHost: ${url.host}\r\n` +
         "Accept: application/json\r\nConnection: keep-alive\r\n\r\n");
     });
   });
