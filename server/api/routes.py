@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from server.api.broadcast import Broadcaster, frame
@@ -27,6 +27,25 @@ from server.vocabulary import SessionState, SubmissionState
 # "grading". The broadcaster sends them to every stream at once (HEARTBEAT_SECONDS).
 
 
+PUBLIC_WORKER_KEYS = ("state", "mode")
+
+
+def public_health(report: dict[str, Any]) -> dict[str, Any]:
+    """What a classroom service tells anyone but its instructor: whether it is up and grading,
+    and whether model files are sandboxed; not its folders, database, clock or processes, which
+    name the central machine to every learner of the cohort (and to anyone who reaches it)."""
+    worker = report.get("worker") or {}
+    isolation = report.get("isolation")
+    return {
+        "service": "tfexam", "mode": "classroom", "status": report["status"],
+        "schema_version": report.get("schema_version"),
+        "worker": {key: worker[key] for key in PUBLIC_WORKER_KEYS if key in worker},
+        "isolation": ({"sandboxed": isolation.get("sandboxed"), "how": isolation.get("how")}
+                      if isinstance(isolation, dict) else isolation),
+        "api_imports_tensorflow": report["api_imports_tensorflow"],
+    }
+
+
 def router(services: Services, broadcaster: Broadcaster) -> APIRouter:
     api = APIRouter(prefix="/api")
 
@@ -35,9 +54,13 @@ def router(services: Services, broadcaster: Broadcaster) -> APIRouter:
         return session_status(services.store, session, services.clock.now())
 
     @api.get("/health", summary="Is the service up, and how is the grading worker?")
-    def health() -> dict[str, Any]:
-        return {**services.health(), "streams": {"open": broadcaster.subscribers,
-                                                 "store_reads": broadcaster.reads}}
+    def health(request: Request) -> dict[str, Any]:
+        report = {**services.health(), "streams": {"open": broadcaster.subscribers,
+                                                   "store_reads": broadcaster.reads}}
+        if services.settings.classroom and getattr(
+                request.state, "classroom_role", None) != "instructor":
+            return public_health(report)
+        return report
 
     def where() -> Where:
         settings = services.settings

@@ -93,6 +93,8 @@ class ClassroomAccess(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         path = request.url.path
         if path in OPEN_PATHS or path.startswith(("/docs", "/openapi.json")):
+            if path == "/api/health" and self._is_instructor(given_token(request)):
+                request.state.classroom_role = "instructor"  # the whole report (its paths)
             return await call_next(request)
         entered = await self._spend_code(request)
         if entered is not None:

@@ -229,3 +229,18 @@ def test_a_saved_model_folder_is_taken_once_per_content_and_a_hostile_one_refuse
                        headers={**_as(ada["token"]),
                                 "x-content-sha256": hashlib.sha256(archive).hexdigest()})
     assert other.status_code == 400 and "mymodel/" in other.json()["detail"]
+
+
+def test_health_names_the_central_machine_to_its_instructor_only(client: TestClient) -> None:
+    """Anyone may ask whether the service is up (the CLI asks before it sends a token); only the
+    instructor learns its folders, database and clock."""
+    sitting = _sitting(client)
+    ada = _join(client, sitting["join_code"], "Ada")
+    full = client.get("/api/health", headers=_as(INSTRUCTOR)).json()
+    assert full["home"] and "database" in full and "clock" in full
+    for headers in ({}, _as(ada["token"]), _as("a-guess")):
+        seen = client.get("/api/health", headers=headers).json()
+        assert seen["service"] == "tfexam" and seen["status"] == full["status"]
+        assert set(seen["worker"]) <= {"state", "mode"}
+        text = json.dumps(seen)
+        assert str(full["home"]) not in text and "database" not in seen and "clock" not in seen
