@@ -168,6 +168,42 @@ def cmd_worker(ctx: Context) -> int:
     return subprocess.call(command)
 
 
+def cmd_sittings(ctx: Context) -> int:
+    """List a classroom service's sittings (the instructor: the service's token in TFEXAM_TOKEN,
+    or on its machine); with --new EXAM, create one and print its join code.
+
+    Hand the join code to the learners ('tfexam join URL CODE'); 'tfexam open --sitting ID'
+    opens a sitting's live page."""
+    args = ctx.args
+    if args.new:
+        body: dict[str, Any] = {"exam": args.new, "opens_in_minutes": args.opens_in,
+                                "window_minutes": args.window}
+        if args.title:
+            body["title"] = args.title
+        if args.minutes is not None:
+            body["minutes"] = args.minutes
+        made = ctx.client.post("/api/classroom/sittings", body)
+        if args.json:
+            print(json.dumps(made, indent=2))
+        else:
+            print(f"sitting {made['id']}  {made['title']}")
+            print(f"join code {made['join_code']}  (learners: tfexam join {ctx.client.url} "
+                  f"{made['join_code']})")
+            print(f"joining {made['opens_at']} to {made['closes_at']}, {made['minutes']:g} min each")
+        return EXIT_OK
+    sittings = ctx.client.get("/api/classroom/sittings")
+    if args.json:
+        print(json.dumps(sittings, indent=2))
+        return EXIT_OK
+    if not sittings:
+        print("No sittings yet: create one with 'tfexam sittings --new EXAM'.")
+    for sitting in sittings:
+        print(f"{sitting['id']}  {sitting['join_code']}  {sitting['exam']:<14} "
+              f"{sitting['opens_at']} to {sitting['closes_at']}  {sitting['minutes']:g} min  "
+              f"{sitting['title']}")
+    return EXIT_OK
+
+
 def cmd_exams(ctx: Context) -> int:
     """List the exams this service can set, and whether each one's data is here.
 
@@ -517,6 +553,17 @@ def parser() -> argparse.ArgumentParser:
     worker.add_argument("--concurrency", type=int, default=1,
                         help="grading processes, each with its own warm sandbox")
     worker.add_argument("--name", default=None, help="this worker's name in the broker")
+
+    sittings = _command(sub, cmd_sittings, as_json=True)
+    sittings.add_argument("--new", default=None, metavar="EXAM",
+                          help="create a sitting of this exam (its id, e.g. tf-developer)")
+    sittings.add_argument("--title", default=None, help="with --new: default the exam's title")
+    sittings.add_argument("--opens-in", type=float, default=0.0, metavar="MINUTES",
+                          help="with --new: joining opens this many minutes from now")
+    sittings.add_argument("--window", type=float, default=60.0, metavar="MINUTES",
+                          help="with --new: how long joining stays open")
+    sittings.add_argument("--minutes", type=float, default=None,
+                          help="with --new: each learner's time (default: the exam's length)")
 
     exams = _command(sub, cmd_exams, as_json=True)
     exams.add_argument("--check", action="store_true",

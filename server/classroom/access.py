@@ -103,6 +103,8 @@ class ClassroomAccess(BaseHTTPMiddleware):
         if self._is_instructor(token):
             request.state.classroom_role = "instructor"
             request.state.classroom_token = self.instructor_token
+            if path == "/" and request.method == "GET":  # the sittings, not a local exam's start
+                return RedirectResponse("/instructor", status_code=303)
             return await call_next(request)
         learner = await self._learner(token)
         if learner is None:

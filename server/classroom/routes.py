@@ -198,6 +198,13 @@ def classroom_router(services: Services, roster: Roster, sittings: Sittings) -> 
 def instructor_page_router(services: Services, roster: Roster) -> APIRouter:
     pages = APIRouter(include_in_schema=False)
 
+    @pages.get("/instructor", response_class=HTMLResponse)
+    def sittings_page(request: Request) -> HTMLResponse:
+        """Where the instructor lands: every sitting with its join code and page, and a form
+        for a new one (the same API the CLI's `tfexam sittings` speaks)."""
+        _instructor(request)
+        return HTMLResponse(Path(__file__).with_name("sittings.html").read_text(encoding="utf-8"))
+
     @pages.get("/instructor/sittings/{sitting_id}", response_class=HTMLResponse)
     def page(sitting_id: str, request: Request) -> HTMLResponse:
         _instructor(request)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -131,19 +132,24 @@ def _enter(context: Any, url: str, path: str, token: str) -> Any:
     return tab
 
 
-def _tfexam_open(root: Path, url: str, sitting: str) -> str:
-    """`tfexam open --sitting` as the instructor runs it (the service's token in TFEXAM_TOKEN);
-    returns the address it gave the browser (a stand-in `BROWSER` records the private file)."""
+def _tfexam(root: Path, url: str, *args: str) -> str:
+    """The `tfexam` command as the instructor runs it (the service's token in TFEXAM_TOKEN; a
+    stand-in `BROWSER` records what it is given); returns what it printed."""
     browser = root / "browser"
     browser.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$1\" > {root / 'opened.txt'}\n")
     browser.chmod(0o755)
     env = {**os.environ, "TFEXAM_TOKEN": INSTRUCTOR, "BROWSER": f"{browser} %s",
            "XDG_CACHE_HOME": str(root / "cache")}
     env = {k: v for k, v in env.items() if not k.startswith(("TFEXAM_DATABASE", "TFEXAM_BROKER"))}
-    ran = subprocess.run([sys.executable, "-m", "plugin_bridge.cli", "--url", url, "open",
-                          "--sitting", sitting], cwd=root, env=env, capture_output=True,
-                         text=True, timeout=120)
+    ran = subprocess.run([sys.executable, "-m", "plugin_bridge.cli", "--url", url, *args],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=120)
     assert ran.returncode == 0, ran.stdout + ran.stderr
+    return ran.stdout
+
+
+def _tfexam_open(root: Path, url: str, sitting: str) -> str:
+    """`tfexam open --sitting`: the address it gave the browser (through a private file)."""
+    _tfexam(root, url, "open", "--sitting", sitting)
     handoff = Path((root / "opened.txt").read_text().strip().removeprefix("file://"))
     return handoff.read_text().split("url=")[1].split('"')[0].replace("&amp;", "&")
 
@@ -165,8 +171,11 @@ def test_the_instructor_follows_the_cohort_live(tmp_path: Path, postgres: Postgr
     worker = Worker(home, worker_env, "page").start()
     api = httpx.Client(base_url=service.url, timeout=30)
     try:
-        sitting = api.post("/api/classroom/sittings", json={"exam": "smoke", "minutes": 30},
-                           headers=_as(INSTRUCTOR)).json()
+        # The instructor creates the sitting as the README says, with `tfexam sittings --new`.
+        sitting = json.loads(_tfexam(tmp_path, service.url, "sittings", "--new", "smoke",
+                                     "--minutes", "30", "--json"))
+        listed = _tfexam(tmp_path, service.url, "sittings")
+        assert sitting["id"] in listed and sitting["join_code"] in listed
         learners = {name: api.post("/api/classroom/join", json={
             "code": sitting["join_code"], "name": name}).json()
             for name in ("Ada", "Bob", "Cy", "Dan")}
@@ -244,6 +253,25 @@ def test_the_instructor_follows_the_cohort_live(tmp_path: Path, postgres: Postgr
         assert errors == [], errors
         instructor.close()
 
+        # Where the instructor lands (the address `serve` prints opens `/`): every sitting,
+        # its join code, a link to its page; and a new sitting made with the page's form.
+        code = api.post("/api/browser-codes", headers=_as(INSTRUCTOR)).json()["code"]
+        lands = chromium.new_context(viewport=LAPTOP).new_page()
+        lands.set_default_timeout(20_000)
+        lands.goto(f"{service.url}/?code={code}")
+        lands.wait_for_url(f"{service.url}/instructor")
+        listed_row = lands.locator(f'#sittings tr[data-sitting="{sitting["id"]}"]')
+        expect(listed_row).to_contain_text(sitting["join_code"])
+        lands.locator('#new select[name="exam"]').select_option("smoke")
+        lands.locator('#new input[name="title"]').fill("Friday mock")
+        lands.get_by_role("button", name="Create").click()
+        expect(lands.locator("#said")).to_contain_text('Created "Friday mock": its join code is')
+        expect(lands.locator("#sittings")).to_contain_text("Friday mock")
+        listed_row.get_by_role("link").click()
+        lands.wait_for_url(f"{service.url}/instructor/sittings/{sitting['id']}")
+        expect(lands.locator("#summary")).to_contain_text("5 joined")
+        lands.context.close()
+
         # A learner's own code and cookie open their exam, never the instructor's page.
         learner = chromium.new_context(viewport=LAPTOP)
         tab = _enter(learner, service.url, f"/instructor/sittings/{sitting['id']}",
@@ -251,6 +279,9 @@ def test_the_instructor_follows_the_cohort_live(tmp_path: Path, postgres: Postgr
         expect(tab.locator("body")).to_contain_text(
             "A learner sees and changes only their own sitting.")
         assert tab.locator("#cohort").count() == 0 and "Ada" not in tab.content()
+        tab.goto(f"{service.url}/instructor")
+        expect(tab.locator("body")).to_contain_text(
+            "A learner sees and changes only their own sitting.")
         tab.goto(f"{service.url}/sessions/{learners['Bob']['session']}")
         expect(tab.locator("body")).to_contain_text("Q1")
         learner.close()
