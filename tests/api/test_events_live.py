@@ -40,7 +40,7 @@ def test_many_streams_share_one_reader(server: LiveServer, tmp_path: Path) -> No
     for thread in threads:
         thread.start()
     opened.wait()
-    health = server.wait_for_health(lambda h: h["streams"]["open"] >= STREAMS, timeout=10)
+    health = server.wait_for_health(lambda h: h["streams"]["open"] >= STREAMS, timeout=30)
     reads = health["streams"]["store_reads"]
     time.sleep(2.0)  # idle: nothing is read while nothing happens
     assert server.get("/api/health")["streams"]["store_reads"] - reads <= 1

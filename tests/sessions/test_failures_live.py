@@ -53,7 +53,7 @@ def test_a_locked_database_is_retried_reported_and_never_stalls_requests(tmp_pat
                                timeout=60)
         assert live.question(status, "Q1")["score"] == 5  # the save was retried, not lost
         assert status["state"] == "running"
-        health = live.wait_for_health(lambda h: h["status"] == "ok", timeout=10)
+        health = live.wait_for_health(lambda h: h["status"] == "ok", timeout=30)
         assert health["database"]["error"] is None and health["database"]["total_failures"] > 0
     finally:
         live.stop()
@@ -75,8 +75,8 @@ def test_a_missing_project_folder_is_reported_and_watched_again(tmp_path: Path,
         assert session in live.get("/api/health")["watcher"]["missing_projects"]
 
         aside.rename(project)
-        live.wait_for(session, lambda s: s["project"] == "ok", timeout=10)
-        live.wait_for_health(lambda h: session in h["watching"], timeout=10)
+        live.wait_for(session, lambda s: s["project"] == "ok", timeout=30)
+        live.wait_for_health(lambda h: session in h["watching"], timeout=30)
         models.save(line, project / "Q1" / "mymodel.h5")
         status = live.wait_for(session, lambda s: live.question(s, "Q1")["score"] is not None,
                                timeout=180)
@@ -84,10 +84,10 @@ def test_a_missing_project_folder_is_reported_and_watched_again(tmp_path: Path,
 
         # Deleted while the service runs, then restored: detection resumes.
         shutil.move(str(project), str(aside))
-        live.wait_for_health(lambda h: session in h["watcher"]["missing_projects"], timeout=10)
+        live.wait_for_health(lambda h: session in h["watcher"]["missing_projects"], timeout=30)
         assert live.get(f"/api/sessions/{session}")["project"] == "missing"
         shutil.move(str(aside), str(project))
-        live.wait_for_health(lambda h: session in h["watching"], timeout=10)
+        live.wait_for_health(lambda h: session in h["watching"], timeout=30)
         (project / "Q1" / "mymodel.h5").unlink()
         models.save(models.line_model(trained=False), project / "Q1" / "mymodel.h5")
         q1 = settled_question(live, session, "Q1", 2)

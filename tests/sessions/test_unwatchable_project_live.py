@@ -63,11 +63,11 @@ def test_saves_are_found_without_file_system_events(tmp_path: Path, keras_home: 
 
         aside = tmp_path / "aside"
         project.rename(aside)
-        live.wait_for_health(lambda h: session in h["watcher"]["missing_projects"], timeout=10)
+        live.wait_for_health(lambda h: session in h["watcher"]["missing_projects"], timeout=30)
         assert live.get(f"/api/sessions/{session}")["project"] == "missing"
         aside.rename(project)
         live.wait_for_health(lambda h: session not in h["watcher"]["missing_projects"],
-                             timeout=10)
+                             timeout=30)
         assert _project_kinds(live, session) == ["project.missing", "project.back"]
 
         (project / "Q1" / "mymodel.h5").unlink()
