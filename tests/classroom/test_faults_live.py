@@ -70,7 +70,8 @@ def test_queued_jobs_survive_a_broker_restart(any_broker: Broker, postgres: Post
     """The broker killed with -9 while it alone holds a published job (no worker yet): after
     its restart the job is still there and graded once. Redis keeps it through its append-only
     file; RabbitMQ through a durable queue and a persistent message, which its publisher
-    confirm says is on disk before the service marks the job published."""
+    confirm says is on disk before the service marks the job published. Then killed again while
+    the service and a worker are connected: both reconnect."""
     classroom = Classroom(tmp_path, postgres, any_broker, env=JOB_LIMITS)
     try:
         classroom.start(workers=0)
@@ -86,6 +87,14 @@ def test_queued_jobs_survive_a_broker_restart(any_broker: Broker, postgres: Post
         q1 = settled_question(service, started["session"], "Q1", 1, timeout=150)
         assert q1["state"] == "graded" and q1["score"] == 5
         assert _scalar(classroom, "SELECT attempts FROM submissions") == 1
+        # Killed again under a connected service and worker: both reconnect, and the next save
+        # is published and graded.
+        any_broker.kill9()
+        any_broker.start()
+        models.save(models.blobs_model(), Path(started["project_dir"]) / "Q2" / "mymodel.h5")
+        q2 = settled_question(service, started["session"], "Q2", 1, timeout=150)
+        assert q2["state"] == "graded"
+        assert _scalar(classroom, "SELECT SUM(attempts) FROM submissions") == 2
     finally:
         classroom.stop()
 
