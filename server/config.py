@@ -42,6 +42,9 @@ class Settings:
     # `home`, grading in this process's own sandboxes).
     database_url: str | None = None
     broker_url: str | None = None
+    # Classroom mode: how long a job may stay "grading" before the service publishes it again
+    # (its worker vanished). None: the job's hard limit plus a margin (server/classroom).
+    grading_lease: float | None = None
 
     @property
     def database(self) -> Path:

@@ -108,6 +108,9 @@ class Environment(BaseModel):
         None, alias="TFEXAM_BROKER_URL", pattern=r"^(amqps?|rediss?)://\S+$",
         description="a broker URL such as amqp://user@host// (RabbitMQ) or "
         "redis://host:6379/0 (Redis)")
+    grading_lease: float | None = Field(
+        None, alias="TFEXAM_GRADING_LEASE", ge=1, le=86400, allow_inf_nan=False,
+        description="a number of seconds from 1 to 86400, longer than a grading job can take")
     hosts: str | None = Field(
         None, alias="TFEXAM_HOSTS", pattern=r"^[A-Za-z0-9.:\-\[\]]+(,[A-Za-z0-9.:\-\[\]]+)*$",
         description="host names separated by commas, such as exam.example.org,10.0.0.5")
@@ -129,7 +132,7 @@ class Environment(BaseModel):
     def overrides(self) -> dict[str, Any]:
         """The numeric settings that were set, by their name on `Settings`."""
         names = ("settle_seconds", "give_up_seconds", "job_time_limit", "job_memory_limit_mb",
-                 "model_size_limit_mb", "warm_sandboxes")
+                 "model_size_limit_mb", "warm_sandboxes", "grading_lease")
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 

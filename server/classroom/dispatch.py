@@ -6,12 +6,19 @@ a submission is stored first and published after, and `published_at` marks what 
 service killed between the two publishes at its next look (PrairieLearn's users lost jobs exactly
 there), and whatever a restart of the service, the broker or a worker loses is found again:
 - queued and never published: published;
-- "grading" longer than the lease (the most a job may take, see broker.hard_limit) since its last
-  claim: its worker vanished; published again, and graded again by whichever worker takes it
-  (the store keeps one result per submission, so a job that after all finished is stored once);
+- "grading" longer than the lease (the most a job may take, see broker.hard_limit, plus a margin;
+  `TFEXAM_GRADING_LEASE` sets it) since its last claim: its worker vanished. With RabbitMQ the
+  broker has usually handed the job on already (a dropped connection returns its unacknowledged
+  job); with Redis only the lease does, well before Redis's visibility timeout. Published again,
+  and graded again by whichever worker takes it (the store keeps one result per submission, so
+  a job that after all finished is stored once);
 - queued though published more than a lease ago: its message was lost; published again.
 Unlike the local supervisor it does not queue "grading" jobs again at start-up: in classroom mode
 workers keep grading while the service restarts.
+
+Each job is published with its rank: how many of the same learner's jobs are queued or grading
+ahead of it (see broker.priority), so a burst of one learner's saves waits behind other learners'
+first jobs rather than in front of them.
 """
 
 from __future__ import annotations
@@ -20,10 +27,13 @@ import logging
 import threading
 from typing import Any
 
+import sqlalchemy as sa
+
 from server.classroom.broker import MARGIN_SECONDS, hard_limit, make_app, publish
 from server.clock import Clock
 from server.config import Settings
 from server.store import Store, StoreUnavailable
+from server.store.tables import submissions
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +46,7 @@ class Dispatcher:
         self.store = store
         self.clock = clock
         self.app = make_app(settings)
-        self.lease = hard_limit(settings) + MARGIN_SECONDS
+        self.lease = settings.grading_lease or hard_limit(settings) + MARGIN_SECONDS
         self.published = 0
         self.error: str | None = None
         self.state = "stopped"
@@ -57,10 +67,19 @@ class Dispatcher:
         now = self.clock.now()
         sent = 0
         for submission_id in self.store.to_publish(stale_before=now - self.lease):
-            publish(self.app, self.settings, submission_id)
+            publish(self.app, self.settings, submission_id, self.rank(submission_id))
             self.store.mark_published(submission_id, self.clock.now())
             sent += 1
         return sent
+
+    def rank(self, submission_id: int) -> int:
+        """How many of the same learner's jobs are queued or grading ahead of this one."""
+        s = submissions
+        mine = sa.select(s.c.session_id).where(s.c.id == submission_id).scalar_subquery()
+        row = self.store.db.query_one(
+            sa.select(sa.func.count()).where(s.c.session_id == mine, s.c.id < submission_id,
+                                             s.c.state.in_(("queued", "grading"))))
+        return int(row[0]) if row else 0
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -10,9 +10,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests.classroom.conftest import JOB_LIMITS
 from tests.support import models
-from tests.support.classroom import Agent, Classroom, learner_env
+from tests.support.classroom import Agent, Broker, Classroom, learner_env
 from tests.support.live_server import settled_question
+from tests.support.postgres import PostgresServer
 from tests.support.timing import spent
 
 pytestmark = pytest.mark.slow
@@ -44,7 +46,7 @@ def test_a_job_stored_while_the_broker_is_down_survives_a_killed_service(
     service = classroom.service
     started = service.start_session(tmp_path / "ws", minutes=30)
     session, project = started["session"], Path(started["project_dir"])
-    classroom.redis.kill9()
+    classroom.broker.kill9()
     try:
         models.save(models.line_model(), project / "Q1" / "mymodel.h5")
         _wait(lambda: _scalar(classroom, "SELECT COUNT(*) FROM submissions") == 1, 60,
@@ -53,7 +55,7 @@ def test_a_job_stored_while_the_broker_is_down_survives_a_killed_service(
         assert _scalar(classroom, "SELECT published_at FROM submissions") is None
         service.kill9()
     finally:
-        classroom.redis.start()
+        classroom.broker.start()
     service.start(timeout=60)
     health = service.get("/api/health")
     assert health["worker"]["mode"] == "classroom"
@@ -63,19 +65,38 @@ def test_a_job_stored_while_the_broker_is_down_survives_a_killed_service(
     assert service.get(f"/api/sessions/{session}")["deadline"] == started["deadline"]
 
 
-def test_queued_jobs_survive_a_broker_restart(classroom: Classroom, tmp_path: Path) -> None:
-    classroom.start(workers=0)
-    service = classroom.service
-    started = service.start_session(tmp_path / "ws", minutes=30)
-    models.save(models.line_model(), Path(started["project_dir"]) / "Q1" / "mymodel.h5")
-    _wait(lambda: _scalar(classroom, "SELECT published_at FROM submissions") is not None, 60,
-          "the job was not published")
-    classroom.redis.kill9()  # queued in the broker, no worker yet: only the broker holds it
-    classroom.redis.start()
-    classroom.add_worker("after")
-    q1 = settled_question(service, started["session"], "Q1", 1, timeout=150)
-    assert q1["state"] == "graded" and q1["score"] == 5
-    assert _scalar(classroom, "SELECT attempts FROM submissions") == 1
+def test_queued_jobs_survive_a_broker_restart(any_broker: Broker, postgres: PostgresServer,
+                                             keras_home: Path, tmp_path: Path) -> None:
+    """The broker killed with -9 while it alone holds a published job (no worker yet): after
+    its restart the job is still there and graded once. Redis keeps it through its append-only
+    file; RabbitMQ through a durable queue and a persistent message, which its publisher
+    confirm says is on disk before the service marks the job published. Then killed again while
+    the service and a worker are connected: both reconnect."""
+    classroom = Classroom(tmp_path, postgres, any_broker, env=JOB_LIMITS)
+    try:
+        classroom.start(workers=0)
+        service = classroom.service
+        started = service.start_session(tmp_path / "ws", minutes=30)
+        models.save(models.line_model(), Path(started["project_dir"]) / "Q1" / "mymodel.h5")
+        _wait(lambda: _scalar(classroom, "SELECT published_at FROM submissions") is not None, 60,
+              "the job was not published")
+        any_broker.kill9()  # queued in the broker, no worker yet: only the broker holds it
+        any_broker.start()
+        classroom.add_worker("after")
+        # Well within the service's lease (4 min with these limits): the broker kept the job.
+        q1 = settled_question(service, started["session"], "Q1", 1, timeout=150)
+        assert q1["state"] == "graded" and q1["score"] == 5
+        assert _scalar(classroom, "SELECT attempts FROM submissions") == 1
+        # Killed again under a connected service and worker: both reconnect, and the next save
+        # is published and graded.
+        any_broker.kill9()
+        any_broker.start()
+        models.save(models.blobs_model(), Path(started["project_dir"]) / "Q2" / "mymodel.h5")
+        q2 = settled_question(service, started["session"], "Q2", 1, timeout=150)
+        assert q2["state"] == "graded"
+        assert _scalar(classroom, "SELECT SUM(attempts) FROM submissions") == 2
+    finally:
+        classroom.stop()
 
 
 def test_service_and_workers_reconnect_after_postgresql_restarts(classroom: Classroom,

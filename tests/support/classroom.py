@@ -1,7 +1,7 @@
-"""Real parts of a classroom for tests: a Redis broker (Debian's `redis-server`), grading workers
-(`python -m server worker`, real Celery processes), and a service in classroom mode on a real
-PostgreSQL (tests/support/postgres.py). Each started on loopback in a temporary folder, stopped
-after.
+"""Real parts of a classroom for tests: a broker (Debian's `redis-server` here, or RabbitMQ from
+tests/support/rabbitmq.py), grading workers (`python -m server worker`, real Celery processes),
+and a service in classroom mode on a real PostgreSQL (tests/support/postgres.py). Each started on
+loopback in a temporary folder, stopped after.
 """
 
 from __future__ import annotations
@@ -14,12 +14,25 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Protocol
 
 import psutil
 
 from tests.support.live_server import ROOT, LiveServer, free_port
 from tests.support.postgres import PostgresServer
 from tests.support.timing import spent
+
+
+class Broker(Protocol):
+    """What the tests do with a broker, Redis or RabbitMQ alike."""
+
+    url: str
+
+    def start(self) -> object: ...
+
+    def kill9(self) -> None: ...
+
+    def reset(self) -> None: ...
 
 
 class RedisServer:
@@ -66,6 +79,13 @@ class RedisServer:
         assert self.process is not None
         self.process.kill()
         self.process.wait(10)
+
+    def reset(self) -> None:
+        """Delete what earlier tests left (queued or unacknowledged jobs): a test's workers must
+        not take another test's jobs, whose submission ids mean other rows."""
+        import redis
+
+        redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5).flushdb()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -185,17 +205,18 @@ def learner_env(env: dict[str, str]) -> dict[str, str]:
 
 
 class Classroom:
-    """PostgreSQL, Redis, the service in classroom mode, and its workers, sharing one home."""
+    """PostgreSQL, a broker, the service in classroom mode, and its workers, sharing one home."""
 
-    def __init__(self, root: Path, postgres: PostgresServer, redis_server: RedisServer,
+    def __init__(self, root: Path, postgres: PostgresServer, broker: Broker,
                  env: dict[str, str] | None = None) -> None:
         self.home = root / "home"
         self.home.mkdir(parents=True, exist_ok=True)
         self.postgres = postgres
-        self.redis = redis_server
+        self.broker = broker
+        broker.reset()
         self.database_url = postgres.create_database()
         self.env = {**os.environ, "TFEXAM_DATABASE_URL": self.database_url,
-                    "TFEXAM_BROKER_URL": redis_server.url, "TFEXAM_SETTLE_SECONDS": "0.5",
+                    "TFEXAM_BROKER_URL": broker.url, "TFEXAM_SETTLE_SECONDS": "0.5",
                     **(env or {})}
         self.service = LiveServer(self.home, env=self.env)
         self.workers: list[Worker] = []
