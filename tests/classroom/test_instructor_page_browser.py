@@ -191,6 +191,18 @@ def test_the_instructor_follows_the_cohort_live(tmp_path: Path, postgres: Postgr
                     break
                 time.sleep(0.3)
         assert _q1(cohort, "Ada")["score"] == 5 and _q1(cohort, "Cy")["failed"], cohort
+        # The learner's own exam page, live: a save graded by the worker (another process,
+        # writing to PostgreSQL) reaches the open page without a reload. (That LISTEN/NOTIFY,
+        # not the streams' 5 s fallback read, carries it is tests/store/test_backends.py's.)
+        assert _q1(cohort, "Bob")["score"] < 5, cohort
+        learner_view = chromium.new_context(viewport=LAPTOP)
+        exam_page = _enter(learner_view, service.url, f"/sessions/{learners['Bob']['session']}",
+                           learners["Bob"]["token"])
+        bob_q1 = exam_page.locator('.card[data-question="Q1"] [data-field="score"]')
+        expect(bob_q1).to_have_text(f"{_q1(cohort, 'Bob')['score']}/5")
+        _upload(api, learners["Bob"], _model_bytes(models.line_model(), tmp_path / "bob-2.h5"))
+        expect(bob_q1).to_have_text("5/5", timeout=120_000)
+        learner_view.close()
         worker.stop()  # no worker left: Dan's save waits
         _upload(api, learners["Dan"], _model_bytes(models.line_model(), tmp_path / "dan.h5"))
         with spent("polling"):
