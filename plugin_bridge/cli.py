@@ -59,6 +59,12 @@ class Context:
         self.client = Client(self.target.url, self.target.token,
                              session=project.session if classroom and project else None)
 
+    @property
+    def own_folder(self) -> Path | None:
+        """A joined (classroom) project's folder here: the status names the service's copy."""
+        project = self.target.project
+        return project.root if project and project.data.get("classroom") is True else None
+
     def session(self) -> str:
         """The given session, else the project's, else the latest running one."""
         explicit = getattr(self.args, "session", None)
@@ -349,7 +355,7 @@ def cmd_run(ctx: Context) -> int:
 def cmd_status(ctx: Context) -> int:
     """Time left and each question's state and score."""
     status = ctx.status(ctx.session())
-    print(json.dumps(status, indent=2) if ctx.args.json else render_status(status))
+    print(json.dumps(status, indent=2) if ctx.args.json else render_status(status, ctx.own_folder))
     return EXIT_OK
 
 
@@ -456,7 +462,7 @@ def cmd_finish(ctx: Context) -> int:
         print("Not finished: the exam goes on.", file=sys.stderr)
         return EXIT_FAILED
     status = ctx.client.post(f"/api/sessions/{session}/finish")
-    print(render_status(status))
+    print(render_status(status, ctx.own_folder))
     return EXIT_OK
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 NO_SCORE = "–"
@@ -53,12 +54,14 @@ def time_line(status: dict[str, Any]) -> str:
     return " · ".join([head, *parts])
 
 
-def render_status(status: dict[str, Any]) -> str:
+def render_status(status: dict[str, Any], own_folder: Path | None = None) -> str:
+    """`own_folder`: a joined project's folder on this machine, which is the learner's project;
+    the status names the central service's copy of it, on another machine."""
     lines = [f"{status['exam_title']} — session {status['session']} ({status['state']})"]
     if status["state"] == "running":
         lines.append(f"time left {clock(status['remaining_seconds'])} "
                      f"(deadline {status['deadline']})")
-    lines.append(f"project {status['project_dir']}")
+    lines.append(f"project {own_folder or status['project_dir']}")
     if status.get("project") == "missing":
         lines.append("  the project folder is missing: restore it so saves are seen again")
     for unrecorded in status.get("unrecorded_saves") or []:

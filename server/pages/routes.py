@@ -126,7 +126,9 @@ def pages_router(services: Services, codes: BrowserCodes) -> APIRouter:
                     heading=heading, status=status,
                     length=length_text(session.duration_minutes),
                     own_length=length_text(exam.duration_minutes) if exam else None,
-                    duration_seconds=session.duration_minutes * 60.0)
+                    duration_seconds=session.duration_minutes * 60.0,
+                    # A learner's project is on their machine; the path here is the service's copy.
+                    classroom=services.settings.classroom)
 
     @pages.get("/sessions/{session_id}/report", response_class=HTMLResponse)
     def report_page(request: Request, session_id: str) -> Response:

@@ -200,6 +200,9 @@ def test_the_instructor_follows_the_cohort_live(tmp_path: Path, postgres: Postgr
                            learners["Bob"]["token"])
         bob_q1 = exam_page.locator('.card[data-question="Q1"] [data-field="score"]')
         expect(bob_q1).to_have_text(f"{_q1(cohort, 'Bob')['score']}/5")
+        # The project is the one on the learner's machine; the service's copy is not named.
+        expect(exam_page.locator(".meta")).to_contain_text("tfexam join made on your machine")
+        assert str(home) not in exam_page.locator(".meta").inner_text()
         _upload(api, learners["Bob"], _model_bytes(models.line_model(), tmp_path / "bob-2.h5"))
         expect(bob_q1).to_have_text("5/5", timeout=120_000)
         learner_view.close()

@@ -155,6 +155,8 @@ def test_join_save_graded_and_seen_by_the_instructor(classroom: Classroom, tmp_p
                                 env={**learner_env, **status_task["options"]["env"]},
                                 capture_output=True, text=True, timeout=120)
         assert button.returncode == 0 and "5/5" in button.stdout, button.stdout + button.stderr
+        # It names the learner's own folder, not the service's copy on another machine.
+        assert f"project {folder.resolve()}" in button.stdout, button.stdout
         # The VS Code extension (its shipped build) proves the service and reads the status.
         extension = _extension_api(tmp_path / "extension", meta)
         if extension is not None:
