@@ -240,16 +240,35 @@ def _alive(pid: int) -> bool:
     return True
 
 
+PF_EXITING = 0x4  # the kernel's flag of a task in do_exit (/proc/<pid>/stat, field 9)
+SETTLE_SECONDS = 0.5  # how long a process seen outside its cgroup may take to finish exiting
+
+
 def _running(pid: int) -> bool:
-    """Whether `pid` is a process that has not exited: a zombie (state Z, or X while it is
-    reaped) holds nothing, and cgroup v1 moves it to the hierarchy's root, so its cgroup says
-    nothing of where its live neighbours are."""
+    """Whether `pid` is a process that is not exiting. cgroup v1 moves a task to the hierarchy's
+    root while it exits (before it is even a zombie), so an exiting process's cgroup says nothing
+    of where its live neighbours are: one the kernel just killed for memory looks like one that
+    escaped. A zombie (state Z, or X while reaped) or a task flagged PF_EXITING is not running."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
-            state = stat.read().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
+            fields = stat.read().rpartition(")")[2].split()
+        state, flags = fields[0], int(fields[6])
+    except (OSError, IndexError, ValueError):
         return False
-    return state not in ("Z", "X", "x")
+    return state not in ("Z", "X", "x") and not flags & PF_EXITING
+
+
+def _stays_outside(pid: int, key: str, expected: str) -> bool:
+    """Whether `pid`, seen outside its cgroup, is still there and running once SETTLE_SECONDS
+    have passed: an escaped process stays where it is; an exiting one that had not yet set its
+    flag when first read is gone or flagged by then."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+        seen = cgroup_paths(pid)
+        if not _running(pid) or seen.get(key) == expected:
+            return False
+    return True
 
 
 def remove_leftovers(where: Placement | None = None) -> None:
@@ -371,8 +390,8 @@ class SandboxCgroup:
         for pid in pids:
             seen = cgroup_paths(pid)
             if not _running(pid):
-                continue  # gone or exiting: cgroup v1 shows an exited process in the root
-            if seen.get(key) != expected:
+                continue  # gone or exiting: cgroup v1 shows an exiting process in the root
+            if seen.get(key) != expected and _stays_outside(pid, key, expected):
                 return f"process {pid} is in {seen.get(key)!r}, not in {expected!r}"
             checked += 1
         return None if checked else "no process of the sandbox was left to check"
