@@ -154,6 +154,11 @@ def fetch_keras_data(client: Client, keras: str, home: Path | None = None) -> Ou
         else:
             outcome.problems.append(str(refusal))
         return outcome
+    except CliError:  # unreachable: `tfexam sync` still watches and uploads meanwhile
+        outcome.problems.append(f"The data sets could not be fetched now: the service at "
+                                f"{client.url} does not answer; run `tfexam sync` in the project "
+                                "folder again once it does.")
+        return outcome
     outcome.problems.extend(str(sentence) for sentence in listing.get("missing") or [])
     for item in listing.get("files") or []:
         try:

@@ -216,6 +216,16 @@ def test_data_the_service_no_longer_has_is_one_sentence(tmp_path: Path) -> None:
         "tell your instructor, who can put it back in the service's data mirror."]
 
 
+def test_a_service_that_does_not_answer_is_one_sentence(tmp_path: Path) -> None:
+    """`tfexam sync` started while the service is down still watches: no exception here."""
+    url = f"http://127.0.0.1:{free_port()}"
+    outcome = fetch_keras_data(Client(url, "a-token", session="s"), "2", tmp_path / "keras")
+    assert outcome.problems == [f"The data sets could not be fetched now: the service at {url} "
+                                "does not answer; run `tfexam sync` in the project folder again "
+                                "once it does."]
+    assert not (tmp_path / "keras").exists()
+
+
 def test_keras_2_reads_the_users_keras_folder_whatever_keras_home_says(tmp_path: Path) -> None:
     environ = {"KERAS_HOME": str(tmp_path / "elsewhere")}
     assert keras_cache_home("2", environ) == Path.home() / ".keras"  # tf_keras ignores it
