@@ -129,11 +129,12 @@ def cmd_join(ctx: Context) -> int:
     print(f"Joined {meta['exam']} as {meta['name']}: project in {folder.resolve()}, deadline "
           f"{meta['deadline']} (the service's clock). The exam page: 'tfexam open' in that "
           "folder.", flush=True)
+    data_ok = _bring_data(folder.resolve())
     if args.open:
         _open_page(Client(meta["server"], meta["token"], session=meta["session"]),
                    f"/sessions/{meta['session']}")
     if args.no_watch:
-        return 0
+        return 0 if data_ok else EXIT_FAILED
     return _sync(folder.resolve())
 
 
@@ -144,7 +145,18 @@ def cmd_sync(ctx: Context) -> int:
     if project is None:
         raise NoSuchSession("This is not inside a project made by 'tfexam join'; cd into it or "
                             "pass --folder.")
+    if project.data.get("classroom"):
+        _bring_data(project.root)
     return _sync(project.root)
+
+
+def _bring_data(root: Path) -> bool:
+    """The data sets the starters read from Keras' cache, from the service into this machine's
+    cache (verified, resumable; a failure is a sentence and the watching goes on)."""
+    from plugin_bridge.keras_data import bring_keras_data
+
+    return bring_keras_data(root, report=lambda line: print(line, flush=True),
+                            complain=lambda line: print(line, file=sys.stderr, flush=True))
 
 
 def _sync(root: Path) -> int:

@@ -16,7 +16,7 @@ import secrets
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from plugin_bridge.errors import ApiError, NotTfexam, ServiceUnreachable, TokenRefused
 
@@ -221,6 +221,28 @@ class Client:
                     raise self._refusal(response)
                 return bytes(response.read())
         except (OSError, http.client.HTTPException) as error:
+            raise ServiceUnreachable(
+                f"The tfexam service at {self.url} stopped answering ({error}): check that it "
+                "is still running ('tfexam serve').") from error
+
+    def download(self, path: str, sink: BinaryIO, start: int = 0) -> dict[str, str]:
+        """A file's bytes written to `sink` as they arrive (a data set is tens of megabytes), from
+        byte `start` on when the service can (it answers 206); when it sends the whole file
+        instead, `sink` is emptied first. Returns the reply's headers (lower-case names)."""
+        self.check()
+        headers = {"Range": f"bytes={start}-"} if start > 0 else {}
+        try:
+            with self._open("GET", path, None, None, self.timeout, accept="*/*",
+                            extra_headers=headers) as response:
+                if response.status >= 400:
+                    raise self._refusal(response)
+                if start > 0 and response.status != 206:  # the whole file came instead
+                    sink.seek(0)
+                    sink.truncate()
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    sink.write(block)
+                return {name.lower(): value for name, value in response.getheaders()}
+        except (http.client.HTTPException, ConnectionError, TimeoutError) as error:
             raise ServiceUnreachable(
                 f"The tfexam service at {self.url} stopped answering ({error}): check that it "
                 "is still running ('tfexam serve').") from error

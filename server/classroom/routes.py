@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from server.classroom import saved_model_upload
 from server.classroom.cohort import cohort, cohort_rows
+from server.classroom.keras_data import KerasData
 from server.classroom.roster import Roster
 from server.classroom.sittings import (
     SittingError,
@@ -37,6 +38,14 @@ RECEIVED = Path(".tfexam") / "received"  # the content hash of each SavedModel t
 
 class Forbidden(TfexamError):
     status = 403
+
+
+class NotYourData(TfexamError):
+    status = 404
+
+
+class DataGone(TfexamError):
+    status = 503
 
 
 class BadUpload(TfexamError):
@@ -77,6 +86,7 @@ def _instructor(request: Request) -> None:
 
 def classroom_router(services: Services, roster: Roster, sittings: Sittings) -> APIRouter:
     api = APIRouter(prefix="/api")
+    keras_data = KerasData(services.settings)
 
     def sitting_dict(s: Any) -> dict[str, Any]:
         return {"id": s.id, "exam": s.exam_id, "title": s.title, "join_code": s.join_code,
@@ -138,6 +148,32 @@ def classroom_router(services: Services, roster: Roster, sittings: Sittings) -> 
         project_dir = Path(session.project_dir)
         ide = learner_ide_files(project_dir, body.tfexam, body.folder_name)
         return Response(project_archive(project_dir, ide), media_type="application/gzip")
+
+    def learners_data(request: Request) -> tuple[list[Any], list[str]]:
+        learner = getattr(request.state, "learner", None)
+        if learner is None:
+            raise Forbidden("Only a learner who joined has data sets here.")
+        return keras_data.for_questions(services.store.questions(learner.session_id))
+
+    @api.get("/classroom/me/keras-data", summary="The Keras-cache files your questions read")
+    def keras_files(request: Request) -> dict[str, Any]:
+        """The files `tf.keras.datasets.*.load_data()` reads from Keras' cache for the learner's
+        own questions (paths relative to the Keras home), each with its size and SHA-256, and a
+        sentence for each the service cannot offer."""
+        files, missing = learners_data(request)
+        return {"files": [f.listing() for f in files], "missing": missing}
+
+    @api.get("/classroom/me/keras-data/{path:path}", summary="One Keras-cache file (resumable)")
+    def keras_file(path: str, request: Request) -> FileResponse:
+        files, _ = learners_data(request)
+        chosen = next((f for f in files if f.path == path), None)
+        if chosen is None:
+            raise NotYourData(f"{path} is not a data set of your exam's questions.")
+        if not chosen.source.is_file():
+            raise DataGone(f"The service no longer has {chosen.path}: tell your instructor.")
+        # Byte ranges (`Range: bytes=N-`) let an interrupted download go on where it stopped.
+        return FileResponse(chosen.source, media_type="application/octet-stream",
+                            headers={"X-Content-SHA256": chosen.sha256})
 
     @api.put("/sessions/{session_id}/questions/{question_id}/upload", status_code=201,
              summary="Upload a complete save (the learner's agent)")

@@ -20,6 +20,9 @@ from server.datasets.resolver import Resolved, completeness, resolve, resolved_p
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot")
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
+# Where Keras' loaders look for each data set, relative to the Keras home (`~/.keras`): the same
+# places on the service's machine and, for a learner who joined a classroom, on theirs.
+KERAS_CACHE_DIRS = {"fashion-mnist": "datasets/fashion-mnist", "mnist": "datasets"}
 
 
 def keras_home(ctx: PrepareContext) -> Path:
@@ -30,8 +33,8 @@ def keras_home(ctx: PrepareContext) -> Path:
 
 
 def prime_keras_cache(resolved: Resolved, subdir: str, ctx: PrepareContext) -> Path:
-    """Link each file into `<keras home>/datasets/<subdir>`, leaving files already there alone."""
-    target = keras_home(ctx) / "datasets" / subdir
+    """Link each file into `<keras home>/<subdir>`, leaving files already there alone."""
+    target = keras_home(ctx) / subdir
     target.mkdir(parents=True, exist_ok=True)
     for name, source in resolved.paths.items():
         link = target / name
@@ -61,7 +64,7 @@ def _provenance(name: str, resolved: Resolved, ctx: PrepareContext, heldout: int
 
 def prepare_fashion_mnist(ctx: PrepareContext) -> Provenance:
     resolved = resolve(entry("fashion-mnist"), ctx)
-    cache = prime_keras_cache(resolved, "fashion-mnist", ctx)
+    cache = prime_keras_cache(resolved, KERAS_CACHE_DIRS["fashion-mnist"], ctx)
     x_test = read_idx(resolved.paths["t10k-images-idx3-ubyte.gz"])
     y_test = read_idx(resolved.paths["t10k-labels-idx1-ubyte.gz"])
     write_heldout(ctx.heldout_path, x=(x_test.astype("float32") / 255.0), y=y_test.astype("int64"),
@@ -73,7 +76,7 @@ def prepare_fashion_mnist(ctx: PrepareContext) -> Provenance:
 def prepare_mnist(ctx: PrepareContext) -> Provenance:
     """MNIST has no Debian package: it needs a mirror, a cached copy or the Keras download."""
     catalogue_entry = entry("mnist")
-    cached = keras_home(ctx) / "datasets" / "mnist.npz"
+    cached = keras_home(ctx) / KERAS_CACHE_DIRS["mnist"] / "mnist.npz"
     if cached.is_file():
         resolved = Resolved({"mnist.npz": cached}, "cache", str(cached.parent))
     else:
