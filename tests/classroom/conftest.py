@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pages.conftest import chromium  # noqa: F401 - the browser fixture, shared with the pages' tests
 from tests.support.classroom import Broker, Classroom, RedisServer
 from tests.support.postgres import PostgresServer
 from tests.support.rabbitmq import RabbitServer

@@ -18,74 +18,26 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from server.app import create_app
 from server.classroom.cohort import STUCK_SECONDS
 from server.clock import ManualClock
 from server.config import Settings
-from tests.pages.conftest import CHROMIUM, CHROMIUM_ARGS, LAPTOP, shot
+from tests.pages.conftest import LAPTOP, shot
 from tests.support import models
 from tests.support.classroom import RedisServer, Worker
-from tests.support.live_server import free_port
+from tests.support.in_process_service import InProcessService
 from tests.support.postgres import PostgresServer
 from tests.support.timing import spent
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 INSTRUCTOR = "instructor-token-for-the-page-test"
-
-
-class InProcessService:
-    """The application on a real uvicorn in a thread of this process, on a clock the test moves."""
-
-    def __init__(self, settings: Settings, clock: ManualClock) -> None:
-        import uvicorn
-
-        self.port = free_port()
-        self.app = create_app(settings, clock)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> InProcessService:
-        with spent("service-start"):
-            self.thread.start()
-            deadline = time.monotonic() + 60
-            while not self.server.started:
-                assert self.thread.is_alive() and time.monotonic() < deadline, "no service"
-                time.sleep(0.05)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        with spent("browser-start"):
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _as(token: str) -> dict[str, str]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,14 +18,12 @@ import pytest
 
 from plugin_bridge.client import Client
 from plugin_bridge.keras_data import KEPT_SUFFIX, PART_SUFFIX, fetch_keras_data, keras_cache_home
-from server.app import create_app
 from server.classroom.keras_data import KerasData
-from server.clock import ManualClock
 from server.config import Settings
 from server.datasets.catalogue import entry
 from server.store.records import QuestionRecord
+from tests.support.in_process_service import InProcessService
 from tests.support.live_server import free_port
-from tests.support.timing import spent
 
 DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 INSTRUCTOR = "instructor-token-for-the-data-tests"
@@ -37,34 +33,8 @@ OFFICIAL = {f"datasets/fashion-mnist/{f.name}": f.sha256 for f in entry("fashion
 pytestmark = pytest.mark.skipif(not DEBIAN.is_dir(), reason="needs Debian's dataset-fashion-mnist")
 
 
-class InProcessService:
-    """The classroom application on a real uvicorn in a thread of this process."""
-
-    def __init__(self, settings: Settings) -> None:
-        import uvicorn
-
-        self.port = free_port()
-        config = uvicorn.Config(create_app(settings, ManualClock()), host="127.0.0.1",
-                                port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> InProcessService:
-        with spent("service-start"):
-            self.thread.start()
-            deadline = time.monotonic() + 60
-            while not self.server.started:
-                assert self.thread.is_alive() and time.monotonic() < deadline, "no service"
-                time.sleep(0.05)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
+class DataService(InProcessService):
+    """The classroom application (SQLite, a broker never reached), joined as a learner."""
 
     def join(self, exam: str) -> dict[str, str]:
         sitting = httpx.post(f"{self.url}/api/classroom/sittings", json={"exam": exam},
@@ -80,11 +50,11 @@ class InProcessService:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[InProcessService]:
+def service(tmp_path: Path) -> Iterator[DataService]:
     settings = Settings.from_env(home=tmp_path / "home", start_worker=False, token=INSTRUCTOR,
                                  broker_url="redis://127.0.0.1:9/0", port=0,
                                  keras_home=tmp_path / "service-keras")
-    running = InProcessService(settings).start()
+    running = DataService(settings).start()
     yield running
     running.stop()
 
@@ -93,7 +63,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_a_learner_is_offered_only_their_own_questions_files(service: InProcessService) -> None:
+def test_a_learner_is_offered_only_their_own_questions_files(service: DataService) -> None:
     quick = service.join("quick")  # Category2 is Fashion-MNIST
     mine = {"authorization": f"Bearer {quick['token']}"}
     listing = httpx.get(f"{service.url}/api/classroom/me/keras-data", headers=mine).json()
@@ -119,7 +89,7 @@ def test_a_learner_is_offered_only_their_own_questions_files(service: InProcessS
 
 
 def test_fetched_files_are_verified_and_a_good_file_is_never_touched(
-        service: InProcessService, tmp_path: Path) -> None:
+        service: DataService, tmp_path: Path) -> None:
     learner = service.learner(service.join("quick"))
     home = tmp_path / "learner-keras"
     first = fetch_keras_data(learner, "2", home)
@@ -138,7 +108,7 @@ def test_fetched_files_are_verified_and_a_good_file_is_never_touched(
     assert "4 already there" in (again.summary() or "")
 
 
-def test_an_interrupted_fetch_goes_on_where_it_stopped(service: InProcessService,
+def test_an_interrupted_fetch_goes_on_where_it_stopped(service: DataService,
                                                        tmp_path: Path) -> None:
     learner = service.learner(service.join("quick"))
     home = tmp_path / "learner-keras"
@@ -154,7 +124,7 @@ def test_an_interrupted_fetch_goes_on_where_it_stopped(service: InProcessService
 
 
 def test_a_damaged_arrival_is_refused_in_one_sentence_and_fetched_next_time(
-        service: InProcessService, tmp_path: Path) -> None:
+        service: DataService, tmp_path: Path) -> None:
     learner = service.learner(service.join("quick"))
     home = tmp_path / "learner-keras"
     size = (DEBIAN / Path(TRAIN).name).stat().st_size
@@ -171,7 +141,7 @@ def test_a_damaged_arrival_is_refused_in_one_sentence_and_fetched_next_time(
 
 
 def test_a_learners_differing_file_is_kept_beside_the_services_copy(
-        service: InProcessService, tmp_path: Path) -> None:
+        service: DataService, tmp_path: Path) -> None:
     learner = service.learner(service.join("quick"))
     home = tmp_path / "learner-keras"
     (home / TRAIN).parent.mkdir(parents=True)
@@ -185,7 +155,7 @@ def test_a_learners_differing_file_is_kept_beside_the_services_copy(
 
 
 def test_a_full_disk_is_one_sentence_and_nothing_half_written_is_used(
-        service: InProcessService, tmp_path: Path) -> None:
+        service: DataService, tmp_path: Path) -> None:
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full here")
     learner = service.learner(service.join("quick"))
