@@ -19,7 +19,6 @@ Every failure is one sentence; none stops the join (the project and its uploads 
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import urllib.parse
@@ -28,27 +27,19 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from plugin_bridge.agent import sha256_of
 from plugin_bridge.client import Client
 from plugin_bridge.errors import ApiError, CliError
 
 LISTING = "/api/classroom/me/keras-data"
 PART_SUFFIX = ".tfexam-part"
 KEPT_SUFFIX = ".before-tfexam"
-CHUNK = 1 << 20
 
 
 def keras_cache_home(keras: str, environ: Mapping[str, str] = os.environ) -> Path:
     """The folder Keras' loaders read on this machine for the session's Keras."""
     chosen = environ.get("KERAS_HOME") if keras == "3" else None
     return Path(chosen).expanduser() if chosen else Path.home() / ".keras"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass

@@ -12,7 +12,6 @@ served: a path is looked up in that list, never joined onto a folder.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +19,8 @@ from pathlib import Path
 from server.config import Settings
 from server.datasets.catalogue import CATALOGUE
 from server.datasets.mnist_like import KERAS_CACHE_DIRS
-from server.datasets.resolver import locate
+from server.datasets.resolver import locate, sha256_of
 from server.store.records import QuestionRecord
-
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -60,11 +57,7 @@ class KerasData:
         with self._lock:
             known = self._hashes.get(key)
         if known is None:
-            digest = hashlib.sha256()
-            with path.open("rb") as handle:
-                for block in iter(lambda: handle.read(CHUNK), b""):
-                    digest.update(block)
-            known = digest.hexdigest()
+            known = sha256_of(path)
             with self._lock:
                 self._hashes[key] = known
         return stat.st_size, known

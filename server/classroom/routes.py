@@ -30,6 +30,7 @@ from server.clock import iso
 from server.errors import TfexamError
 from server.services import Services
 from server.sessions.service import SessionClosed, UnknownSession
+from server.watch import model_files
 
 MODEL_SUFFIXES = (".h5", ".keras")
 ARCHIVE_OVERHEAD = 1 << 20  # a SavedModel's tar headers, beyond the content's own size limit
@@ -222,7 +223,7 @@ def classroom_router(services: Services, roster: Roster, sittings: Sittings) -> 
             raise BadUpload(f"The file is larger than {services.settings.model_size_limit_mb:g}"
                             " MB, the most a question takes.")
         target = question_dir / name
-        if target.is_file() and _sha256_of(target) == digest:
+        if target.is_file() and model_files.sha256_of(target) == digest:
             return {"stored": False, "sha256": digest, "received_at": iso(received),
                     "reason": "the service already has this save"}
         _write_atomically(target, bytes(body))
@@ -257,14 +258,6 @@ def instructor_page_router(services: Services, roster: Roster) -> APIRouter:
 def _escape(text: str) -> str:
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;"))
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read(path: Path) -> str | None:

@@ -35,6 +35,16 @@ class Broker(Protocol):
     def reset(self) -> None: ...
 
 
+def _end(process: subprocess.Popen) -> None:
+    """Ask a process to end, and make it end if it will not within 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
 class RedisServer:
     """Persistent as a broker must be: every write goes to its append-only file before the reply,
     so a restart loses nothing that was queued."""
@@ -88,13 +98,8 @@ class RedisServer:
         redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5).flushdb()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        if self.process:
+            _end(self.process)
 
     def close(self) -> None:
         self.stop()
@@ -187,13 +192,7 @@ class Agent:
             return dict(json.loads(marker.read_text()))
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        _end(self.process)
 
 
 def learner_env(env: dict[str, str]) -> dict[str, str]:
