@@ -13,6 +13,7 @@ from typing import Any
 
 from server.clock import iso
 from server.store.records import ResultRecord, SubmissionRecord
+from server.vocabulary import ResultStatus, SubmissionState
 
 FINISHED = ("graded", "error")
 
@@ -31,7 +32,11 @@ def submit_answer(before: SubmissionRecord | None, sub: SubmissionRecord,
     unchanged = before is not None and before.id == sub.id
     seen = sub.saved_at
     score = result.score if result is not None else None
-    if unchanged and result is not None and sub.state == "graded":
+    # The result's own status: `sub` may have been read just before its result was stored.
+    graded = result is not None and result.status == ResultStatus.GRADED
+    state = sub.state if result is None else (
+        SubmissionState.GRADED if graded else SubmissionState.ERROR)
+    if unchanged and graded:
         message = f"Already graded: same file as at {clock_time(seen)}, {score}/5."
     elif unchanged and result is not None:
         message = (f"Already graded: same file as at {clock_time(seen)}; it could not be scored "
@@ -43,6 +48,6 @@ def submit_answer(before: SubmissionRecord | None, sub: SubmissionRecord,
                    f"{score if score is not None else 'no score'}/5.")
     else:
         message = f"Submitted: grading the file saved at {clock_time(sub.saved_at)}…"
-    return {"submission": sub.id, "state": sub.state, "question": sub.question_id,
+    return {"submission": sub.id, "state": str(state), "question": sub.question_id,
             "sha256": sub.sha256, "unchanged": unchanged, "score": score,
             "saved_at": iso(seen), "message": message}

@@ -46,9 +46,10 @@ def study_next(variant: dict[str, Any], score: int, status: str,
 
 def build_report(store: Store, session: SessionRecord, now: float) -> dict[str, Any]:
     status = session_status(store, session, now)
-    results = store.results(session.id)
+    views = question_views(store, session)
+    results = store.results(session.id)  # after the views' submissions, as question_views reads
     questions = []
-    for view in question_views(store, session):
+    for view in views:
         variant = view.record.variant
         counted = view.counted
         payload = view.counted_result.payload if view.counted_result else None

@@ -88,8 +88,11 @@ def _question_view(
 
 
 def question_views(store: Store, session: SessionRecord) -> list[QuestionView]:
-    results = store.results(session.id)
+    # Submissions before results: a result and its submission's new state are committed together,
+    # so a submission read as finished always finds its result in the later read (the other order
+    # could see "graded" with no score while a worker committed between the two reads).
     subs = store.submissions(session.id)
+    results = store.results(session.id)
     return [
         _question_view(
             session, q, [s for s in subs if s.question_id == q.question_id], results

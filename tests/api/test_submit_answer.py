@@ -59,3 +59,11 @@ def test_a_new_file_is_queued_with_its_save_time() -> None:
     changed = submit_answer(record(1, "graded"), record(2, "queued", saved_at=later), None)
     assert changed["message"] == "Submitted: grading the file saved at 12:41…"
     assert changed["unchanged"] is False and changed["submission"] == 2
+
+
+def test_a_result_stored_after_its_record_was_read_is_told_as_graded() -> None:
+    """The click read the record while grading; the worker stored the 5/5 before the result was
+    read: the answer follows the result."""
+    answer = submit_answer(record(7, "grading"), record(7, "grading"), result(7, "graded", 5))
+    assert answer["message"] == "Already graded: same file as at 12:03, 5/5."
+    assert answer["state"] == "graded" and answer["score"] == 5
