@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.support import models
+from tests.support.full_disk import fill
 from tests.support.live_server import ROOT, LiveServer, free_port
 from tests.support.timing import spent
 
@@ -36,16 +37,6 @@ def tmpfs(path: Path, size: str) -> Iterator[Path]:
 
 def remount(path: Path, mode: str) -> None:
     subprocess.run(["mount", "-o", f"remount,{mode}", str(path)], check=True)
-
-
-def fill(folder: Path, leave_bytes: int) -> Path:
-    """Fill a file system until only about `leave_bytes` are free."""
-    stat = os.statvfs(folder)
-    free = stat.f_bavail * stat.f_frsize
-    filler = folder / "filler"
-    with open(filler, "wb") as handle:
-        handle.write(b"\0" * max(0, free - leave_bytes))
-    return filler
 
 
 def everything(folder: Path) -> set[str]:

@@ -25,6 +25,7 @@ import pytest
 
 from tests.pages.conftest import CHROMIUM, CHROMIUM_ARGS, shot
 from tests.support import models
+from tests.support.full_disk import fill
 from tests.support.live_server import ROOT, LiveServer, free_port
 from tests.support.stranger import Stranger
 
@@ -144,15 +145,6 @@ def _mkdir(path: Path) -> Path:
     return path
 
 
-def _fill(folder: Path, leave_bytes: int = 4096) -> Path:
-    """Fill the file system of `folder` until about `leave_bytes` are free."""
-    stat = os.statvfs(folder)
-    filler = folder / "filler"
-    with open(filler, "wb") as handle:
-        handle.write(b"\0" * max(0, stat.f_bavail * stat.f_frsize - leave_bytes))
-    return filler
-
-
 def save(model: Path, target: Path) -> None:
     """Saves a Keras file made earlier by real Keras the way an editor saves: whole, at once."""
     models.place(model, target, ".saving-" + target.name)
@@ -267,7 +259,7 @@ def test_the_extension_follows_a_live_exam(workbench: dict) -> None:
         if workbench["home_fills"]:
             # 5. tfexam's home is full: the save that could not be recorded is named in the view
             #    and on the status bar until there is room and it is recorded (issue 17).
-            filler = _fill(service.home)
+            filler = fill(service.home, 4096)
             save(workbench["models"] / "line.h5", project / "Q2" / "mymodel.h5")
             page.locator(".monaco-list-row", has_text="Q2: save NOT recorded").wait_for()
             page.locator(".statusbar-item", has_text="Q2 save NOT recorded").wait_for()
