@@ -180,8 +180,14 @@ def test_the_extension_follows_a_live_exam(workbench: dict) -> None:
         # 1. The status bar's time left agrees with the API's (within 2 s).
         timer = page.locator(".statusbar-item", has_text=TIME_LEFT).first
         timer.wait_for()
-        shown = _seconds(timer.inner_text())
-        remaining = service.get(f"/api/sessions/{session}")["remaining_seconds"]
+        # A starved renderer may show a tick late for a moment; agreeing means it catches up.
+        agrees_by = time.monotonic() + 30
+        while True:
+            shown = _seconds(timer.inner_text())
+            remaining = service.get(f"/api/sessions/{session}")["remaining_seconds"]
+            if abs(shown - remaining) <= 2 or time.monotonic() > agrees_by:
+                break
+            time.sleep(0.5)
         assert abs(shown - remaining) <= 2, (shown, remaining)
         # And it ticks by itself (every second; a busy machine may delay a tick, not stop it).
         ticks_by = time.monotonic() + 30
