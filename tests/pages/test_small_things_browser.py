@@ -99,6 +99,9 @@ def test_a_submit_note_goes_once_the_card_shows_another_result(shared_server: Li
     expect(page.locator('.card[data-question="Q2"] [data-field="state"]')).to_have_text(
         "Graded", timeout=120_000)
     shared_server.post(f"/api/sessions/{session}/finish")
+    # The exam page moves to the report by itself; a navigation of the test's own started meanwhile
+    # would be aborted by it (net::ERR_ABORTED, once in a fresh-clone run).
+    page.wait_for_url(f"{shared_server.url}/sessions/{session}/report", timeout=60_000)
     _look_at_the_report(shared_server, page, session)
 
 

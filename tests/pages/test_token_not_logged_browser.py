@@ -69,7 +69,9 @@ def test_a_whole_exam_leaves_the_token_in_no_log_line(tmp_path: Path, keras_home
             for args in (["time"], ["status"], ["submit", "Q1", "--wait"]):
                 tfexam(*args, cwd=project)
             tfexam("finish", "--yes", cwd=project)
-            page.goto(f"{service.url}/sessions/{session}/report")
+            # The exam page goes to the report by itself (a goto of the test's own could be
+            # aborted by that navigation).
+            page.wait_for_url(f"{service.url}/sessions/{session}/report", timeout=60_000)
             expect(page.get_by_text("Report as JSON")).to_be_visible()
             tfexam("report", cwd=project)
             browser.close()
