@@ -144,7 +144,8 @@ def test_time_left_stays_in_view_and_in_the_tab_title(chromium, shared_server: L
         title = re.compile(r"^0:(09|10):\d\d left · Quick exam: two questions in 10 minutes$")
         expect(tab).to_have_title(title)
         first = tab.title()
-        expect(tab).not_to_have_title(first, timeout=3_000)  # it follows the clock
+        expect(tab).not_to_have_title(first, timeout=30_000)  # it follows the clock (a busy
+        # machine may delay a tick, not stop it)
         expect(tab).to_have_title(title)
 
         assert tab.locator("#exam-bar").evaluate("bar => getComputedStyle(bar).position") == "sticky"
@@ -205,7 +206,7 @@ def test_cards_answers_and_misplaced_models(chromium, shared_server: LiveServer,
         save(line_model(trained=True), project / "mymodel.h5")
         save(line_model(trained=True), project / "Q2" / "models" / "mymodel.h5")
         warning = tab.locator("#misplaced")
-        expect(warning).to_be_visible(timeout=15_000)
+        expect(warning).to_be_visible(timeout=60_000)
         expect(warning).to_contain_text("mymodel.h5: the folder of the question it answers "
                                         "(Q1/ or Q2/)")
         expect(warning).to_contain_text("Q2/models/mymodel.h5: Q2/mymodel.h5")
