@@ -5,26 +5,19 @@ made at test time (no TensorFlow, no sandbox)."""
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 
 from server.services import Services
 from server.watch import model_files
 from server.watch.model_files import ModelFile
+from tests.sessions.conftest import small_keras
 from tests.support import attacks
 from tests.support.opens import OpenWatch
 
 
-def _small_keras(path: Path) -> Path:
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("config.json", b"{}")
-        archive.writestr("model.weights.h5", b"weights")
-    return path
-
-
 def test_a_hard_link_gets_a_refused_result(services: Services, tmp_path: Path) -> None:
     session = services.sessions.create("smoke", str(tmp_path / "ws"), minutes=10)
-    outside = _small_keras(tmp_path / "elsewhere.keras")
+    outside = small_keras(tmp_path / "elsewhere.keras")
     target = Path(session.project_dir) / "Q2" / "mymodel.keras"
     os.link(outside, target)
     refused = services.intake.take(session.id, "Q2", ModelFile(target, "keras"), "save")
@@ -37,8 +30,8 @@ def test_a_hard_link_gets_a_refused_result(services: Services, tmp_path: Path) -
 def test_a_keras_file_rewritten_after_its_check_is_checked_again_from_the_copy(
         services: Services, tmp_path: Path, monkeypatch) -> None:
     session = services.sessions.create("smoke", str(tmp_path / "ws"), minutes=10)
-    target = _small_keras(Path(session.project_dir) / "Q2" / "mymodel.keras")
-    bomb = attacks.zip_bomb_keras(_small_keras(tmp_path / "good.keras"), tmp_path / "bomb.keras",
+    target = small_keras(Path(session.project_dir) / "Q2" / "mymodel.keras")
+    bomb = attacks.zip_bomb_keras(small_keras(tmp_path / "good.keras"), tmp_path / "bomb.keras",
                                   unpacked_mb=300)
     real_copy = model_files.copy_checked
 
@@ -67,7 +60,7 @@ def test_comparing_a_learner_file_reads_it_as_intake_does(services: Services,
     huge = folder / "mymodel.h5"
     with open(huge, "wb") as handle:
         handle.truncate(2 * 2**30)  # sparse: 2 GB of zeros on paper
-    small = _small_keras(folder / "mymodel.keras")
+    small = small_keras(folder / "mymodel.keras")
     watch = OpenWatch(huge)
     try:
         question = services.store.question(session.id, "Q2")

@@ -5,7 +5,6 @@ and PostgreSQL). Files made at test time (no TensorFlow, no sandbox)."""
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,20 +16,14 @@ from server.sessions.status import session_status
 from server.store import Store
 from server.vocabulary import ResultStatus
 from server.watch.model_files import ModelFile
-
-
-def _small_keras(path: Path) -> Path:
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("config.json", b"{}")
-        archive.writestr("model.weights.h5", b"weights")
-    return path
+from tests.sessions.conftest import small_keras
 
 
 def _graded_after_read(services: Services, tmp_path: Path, monkeypatch, after: int):
     """A session whose Q2 save is being graded, and a store in which a worker stores its 5/5
     right after the `after`-th read of a session's submissions or results."""
     session = services.sessions.create("smoke", str(tmp_path / f"ws{after}"), minutes=10)
-    target = _small_keras(Path(session.project_dir) / "Q2" / "mymodel.keras")
+    target = small_keras(Path(session.project_dir) / "Q2" / "mymodel.keras")
     sub = services.intake.take(session.id, "Q2", ModelFile(target, "keras"), "save")
     assert services.store.claim(sub.id, services.clock.now()) is not None
     reads: list[str] = []
